@@ -1,0 +1,374 @@
+"""Simulator kernels: one class per node type, each implementing the node's documented
+equation (see :mod:`snnc.ir.nodes`) on arrays with a batch axis.
+
+Interface (:class:`Kernel`):
+
+* stateless kernels implement ``apply(x)`` for any leading axes (``[*lead, *in_shape]``);
+* stateful kernels implement ``init_state(batch)`` and ``step(x, state, t)`` on one step
+  (``x: [B, *in_shape]``), returning ``(output, new_state)``; states are dicts of arrays;
+* ``run(x)`` processes a whole sequence ``x: [T, B, *in_shape]`` and returns
+  ``(output [T, B, *out_shape], states {name: [T, B, *shape]} or {})``.
+
+Kernels are built by :func:`make_kernel` from a registry keyed by node type, so integer node
+kernels (``int_kernels``) register themselves the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from snnc.ir import nodes as N
+from snnc.ir.errors import UnsupportedError
+from snnc.passes.infer_shapes import _dims, _pair, conv_padding
+
+from . import ops
+
+
+class Kernel:
+    stateful = False
+    whole_window = False
+    state_names: tuple[str, ...] = ()
+
+    def __init__(self, node: N.Node, name: str, in_shape: tuple, out_shape: tuple, dtype):
+        self.node, self.name = node, name
+        self.in_shape, self.out_shape = tuple(in_shape or ()), tuple(out_shape)
+        self.dtype = dtype
+
+    # stateless
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    # stateful
+    def init_state(self, batch: int) -> dict:
+        return {}
+
+    def step(self, x: np.ndarray, state: dict, t: int):
+        return self.apply(x), state
+
+    def run(self, x: np.ndarray, record_states: bool = False):
+        if not self.stateful:
+            return self.apply(x), {}
+        T, B = x.shape[:2]
+        state = self.init_state(B)
+        outs = []
+        traces: dict[str, list] = {k: [] for k in self.state_names} if record_states else {}
+        for t in range(T):
+            y, state = self.step(x[t], state, t)
+            outs.append(y)
+            for k in traces:
+                traces[k].append(state[k])
+        out = np.stack(outs) if outs else np.zeros((0, B, *self.out_shape), self.dtype)
+        return out, {k: np.stack(v) for k, v in traces.items()}
+
+
+KERNELS: dict[type, type[Kernel]] = {}
+
+
+def register(node_type: type) -> Callable[[type[Kernel]], type[Kernel]]:
+    def deco(cls: type[Kernel]) -> type[Kernel]:
+        KERNELS[node_type] = cls
+        return cls
+    return deco
+
+
+def make_kernel(node: N.Node, name: str, in_shape, out_shape, dtype) -> Kernel:
+    cls = KERNELS.get(type(node))
+    if cls is None:
+        hint = ("run the discretize pass first (snnc.passes.discretize)"
+                if isinstance(node, (N.I, N.IF, N.LI, N.LIF, N.CubaLI, N.CubaLIF, N.Delay))
+                else "no simulator kernel for this node type")
+        raise UnsupportedError(f"cannot simulate node type {node.type_name}", node=name, hint=hint)
+    return cls(node, name, in_shape, out_shape, dtype)
+
+
+def _p(x, dtype):
+    """Parameter as array of the simulation dtype (complex kept complex)."""
+    a = np.asarray(x)
+    if np.iscomplexobj(a):
+        return a.astype(np.complex128)
+    return a.astype(dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# stateless kernels
+# ---------------------------------------------------------------------------------------
+
+
+@register(N.Output)
+class OutputKernel(Kernel):
+    def apply(self, x):
+        return x
+
+
+@register(N.Affine)
+@register(N.Linear)
+class AffineKernel(Kernel):
+    def __init__(self, *a):
+        super().__init__(*a)
+        self.w = _p(self.node.weight, self.dtype)
+        self.b = _p(self.node.bias, self.dtype) if isinstance(self.node, N.Affine) else None
+
+    def apply(self, x):
+        y = x @ self.w.T
+        return y + self.b if self.b is not None else y
+
+
+@register(N.Scale)
+class ScaleKernel(Kernel):
+    def apply(self, x):
+        return x * _p(self.node.scale, self.dtype)
+
+
+@register(N.Conv2d)
+@register(N.Conv1d)
+class ConvKernel(Kernel):
+    def __init__(self, *a):
+        super().__init__(*a)
+        node = self.node
+        w = _p(node.weight, self.dtype)
+        one_d = isinstance(node, N.Conv1d)
+        nd = 1 if one_d else 2
+        stride = _dims(node.stride, nd, "stride", self.name)
+        dil = _dims(node.dilation, nd, "dilation", self.name)
+        pad = conv_padding(node, self.in_shape[1:], self.name)
+        if one_d:
+            w = w[:, :, None, :]
+            stride, dil, pad = (1, *stride), (1, *dil), (0, *pad)
+        self.w, self.stride, self.dil, self.pad = w, stride, dil, pad
+        self.one_d = one_d
+        self.b = None if node.bias is None else _p(node.bias, self.dtype)
+
+    def apply(self, x):
+        shape = (self.in_shape[0], 1, self.in_shape[1]) if self.one_d else self.in_shape
+        lead = x.shape[: x.ndim - len(self.in_shape)]
+        x = x.reshape((*lead, *shape))
+        y = ops.conv2d(x, self.w, self.stride, self.pad, self.dil, int(self.node.groups), shape)
+        if self.one_d:
+            y = y[..., 0, :]
+        if self.b is not None:
+            y = y + self.b.reshape((-1,) + (1,) * (len(self.out_shape) - 1))
+        return y
+
+
+@register(N.SumPool2d)
+@register(N.AvgPool2d)
+class PoolKernel(Kernel):
+    def apply(self, x):
+        k = _pair(self.node.kernel_size, "kernel_size", self.name)
+        s = _pair(self.node.stride, "stride", self.name)
+        p = _pair(self.node.padding, "padding", self.name)
+        y = ops.sum_pool2d(x, k, s, p, self.in_shape)
+        if isinstance(self.node, N.AvgPool2d):
+            y = y / (k[0] * k[1])
+        return y
+
+
+@register(N.Flatten)
+class FlattenKernel(Kernel):
+    def apply(self, x):
+        lead = x.shape[: x.ndim - len(self.in_shape)]
+        return x.reshape((*lead, *self.out_shape))
+
+
+@register(N.Threshold)
+class ThresholdKernel(Kernel):
+    def apply(self, x):
+        return (x > _p(self.node.threshold, self.dtype)).astype(self.dtype)
+
+
+@register(N.BatchNorm)
+class BatchNormKernel(Kernel):
+    def apply(self, x):
+        n = self.node
+        c = np.asarray(n.mean).size
+        bshape = (c,) + (1,) * (len(self.in_shape) - 1)
+        scale = (_p(n.weight, self.dtype) / np.sqrt(_p(n.var, self.dtype) + n.eps)).reshape(bshape)
+        shift = _p(n.bias, self.dtype).reshape(bshape) - _p(n.mean, self.dtype).reshape(bshape) * scale
+        return x * scale + shift
+
+
+@register(N.TimeMix)
+class TimeMixKernel(Kernel):
+    """Whole-window: y_t = sum_j c[t, j] x_j within each window of T_w steps."""
+
+    whole_window = True
+
+    def apply(self, x):
+        c = _p(self.node.coefficients, self.dtype)
+        tw = c.shape[0]
+        T = x.shape[0]
+        if T % tw:
+            raise UnsupportedError(f"run length {T} is not a multiple of the TimeMix window {tw}",
+                                   node=self.name, hint=f"use --steps {tw * max(1, T // tw)}")
+        xw = x.reshape((T // tw, tw, *x.shape[1:]))
+        y = np.einsum("tj,kj...->kt...", c, xw)
+        return y.reshape(x.shape).astype(x.dtype, copy=False)
+
+    def run(self, x, record_states=False):
+        return self.apply(x), {}
+
+
+# ---------------------------------------------------------------------------------------
+# neuron kernels (float, discrete time)
+# ---------------------------------------------------------------------------------------
+
+
+def _fire(h, thr, comparison):
+    return (h > thr) if comparison == ">" else (h >= thr)
+
+
+class NeuronKernel(Kernel):
+    stateful = True
+
+    def zeros(self, batch, dtype=None):
+        return np.zeros((batch, *self.out_shape), dtype or self.dtype)
+
+
+@register(N.DiscreteLIF)
+class DiscreteLIFKernel(NeuronKernel):
+    state_names = ("i", "v")
+
+    def __init__(self, *a):
+        super().__init__(*a)
+        n, d = self.node, self.dtype
+        self.alpha = None if n.current_decay is None else _p(n.current_decay, d)
+        self.g_in, self.beta, self.g_v = _p(n.input_gain, d), _p(n.voltage_decay, d), _p(n.current_gain, d)
+        self.bias = None if n.bias is None else _p(n.bias, d)
+        self.thr = None if n.v_threshold is None else _p(n.v_threshold, d)
+        self.v_reset = _p(0.0 if n.v_reset is None else n.v_reset, d)
+        self.v_min = None if n.v_min is None else _p(n.v_min, d)
+
+    def init_state(self, batch):
+        return {"i": self.zeros(batch), "v": self.zeros(batch)}
+
+    def step(self, x, state, t):
+        i = self.g_in * x if self.alpha is None else self.alpha * state["i"] + self.g_in * x
+        h = self.beta * state["v"] + self.g_v * i
+        if self.bias is not None:
+            h = h + self.bias
+        if self.v_min is not None:
+            h = np.maximum(h, self.v_min)
+        if self.thr is None:
+            return h, {"i": i, "v": h}
+        z = _fire(h, self.thr, self.node.comparison)
+        reset = self.node.reset
+        if reset == "zero":
+            v = np.where(z, self.v_reset, h)
+        elif reset == "subtract":
+            v = h - z * self.thr
+        else:
+            v = h
+        return z.astype(self.dtype), {"i": i, "v": v}
+
+
+@register(N.LIFB)
+class LIFBKernel(NeuronKernel):
+    state_names = ("v",)
+
+    def __init__(self, *a):
+        super().__init__(*a)
+        n, d = self.node, self.dtype
+        self.leak, self.thr = _p(n.leak, d), _p(n.v_threshold, d)
+        self.step_ = self.thr if n.threshold_step is None else _p(n.threshold_step, d)
+        self.g_in = _p(1.0 if n.input_gain is None else n.input_gain, d)
+        amps = np.arange(n.max_burst + 1) if n.amplitudes is None else n.amplitudes
+        self.amps = _p(amps, d)
+
+    def init_state(self, batch):
+        return {"v": self.zeros(batch)}
+
+    def step(self, x, state, t):
+        n = self.node
+        h = self.leak * state["v"] + self.g_in * x
+        count = np.zeros(h.shape, np.int64)
+        for k in range(n.max_burst):
+            count += _fire(h, self.thr + k * self.step_, n.comparison)
+        if n.reset == "subtract":
+            v = h - count * self.step_
+        elif n.reset == "zero":
+            v = np.where(count > 0, 0.0, h)
+        else:  # multiplicative (BrainCog)
+            v = h * (1 - count)
+        return self.amps[count], {"v": v.astype(self.dtype)}
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@register(N.CLIF)
+class CLIFKernel(NeuronKernel):
+    state_names = ("u", "m")
+
+    def init_state(self, batch):
+        return {"u": self.zeros(batch), "m": self.zeros(batch)}
+
+    def step(self, x, state, t):
+        n = self.node
+        tau, thr = n.tau, n.v_threshold
+        u = (1.0 - 1.0 / tau) * state["u"] + x
+        m = state["m"] * sigmoid(u / tau)
+        s = _fire(u - thr, 0.0, n.comparison).astype(self.dtype)
+        m = m + s
+        u = u - s * thr - s * sigmoid(m)
+        return s, {"u": u.astype(self.dtype), "m": m.astype(self.dtype)}
+
+
+@register(N.RF)
+class RFKernel(NeuronKernel):
+    state_names = ("x",)
+
+    def __init__(self, *a):
+        super().__init__(*a)
+        self.decay = np.asarray(self.node.decay, dtype=np.complex128)
+        self.readout = None if self.node.readout is None else np.asarray(self.node.readout, np.complex128)
+
+    def init_state(self, batch):
+        return {"x": np.zeros((batch, *self.out_shape), np.complex128)}
+
+    def step(self, u, state, t):
+        x = self.decay * state["x"] + u
+        y = x if self.readout is None else x @ self.readout.T
+        s = _fire(y.real, self.node.v_threshold, self.node.comparison)
+        return s.astype(self.dtype), {"x": x}
+
+
+@register(N.LMHT)
+class LMHTKernel(NeuronKernel):
+    state_names = ("v",)
+
+    def init_state(self, batch):
+        return {"v": np.full((batch, *self.out_shape), self.node.v_init, self.dtype)}
+
+    def step(self, x, state, t):
+        n = self.node
+        v = state["v"]
+        if n.window and t % n.window == 0 and t > 0:
+            v = np.full_like(v, n.v_init)
+        h = n.leak * v + x
+        k = np.clip(np.floor(h / n.v_threshold), 0, n.levels)
+        out = k * n.v_threshold
+        return out.astype(self.dtype), {"v": (h - out).astype(self.dtype)}
+
+
+@register(N.LNM)
+class LNMKernel(NeuronKernel):
+    state_names = ("v",)
+
+    def init_state(self, batch):
+        return {"v": self.zeros(batch)}
+
+    def step(self, x, state, t):
+        n = self.node
+        v = state["v"]
+        c = np.asarray(n.coefficients, dtype=self.dtype)
+        f = np.zeros_like(v) + c[-1]
+        for ck in c[-2::-1]:          # Horner: f = c0 + v (c1 + v (c2 + v c3))
+            f = f * v + ck
+        h = (v + f + x) if n.form == "increment" else (f + x)
+        h = np.clip(h, n.v_min, n.v_max)
+        s = _fire(h, n.v_threshold, n.comparison)
+        v = np.where(s, n.v_reset, h) if n.reset == "zero" else h - s * n.v_threshold
+        return s.astype(self.dtype), {"v": v.astype(self.dtype)}

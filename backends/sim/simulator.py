@@ -1,0 +1,203 @@
+"""The cycle-accurate numpy simulator.
+
+Schedule: the graph's strongly connected components in topological order. A component
+without a cycle (one node) is computed for all T steps at once ("node-major": one matmul over
+T x B rows for a synapse, one step loop for a neuron); a component with a cycle is computed
+step by step, its nodes in zero-delay topological order. Edge delays are time shifts. Both
+schedules give identical results, because a node's output at step t depends only on its
+inputs at steps <= t (TimeMix, the one non-causal node, sees whole windows and may not sit on
+a cycle).
+
+Arrays are ``[T, B, *shape]`` inside; the public API takes and returns ``[B, T, *shape]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from snnc.ir import nodes as N
+from snnc.ir.errors import ShapeError, SnncError, UnsupportedError
+from snnc.ir.graph import Graph
+from snnc.passes.infer_shapes import infer_shapes
+
+from . import kernels as K
+from .ops import shift_time
+
+
+@dataclass
+class Trace:
+    """Result of a run. ``outputs``: node name -> [B, T, *shape]; ``states``:
+    ``'<node>.<state>'`` -> [B, T, *shape] (state after the step)."""
+
+    outputs: dict[str, np.ndarray] = field(default_factory=dict)
+    states: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _integer_graph(graph: Graph) -> bool:
+    return graph.metadata.get("level") == "integer"
+
+
+class Simulator:
+    """Simulate a discrete-time graph (float nodes, or integer nodes of a lowered graph).
+
+    ``dtype``: float dtype of float simulations (float64 default; float32 to mimic torch).
+    Integer graphs always run in int64."""
+
+    def __init__(self, graph: Graph, *, dtype=np.float64):
+        self.graph = graph
+        self.integer = _integer_graph(graph)
+        self.dtype = np.int64 if self.integer else np.dtype(dtype).type
+        self.shapes = infer_shapes(graph)
+        self.kernels: dict[str, K.Kernel] = {}
+        for name, node in graph.nodes.items():
+            if isinstance(node, N.Input):
+                continue
+            ins = [self.shapes[e.src] for e in graph.in_edges(name)]
+            self.kernels[name] = K.make_kernel(node, name, ins[0] if ins else None, self.shapes[name],
+                                               self.dtype)
+        self.schedule = self._schedule()
+
+    def _schedule(self) -> list[list[str]]:
+        g = self.graph.to_networkx()
+        order = {n: i for i, n in enumerate(self.graph.evaluation_order())}
+        cond = nx.condensation(g)
+        comps = []
+        for c in nx.lexicographical_topological_sort(
+                cond, key=lambda c: min(order[n] for n in cond.nodes[c]["members"])):
+            members = sorted(cond.nodes[c]["members"], key=order.__getitem__)
+            comps.append(members)
+        for comp in comps:
+            cyclic = len(comp) > 1 or g.has_edge(comp[0], comp[0])
+            for name in comp:
+                k = self.kernels.get(name)
+                if cyclic and k is not None and k.whole_window:
+                    raise UnsupportedError("a whole-window node (TimeMix) cannot sit on a recurrent loop",
+                                           node=name)
+        return comps
+
+    def run(self, inputs, *, steps: int | None = None, record: str = "outputs",
+            record_states: bool = False) -> Trace:
+        """Run on ``inputs``: an array [B, T, *shape] for a single-input graph, or a dict
+        input name -> array. ``steps`` truncates or zero-pads the time axis. ``record``:
+        'outputs' (Output nodes) or 'all' (every node)."""
+        x = self._prepare_inputs(inputs, steps)
+        T, B = next(iter(x.values())).shape[:2]
+        out: dict[str, np.ndarray] = dict(x)
+        states: dict[str, np.ndarray] = {}
+        g = self.graph
+        for comp in self.schedule:
+            if len(comp) == 1 and not any(e.src == e.dst for e in g.in_edges(comp[0])):
+                name = comp[0]
+                if name in out:
+                    continue
+                y, st = self.kernels[name].run(self._gather(name, out, T, B), record_states)
+                out[name] = y
+                for k, v in st.items():
+                    states[f"{name}.{k}"] = v
+            else:
+                self._run_cyclic(comp, out, states, T, B, record_states)
+        keep = g.output_names() if record == "outputs" else list(g.nodes)
+        trace = Trace()
+        for name in keep:
+            trace.outputs[name] = np.moveaxis(out[name], 0, 1)
+        for k, v in states.items():
+            trace.states[k] = np.moveaxis(v, 0, 1)
+        return trace
+
+    def _zeros(self, name, T, B):
+        dt = np.complex128 if self._is_complex(name) else self.dtype
+        return np.zeros((T, B, *self.shapes[name]), dt)
+
+    def _is_complex(self, name) -> bool:
+        node = self.graph.nodes[name]
+        w = getattr(node, "weight", None)
+        return w is not None and np.iscomplexobj(w)
+
+    def _gather(self, name, out, T, B):
+        """Summed input of ``name`` over all T steps (sources already computed)."""
+        total = None
+        for e in self.graph.in_edges(name):
+            v = shift_time(out[e.src], e.delay)
+            total = v if total is None else total + v
+        if total is None:
+            raise ShapeError("node has no input", node=name)
+        return total
+
+    def _run_cyclic(self, comp, out, states, T, B, record_states):
+        g = self.graph
+        members = set(comp)
+        buf = {n: None for n in comp}
+        st = {n: self.kernels[n].init_state(B) for n in comp}
+        rec = {n: {k: [] for k in self.kernels[n].state_names} for n in comp} if record_states else {}
+        external = {}
+        for n in comp:
+            ext = [e for e in g.in_edges(n) if e.src not in members]
+            external[n] = sum((shift_time(out[e.src], e.delay) for e in ext[1:]),
+                              shift_time(out[ext[0].src], ext[0].delay)) if ext else None
+        internal = {n: [e for e in g.in_edges(n) if e.src in members] for n in comp}
+        for t in range(T):
+            for n in comp:
+                x = None if external[n] is None else external[n][t]
+                for e in internal[n]:
+                    if t - e.delay < 0:
+                        continue
+                    src = buf[e.src]
+                    if src is None:
+                        continue
+                    v = src[t - e.delay]
+                    x = v if x is None else x + v
+                k = self.kernels[n]
+                if x is None:
+                    x = np.zeros((B, *k.in_shape), self.dtype)
+                y, st[n] = k.step(x, st[n], t)
+                if buf[n] is None:
+                    buf[n] = np.zeros((T, *y.shape), y.dtype)
+                buf[n][t] = y
+                for key in rec.get(n, {}):
+                    rec[n][key].append(st[n][key])
+        for n in comp:
+            out[n] = buf[n]
+            for key, vals in rec.get(n, {}).items():
+                states[f"{n}.{key}"] = np.stack(vals)
+
+    def _prepare_inputs(self, inputs, steps) -> dict[str, np.ndarray]:
+        names = self.graph.input_names()
+        if not isinstance(inputs, dict):
+            if len(names) != 1:
+                raise SnncError(f"graph has {len(names)} inputs {names}: pass a dict of arrays")
+            inputs = {names[0]: inputs}
+        missing = [n for n in names if n not in inputs]
+        if missing:
+            raise SnncError(f"no data for input node(s) {missing}")
+        res = {}
+        for name in names:
+            a = np.asarray(inputs[name])
+            shape = self.shapes[name]
+            if a.shape[2:] != tuple(shape):
+                if a.ndim == len(shape) + 1 and a.shape[1:] == tuple(shape):
+                    a = a[None]
+                else:
+                    raise ShapeError(f"input array has shape {a.shape}; expected (B, T, {', '.join(map(str, shape))})",
+                                     node=name)
+            if steps is not None:
+                if a.shape[1] >= steps:
+                    a = a[:, :steps]
+                else:
+                    a = np.concatenate([a, np.zeros((a.shape[0], steps - a.shape[1], *shape), a.dtype)], 1)
+            if self.integer:
+                if a.dtype.kind == "f" and not np.array_equal(a, np.round(a)):
+                    raise SnncError("integer graph needs integer-valued inputs", node=name)
+                a = a.astype(np.int64)
+            else:
+                a = a.astype(self.dtype)
+            res[name] = np.moveaxis(a, 1, 0)
+        return res
+
+
+def simulate(graph: Graph, inputs, *, steps: int | None = None, record: str = "outputs",
+             record_states: bool = False, dtype=np.float64) -> Trace:
+    """Convenience: ``Simulator(graph, dtype=dtype).run(inputs, ...)``."""
+    return Simulator(graph, dtype=dtype).run(inputs, steps=steps, record=record, record_states=record_states)

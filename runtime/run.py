@@ -1,0 +1,82 @@
+"""Running a model file on inputs: load, discretize if needed, simulate.
+
+Input arrays: ``(T, *input_shape)`` (one sample) or ``(B, T, *input_shape)``; traces come back
+as ``(B, T, ...)``. ``.npz`` inputs hold one array per Input node name.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+
+from snnc.backends.sim import Simulator, Trace
+from snnc.ir import nodes as N
+from snnc.ir.errors import FileFormatError, ShapeError, SnncError
+from snnc.ir.graph import Graph
+from snnc.passes.discretize import discretize
+from snnc.runtime.files import atomic_write_bytes
+
+_CONTINUOUS = (N.I, N.IF, N.LI, N.LIF, N.CubaLI, N.CubaLIF, N.Delay)
+
+
+def prepare_for_simulation(graph: Graph, dt: float | None = None) -> Graph:
+    """Discretize continuous NIR neurons (if any) at ``dt`` (default: the graph's dt)."""
+    if any(isinstance(n, _CONTINUOUS) for n in graph.nodes.values()) or dt is not None:
+        return discretize(graph, dt)
+    return graph
+
+
+def load_inputs(path: str, graph: Graph) -> dict[str, np.ndarray]:
+    """Read ``.npy`` (single input) or ``.npz`` (arrays named by Input node) and bring each
+    array to (B, T, *shape). Errors name the file and the expected shape."""
+    if not os.path.exists(path):
+        raise FileFormatError("input file not found", file=path)
+    try:
+        data = np.load(path, allow_pickle=False)
+    except Exception as exc:  # numpy raises several types for a bad file
+        raise FileFormatError(f"not a readable .npy/.npz file ({type(exc).__name__})", file=path) from None
+    names = graph.input_names()
+    if isinstance(data, np.ndarray):
+        if len(names) != 1:
+            raise FileFormatError(f"model has {len(names)} inputs {names}: give an .npz with one array each",
+                                  file=path)
+        arrays = {names[0]: data}
+    else:
+        arrays = {k: data[k] for k in data.files}
+        missing = [n for n in names if n not in arrays]
+        if missing:
+            raise FileFormatError(f"no array for input node(s) {missing} (found {sorted(arrays)})", file=path)
+    out = {}
+    for name in names:
+        a = arrays[name]
+        shape = tuple(graph.nodes[name].shape)
+        if a.dtype.kind not in "biuf":
+            raise FileFormatError(f"input '{name}' has dtype {a.dtype}; expected numbers", file=path)
+        if a.shape[1:] == shape:
+            a = a[None]
+        if a.shape[2:] != shape:
+            raise ShapeError(f"input array shape {a.shape} does not fit (T, {shape}) or (B, T, {shape})",
+                             file=path, node=name)
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise FileFormatError(f"input '{name}' contains NaN or inf", file=path)
+        out[name] = a
+    return out
+
+
+def run_graph(graph: Graph, inputs, *, steps: int | None = None, record: str = "outputs",
+              record_states: bool = False, dt: float | None = None, dtype=np.float64) -> Trace:
+    """Simulate ``graph`` (discretized first if needed) on ``inputs`` (B, T, ...)."""
+    if record not in ("outputs", "all"):
+        raise SnncError(f"record must be 'outputs' or 'all', got '{record}'")
+    sim = Simulator(prepare_for_simulation(graph, dt), dtype=dtype)
+    return sim.run(inputs, steps=steps, record=record, record_states=record_states)
+
+
+def save_trace(trace: Trace, path: str, *, overwrite: bool = True) -> None:
+    """Write one array per node (and ``<node>.<state>`` per recorded state) to ``path``
+    (.npz) atomically."""
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **trace.outputs, **trace.states)
+    atomic_write_bytes(path, buf.getvalue(), overwrite=overwrite)

@@ -1,0 +1,157 @@
+"""The ``snnc`` CLI: inspect and run on real models; bad files give one clear line, exit 1,
+no traceback."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from snnc.runtime.cli import main
+
+MODELS = ["braille_noDelay_bias_zero.nir", "braille_noDelay_noBias_subtract.nir", "cnn_sinabs.nir",
+          "lif_norse.nir", "lif_rockpool.nir"]
+
+
+@pytest.mark.parametrize("fname", MODELS)
+def test_inspect_shared_models(shared_models, capsys, fname):
+    assert main(["inspect", str(shared_models / fname)]) == 0
+    out = capsys.readouterr().out
+    assert "totals:" in out and "neurons" in out and "synapses" in out
+    if fname.startswith("braille"):
+        assert "(recurrent)" in out
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_run_writes_traces(shared_models, tmp_path, capsys, batched):
+    shape = (3, 25, 12) if batched else (25, 12)
+    x = (np.random.default_rng(0).random(shape) < 0.3).astype(np.float32)
+    np.save(tmp_path / "in.npy", x)
+    out = tmp_path / "out.npz"
+    model = str(shared_models / "braille_noDelay_bias_zero.nir")
+    assert main(["run", model, "--input", str(tmp_path / "in.npy"), "--steps", "30", "--out", str(out),
+                 "--record", "all"]) == 0
+    data = np.load(out)
+    b = 3 if batched else 1
+    assert data["output"].shape == (b, 30, 7)
+    assert data["lif1.lif"].shape == (b, 30, 38)
+    assert data["lif1.lif.v"].shape == (b, 30, 38)
+    assert set(np.unique(data["output"])) <= {0.0, 1.0}
+    # existing output is refused without --force, accepted with it
+    assert main(["run", model, "--input", str(tmp_path / "in.npy"), "--out", str(out)]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert main(["run", model, "--input", str(tmp_path / "in.npy"), "--out", str(out), "--force"]) == 0
+
+
+def _copy(shared_models, tmp_path, name="braille_noDelay_bias_zero.nir"):
+    dst = tmp_path / "m.nir"
+    shutil.copy(shared_models / name, dst)
+    return dst
+
+
+def _bad_unknown_type(p):
+    with h5py.File(p, "r+") as f:
+        del f["node/nodes/fc2/type"]
+        f["node/nodes/fc2"].create_dataset("type", data="Frobnicate", dtype=h5py.string_dtype())
+
+
+def _bad_nan_weight(p):
+    with h5py.File(p, "r+") as f:
+        w = f["node/nodes/fc1/weight"][()]
+        w[3, 2] = np.nan
+        del f["node/nodes/fc1/weight"]
+        f["node/nodes/fc1"].create_dataset("weight", data=w)
+
+
+def _bad_shape(p):
+    with h5py.File(p, "r+") as f:
+        w = f["node/nodes/fc2/weight"][()]
+        del f["node/nodes/fc2/weight"]
+        f["node/nodes/fc2"].create_dataset("weight", data=w[:, :5])
+
+
+def _bad_missing_field(p):
+    with h5py.File(p, "r+") as f:
+        del f["node/nodes/lif2/tau_mem"]
+
+
+def _bad_dangling_edge(p):
+    with h5py.File(p, "r+") as f:
+        e = f["node/edges"][()]
+        e[0, 0] = b"ghost"
+        del f["node/edges"]
+        f["node"].create_dataset("edges", data=e.astype(object), dtype=h5py.string_dtype())
+
+
+def _bad_truncated(p):
+    data = p.read_bytes()
+    p.write_bytes(data[: len(data) // 2])
+
+
+def _bad_random_bytes(p):
+    p.write_bytes(np.random.default_rng(0).bytes(3000))
+
+
+def _bad_empty(p):
+    p.write_bytes(b"")
+
+
+BAD_FILES = {
+    # case: (mutator, words that must appear in the message)
+    "unknown_type": (_bad_unknown_type, ["fc2", "Frobnicate", "type"]),
+    "nan_weight": (_bad_nan_weight, ["fc1", "weight", "nan"]),
+    "shape_mismatch": (_bad_shape, ["fc2", "weight"]),
+    "missing_field": (_bad_missing_field, ["lif2", "tau_mem"]),
+    "dangling_edge": (_bad_dangling_edge, ["ghost"]),
+    "truncated": (_bad_truncated, ["m.nir"]),
+    "random_bytes": (_bad_random_bytes, ["m.nir", "HDF5"]),
+    "empty": (_bad_empty, ["m.nir"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_file_gives_one_clear_line(shared_models, tmp_path, capsys, case):
+    mutate, words = BAD_FILES[case]
+    p = _copy(shared_models, tmp_path)
+    mutate(p)
+    for argv in (["inspect", str(p)],
+                 ["run", str(p), "--input", str(tmp_path / "x.npy"), "--out", str(tmp_path / "o.npz")]):
+        np.save(tmp_path / "x.npy", np.zeros((4, 12)))
+        assert main(argv) == 1, case
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1, err
+        assert err.startswith("snnc: error: file ") and str(p) in err
+        for w in words:
+            assert w.lower() in err.lower(), (case, w, err)
+        assert "Traceback" not in err
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_missing_file(capsys, tmp_path):
+    assert main(["inspect", str(tmp_path / "nope.nir")]) == 1
+    assert "not found" in capsys.readouterr().err
+
+
+def test_bad_input_array_shape(shared_models, tmp_path, capsys):
+    np.save(tmp_path / "x.npy", np.zeros((4, 11)))
+    argv = ["run", str(shared_models / "lif_norse.nir"), "--input", str(tmp_path / "x.npy"),
+            "--out", str(tmp_path / "o.npz")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "x.npy" in err and "(T, (1,))" in err
+
+
+def test_console_script_prints_no_traceback(tmp_path):
+    bad = tmp_path / "bad.nir"
+    bad.write_bytes(b"not hdf5")
+    proc = subprocess.run([sys.executable, "-m", "snnc.runtime.cli", "inspect", str(bad)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and "bad.nir" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "snnc.runtime.cli", "--debug", "inspect", str(bad)],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and "Traceback" in proc.stderr
