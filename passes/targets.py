@@ -1,0 +1,155 @@
+"""Target profiles and compile configuration.
+
+A profile fixes the integer widths of a target; a YAML config may override what the target
+allows (``fpga`` everything, ``loihi2`` nothing that Lava fixes). Validation errors name the
+config field and the allowed range.
+
+    target: fpga            # sim | fpga | loihi2
+    dt: 1.0e-3              # seconds; overrides the model's dt
+    weights: {bits: 8, granularity: channel}     # 2..16 bits; tensor | channel
+    state: {bits: 24, overflow: saturate}        # 8..32 bits; wrap | saturate
+    decay_bits: 12                               # fractional bits of decay multipliers
+    calibration: {inputs: calib.npy, percentile: 99.99}
+    strict: false                                # overflow findings become errors
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+from snnc.ir.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class TargetProfile:
+    """Integer widths of one target. ``synapse_latency``: steps each synapse adds (Lava: 1)."""
+
+    name: str
+    weight_bits: int
+    weight_granularity: str          # 'tensor' | 'channel'
+    state_bits: int
+    state_overflow: str              # 'wrap' | 'saturate'
+    decay_bits: int
+    synapse_latency: int
+    graded_spike_bits: int = 24
+    #: what a config may change: field name -> (min, max) or allowed values
+    adjustable: dict = field(default_factory=dict, compare=False)
+
+
+PROFILES: dict[str, TargetProfile] = {
+    "sim": TargetProfile("sim", weight_bits=16, weight_granularity="channel", state_bits=32,
+                         state_overflow="saturate", decay_bits=16, synapse_latency=0,
+                         adjustable={"weight_bits": (2, 16), "weight_granularity": ("tensor", "channel"),
+                                     "state_bits": (8, 48), "state_overflow": ("wrap", "saturate"),
+                                     "decay_bits": (4, 24)}),
+    "fpga": TargetProfile("fpga", weight_bits=8, weight_granularity="channel", state_bits=24,
+                          state_overflow="saturate", decay_bits=12, synapse_latency=0,
+                          adjustable={"weight_bits": (2, 16), "weight_granularity": ("tensor", "channel"),
+                                      "state_bits": (8, 32), "state_overflow": ("wrap", "saturate"),
+                                      "decay_bits": (4, 16)}),
+    # Lava / Loihi 2 (LAVA_NETX_NIR.md §2-3): 8-bit weights with exponent, 12-bit decays,
+    # 24-bit state, one step of latency per connection process.
+    "loihi2": TargetProfile("loihi2", weight_bits=8, weight_granularity="tensor", state_bits=24,
+                            state_overflow="saturate", decay_bits=12, synapse_latency=1,
+                            adjustable={"weight_bits": (2, 8)}),
+}
+
+_CONFIG_KEYS = {"target", "dt", "weights", "state", "decay_bits", "calibration", "strict"}
+
+
+@dataclass(frozen=True)
+class CompileConfig:
+    profile: TargetProfile
+    dt: float | None = None
+    calibration_inputs: str | None = None
+    calibration_percentile: float = 100.0
+    strict: bool = False
+
+
+def _check_range(value, allowed, where: str):
+    if isinstance(allowed, tuple) and len(allowed) == 2 and all(isinstance(a, int) for a in allowed):
+        lo, hi = allowed
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            raise ConfigError(f"{value!r} is out of range {lo}..{hi}", field=where)
+    elif value not in allowed:
+        raise ConfigError(f"{value!r} is not one of {list(allowed)}", field=where)
+
+
+def make_config(target: str, overrides: dict | None = None, *, source: str | None = None) -> CompileConfig:
+    """Build and validate a CompileConfig for ``target`` from a config dict (parsed YAML)."""
+    overrides = dict(overrides or {})
+    if target not in PROFILES:
+        raise ConfigError(f"unknown target '{target}'", field="target", hint=f"choose from {sorted(PROFILES)}",
+                          file=source)
+    unknown = set(overrides) - _CONFIG_KEYS
+    if unknown:
+        raise ConfigError(f"unknown key(s) {sorted(unknown)}", file=source, hint=f"allowed: {sorted(_CONFIG_KEYS)}")
+    profile = PROFILES[target]
+    changes = {}
+    mapping = [("weights", "bits", "weight_bits"), ("weights", "granularity", "weight_granularity"),
+               ("state", "bits", "state_bits"), ("state", "overflow", "state_overflow")]
+    try:
+        for section, key, attr in mapping:
+            sec = overrides.get(section) or {}
+            if not isinstance(sec, dict):
+                raise ConfigError("must be a mapping", field=section)
+            if key in sec:
+                changes[attr] = sec[key]
+        for section in ("weights", "state"):
+            extra = set(overrides.get(section) or {}) - {"bits", "granularity", "overflow"}
+            if extra:
+                raise ConfigError(f"unknown key(s) {sorted(extra)}", field=section)
+        if "decay_bits" in overrides:
+            changes["decay_bits"] = overrides["decay_bits"]
+        for attr, value in changes.items():
+            where = {"weight_bits": "weights.bits", "weight_granularity": "weights.granularity",
+                     "state_bits": "state.bits", "state_overflow": "state.overflow"}.get(attr, attr)
+            if attr not in profile.adjustable:
+                if value != getattr(profile, attr):
+                    raise ConfigError(f"target {target} fixes this to {getattr(profile, attr)!r} (got {value!r})",
+                                      field=where)
+                continue
+            _check_range(value, profile.adjustable[attr], where)
+        dt = overrides.get("dt")
+        if dt is not None and (not isinstance(dt, (int, float)) or isinstance(dt, bool) or not dt > 0):
+            raise ConfigError(f"must be a positive number of seconds, got {dt!r}", field="dt")
+        cal = overrides.get("calibration") or {}
+        if not isinstance(cal, dict):
+            raise ConfigError("must be a mapping", field="calibration")
+        pct = cal.get("percentile", 100.0)
+        if not isinstance(pct, (int, float)) or not 50 <= pct <= 100:
+            raise ConfigError(f"must be in 50..100, got {pct!r}", field="calibration.percentile")
+        inputs = cal.get("inputs")
+        if inputs is not None and source is not None and not os.path.isabs(inputs):
+            inputs = os.path.join(os.path.dirname(os.path.abspath(source)), inputs)
+        strict = overrides.get("strict", False)
+        if not isinstance(strict, bool):
+            raise ConfigError("must be true or false", field="strict")
+    except ConfigError as exc:
+        raise (exc.with_file(source) if source else exc) from None
+    return CompileConfig(replace(profile, **changes), dt=dt, calibration_inputs=inputs,
+                         calibration_percentile=float(pct), strict=strict)
+
+
+def load_config(path: str, target: str | None = None) -> CompileConfig:
+    """Read a YAML config; ``target`` (e.g. from the CLI) wins over the file's ``target``."""
+    import yaml
+
+    if not os.path.exists(path):
+        raise ConfigError("config file not found", file=path)
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML ({str(exc).splitlines()[0]})", file=path) from None
+    if not isinstance(data, dict):
+        raise ConfigError("config must be a YAML mapping", file=path)
+    tgt = target or data.get("target")
+    if tgt is None:
+        raise ConfigError("no target given", file=path, field="target", hint="set target: or pass --target")
+    if target and data.get("target") not in (None, target):
+        raise ConfigError(f"config says target {data['target']!r} but --target is {target!r}", file=path,
+                          field="target")
+    data.pop("target", None)
+    return make_config(tgt, data, source=path)
