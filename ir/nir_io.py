@@ -90,9 +90,13 @@ def _write_node(group: h5py.Group, name: str, node: Node) -> None:
         return
     group.create_dataset("type", data=node.type_name, dtype=h5py.string_dtype())
     to_file = {v: k for k, v in _FILE_KEYS.get(node.type_name, {}).items()}
+    defaults = {f.name: f.default for f in fields(node)}
+    none_fields = []
     for fname in node.param_fields():
         value = getattr(node, fname)
         if value is None:
+            if defaults.get(fname, None) is not None:
+                none_fields.append(fname)  # None where the default is not: must be recorded
             continue
         key = to_file.get(fname, fname)
         if node.type_name == "Conv1d" and fname == "input_shape":
@@ -106,6 +110,8 @@ def _write_node(group: h5py.Group, name: str, node: Node) -> None:
         snnc_meta["quant"] = {k: _quant_to_dict(q) for k, q in node.quant.items()}
     if node.hw:
         snnc_meta["hw"] = dict(node.hw)
+    if none_fields:
+        snnc_meta["none_fields"] = none_fields
     if snnc_meta:
         meta["_snnc"] = snnc_meta
     if meta:
@@ -276,6 +282,9 @@ def _read_node(group: h5py.Group, name: str) -> Node:
                                   node=name, field=key)
     meta = _read_dict(group["metadata"]) if "metadata" in group else {}
     snnc_meta = meta.pop("_snnc", {})
+    for fname in snnc_meta.get("none_fields", []):
+        if fname in {f.name for f in fields(cls)}:
+            kwargs[fname] = None
     try:
         node = cls(**kwargs)
     except (TypeError, ValueError) as exc:

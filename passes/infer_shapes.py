@@ -111,7 +111,7 @@ def neuron_shape(node: N.Node, name: str) -> tuple[int, ...] | None:
 
 def output_shape(node: N.Node, in_shape: tuple[int, ...] | None, name: str) -> tuple[int, ...]:
     """Per-sample output shape of ``node`` given the shape of its (summed) input."""
-    if isinstance(node, N.Input):
+    if isinstance(node, N.Input) or getattr(node, "source", False):
         return tuple(int(s) for s in node.shape)
     if in_shape is None:
         raise ShapeError("node has no input", node=name, hint="connect it or remove it")
@@ -143,8 +143,14 @@ def output_shape(node: N.Node, in_shape: tuple[int, ...] | None, name: str) -> t
             raise ShapeError(f"{np.asarray(node.mean).size} channels for input {in_shape}", node=name,
                              field="mean")
         return in_shape
-    if isinstance(node, N.TimeMix):
+    if getattr(node, "whole_window", False):
         return in_shape
+    if hasattr(node, "weight_real"):  # complex integer synapse (IntComplexDense)
+        w = np.asarray(node.weight_real)
+        if in_shape[-1:] != (w.shape[1],):
+            raise ShapeError(f"input shape {in_shape} does not end in weight's in-features {w.shape[1]}",
+                             node=name, field="weight_real")
+        return (*in_shape[:-1], w.shape[0])
     if isinstance(node, N.Subgraph):
         raise UnsupportedError("nested graph not flattened", node=name,
                                hint="run passes.flatten_subgraphs first")
@@ -181,7 +187,7 @@ def infer_shapes(graph: Graph) -> dict[str, tuple[int, ...]]:
                     in_shapes[e.src] = shapes[e.src]
                 else:
                     unknown = True
-            if isinstance(node, N.Input):
+            if isinstance(node, N.Input) or getattr(node, "source", False):
                 in_shape = None
             elif in_shapes:
                 distinct = set(in_shapes.values())

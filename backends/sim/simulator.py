@@ -118,6 +118,8 @@ class Simulator:
 
     def _gather(self, name, out, T, B):
         """Summed input of ``name`` over all T steps (sources already computed)."""
+        if getattr(self.kernels[name], "source", False):
+            return np.zeros((T, B), self.dtype)
         total = None
         for e in self.graph.in_edges(name):
             v = shift_time(out[e.src], e.delay)

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 import snnc
+from snnc.ir import intneurons as INN
+from snnc.ir import intnodes as IN
 from snnc.ir import nodes as N
 from snnc.ir.graph import Graph
 from snnc.ir.nir_io import read_nir, write_nir
@@ -59,6 +61,35 @@ EXAMPLES: dict[str, tuple[tuple, N.Node]] = {
     "LNM": ((4,), N.LNM(shape=(4,), coefficients=r(4), v_threshold=1.0, v_reset=-0.1, reset="subtract",
                         form="map", v_min=-3.0, v_max=3.0)),
 }
+
+
+def ri(*shape, lo=-100, hi=100):
+    return RNG.integers(lo, hi, shape).astype(np.int64)
+
+
+EXAMPLES.update({
+    "IntDense": ((4,), IN.IntDense(weight=ri(3, 4), weight_exp=-2, input_kind="graded", acc_bits=32, out_bits=None)),
+    "IntConv2d": ((2, 6, 6), IN.IntConv2d(input_shape=(6, 6), weight=ri(4, 2, 3, 3), stride=(1, 1), padding=(1, 1),
+                                          dilation=(1, 1), groups=1, bias=ri(4), weight_exp=0, input_kind="binary",
+                                          out_bits=24)),
+    "IntCubaLIF": ((4,), IN.IntCubaLIF(shape=(4,), current_mult=np.array(2048), voltage_mult=ri(4, lo=0, hi=4096),
+                                       threshold=np.array(640), bias=ri(4), input_shift=6, reset="subtract",
+                                       comparison=">=", u_overflow="saturate", state_reset_interval=5,
+                                       state_reset_phase=2)),
+    "IntComplexDense": ((4,), INN.IntComplexDense(weight_real=ri(3, 4), weight_imag=ri(3, 4))),
+    "IntLIFB": ((4,), INN.IntLIFB(shape=(4,), leak_mult=np.array(3000), threshold=ri(4, lo=1),
+                                  threshold_step=ri(4, lo=1),
+                                  max_burst=3, amplitudes=np.array([0, 2, 6, 9]), reset="zero")),
+    "IntCLIF": ((4,), INN.IntCLIF(shape=(4,), decay_mult=2048, threshold=4096, lut_u=ri(16, lo=0), u_shift=8,
+                                  u_offset=-8, lut_m=ri(8, lo=0), m_shift=10, m_frac_bits=12, lut_frac_bits=12,
+                                  reset_scale=4096)),
+    "IntRF": ((4,), INN.IntRF(shape=(4,), decay_real=ri(4), decay_imag=ri(4), threshold=4096)),
+    "IntTimeMix": ((4,), INN.IntTimeMix(coefficients=ri(3, 3), frac_bits=10)),
+    "IntLMHT": ((4,), INN.IntLMHT(shape=(4,), leak_mult=4800, threshold=1024, levels=2, v_init=512, window=4)),
+    "IntLNM": ((4,), INN.IntLNM(shape=(4,), coefficients=ri(3), frac_bits=10, threshold=1024, v_reset=0,
+                                v_min=-4096, v_max=4096)),
+    "ConstantSource": ((4,), INN.ConstantSource(shape=(4,), value=np.ones(4, np.int64))),
+})
 
 
 def _assert_same_value(a, b, where):

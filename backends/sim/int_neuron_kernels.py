@@ -1,0 +1,178 @@
+"""Simulator kernels for the fixed-point seed-neuron nodes of :mod:`snnc.ir.intneurons`.
+All arithmetic goes through :mod:`snnc.ir.intops` (the one definition of rounding, shifts and
+overflow shared with the C and Lava emitters); arrays are int64."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from snnc.ir import intneurons as IN
+from snnc.ir import intops as ops
+
+from .kernels import Kernel, NeuronKernel, register
+
+
+def _i(x) -> np.ndarray:
+    return np.asarray(x, dtype=np.int64)
+
+
+def _overflow(x, bits: int, mode: str) -> np.ndarray:
+    return ops.saturate_sym(x, bits) if mode == "saturate" else ops.wrap(x, bits)
+
+
+def _fire(h, thr, comparison):
+    return (h > thr) if comparison == ">" else (h >= thr)
+
+
+@register(IN.IntComplexDense)
+class IntComplexDenseKernel(Kernel):
+    """Output: complex128 whose real/imag parts are the exact int64 accumulators (|acc| < 2**53
+    is guaranteed by the lowering's range analysis)."""
+
+    def apply(self, x):
+        x = _i(x)
+        re = x @ _i(self.node.weight_real).T
+        im = x @ _i(self.node.weight_imag).T
+        return re.astype(np.complex128) + 1j * im.astype(np.complex128)
+
+
+@register(IN.IntLIFB)
+class IntLIFBKernel(NeuronKernel):
+    state_names = ("v",)
+
+    def init_state(self, batch):
+        return {"v": self.zeros(batch, np.int64)}
+
+    def step(self, x, state, t):
+        n = self.node
+        h = ops.rtz_shift(state["v"] * _i(n.leak_mult), n.decay_bits) + _i(x)
+        count = np.zeros(h.shape, np.int64)
+        thr, stp = _i(n.threshold), _i(n.threshold_step)
+        for k in range(n.max_burst):
+            count += _fire(h, thr + k * stp, n.comparison)
+        if n.reset == "subtract":
+            v = h - count * stp
+        elif n.reset == "zero":
+            v = np.where(count > 0, 0, h)
+        else:
+            v = h * (1 - count)
+        v = _overflow(v, n.state_bits, n.overflow)
+        return _i(n.amplitudes)[count], {"v": v}
+
+
+def lut_index(x, shift: int, offset: int, size: int) -> np.ndarray:
+    """clip(floor_shift(x, shift) - offset, 0, size - 1): the clamped table index."""
+    return np.clip(ops.asr(x, shift) - offset, 0, size - 1)
+
+
+@register(IN.IntCLIF)
+class IntCLIFKernel(NeuronKernel):
+    state_names = ("u", "m")
+
+    def init_state(self, batch):
+        return {"u": self.zeros(batch, np.int64), "m": self.zeros(batch, np.int64)}
+
+    def step(self, x, state, t):
+        n = self.node
+        lut_u, lut_m = _i(n.lut_u), _i(n.lut_m)
+        u = ops.rtz_shift(state["u"] * n.decay_mult, n.decay_bits) + _i(x)
+        u = _overflow(u, n.state_bits, n.overflow)
+        m = ops.rtz_shift(state["m"] * lut_u[lut_index(u, n.u_shift, n.u_offset, lut_u.size)], n.lut_frac_bits)
+        s = _fire(u, n.threshold, n.comparison).astype(np.int64)
+        m = m + s * (1 << n.m_frac_bits)
+        sig_m = lut_m[lut_index(m, n.m_shift, 0, lut_m.size)]
+        u = u - s * (n.threshold + ops.rtz_shift(sig_m * n.reset_scale, n.lut_frac_bits))
+        u = _overflow(u, n.state_bits, n.overflow)
+        m = _overflow(m, n.state_bits, n.overflow)
+        return s, {"u": u, "m": m}
+
+
+@register(IN.IntRF)
+class IntRFKernel(NeuronKernel):
+    state_names = ("re", "im")
+
+    def init_state(self, batch):
+        return {"re": self.zeros(batch, np.int64), "im": self.zeros(batch, np.int64)}
+
+    def step(self, x, state, t):
+        n = self.node
+        dr, di, D = _i(n.decay_real), _i(n.decay_imag), n.decay_bits
+        re, im = state["re"], state["im"]
+        in_re = np.rint(np.real(x)).astype(np.int64)
+        in_im = np.rint(np.imag(x)).astype(np.int64)
+        re2 = ops.rtz_shift(dr * re, D) - ops.rtz_shift(di * im, D) + in_re
+        im2 = ops.rtz_shift(di * re, D) + ops.rtz_shift(dr * im, D) + in_im
+        re2 = _overflow(re2, n.state_bits, n.overflow)
+        im2 = _overflow(im2, n.state_bits, n.overflow)
+        s = _fire(re2, n.threshold, n.comparison).astype(np.int64)
+        return s, {"re": re2, "im": im2}
+
+
+@register(IN.IntTimeMix)
+class IntTimeMixKernel(Kernel):
+    whole_window = True
+
+    def apply(self, x):
+        from snnc.ir.errors import UnsupportedError
+
+        c = _i(self.node.coefficients)
+        tw, T = c.shape[0], x.shape[0]
+        if T % tw:
+            raise UnsupportedError(f"run length {T} is not a multiple of the TimeMix window {tw}",
+                                   node=self.name, hint=f"use --steps {tw * max(1, T // tw)}")
+        xw = _i(x).reshape((T // tw, tw, *x.shape[1:]))
+        acc = np.einsum("tj,kj...->kt...", c, xw)
+        return ops.rtz_shift(acc, self.node.frac_bits).reshape(x.shape)
+
+    def run(self, x, record_states=False):
+        return self.apply(x), {}
+
+
+@register(IN.IntLMHT)
+class IntLMHTKernel(NeuronKernel):
+    state_names = ("v",)
+
+    def init_state(self, batch):
+        return {"v": np.full((batch, *self.out_shape), self.node.v_init, np.int64)}
+
+    def step(self, x, state, t):
+        n = self.node
+        v = state["v"]
+        if n.window and t % n.window == 0 and t > 0:
+            v = np.full_like(v, n.v_init)
+        h = ops.rtz_shift(v * n.leak_mult, n.decay_bits) + _i(x)
+        k = np.clip(np.floor_divide(h, n.threshold), 0, n.levels)
+        v = _overflow(h - k * n.threshold, n.state_bits, n.overflow)
+        return k, {"v": v}
+
+
+@register(IN.IntLNM)
+class IntLNMKernel(NeuronKernel):
+    state_names = ("v",)
+
+    def init_state(self, batch):
+        return {"v": self.zeros(batch, np.int64)}
+
+    def step(self, x, state, t):
+        n = self.node
+        v = state["v"]
+        c = _i(n.coefficients)
+        f = np.full_like(v, c[-1])
+        for ck in c[-2::-1]:
+            f = ops.rtz_shift(f * v, n.frac_bits) + ck
+        h = (v + f + _i(x)) if n.form == "increment" else (f + _i(x))
+        h = np.clip(h, n.v_min, n.v_max)
+        s = _fire(h, n.threshold, n.comparison).astype(np.int64)
+        v = np.where(s > 0, n.v_reset, h) if n.reset == "zero" else h - s * n.threshold
+        return s, {"v": v}
+
+
+@register(IN.ConstantSource)
+class ConstantSourceKernel(Kernel):
+    """Emits the constant every step; ``run`` receives only the (T, B) time/batch frame."""
+
+    source = True
+
+    def apply(self, x):
+        lead = x.shape[:2]
+        return np.broadcast_to(_i(self.node.value), (*lead, *self.out_shape)).copy()

@@ -1,0 +1,203 @@
+"""Integer (fixed-point) nodes for the seed neurons of NEURONS.md, as lowered by
+``passes.lower_neurons``: the exact arithmetic every backend implements.
+
+Conventions (all nodes):
+
+* every state and input is a signed integer in *state units*; ``state_bits`` is the state
+  width (two's complement), ``overflow`` says what happens beyond it ('saturate' clamps to
+  ±(2**(bits-1) - 1), 'wrap' wraps);
+* ``rtz(p, D)`` = sign(p) * (|p| >> D): a product p of a state and a D-fractional-bit
+  multiplier, rescaled with rounding toward zero (Lava's decay rule); ``floor_shift`` is the
+  arithmetic right shift; both are defined once in :mod:`snnc.ir.intops`;
+* a threshold test is ``h > thr`` or ``h >= thr`` per the node's ``comparison``;
+* products are evaluated in 64-bit; a lowering pass guarantees by range analysis that they fit.
+
+Outputs: binary (0/1), or ``graded`` integer payloads (counts or levels) whose real amplitude is
+folded into the next synapse's weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from .nodes import Node, register_node_type
+
+
+@register_node_type
+@dataclass(eq=False)
+class IntComplexDense(Node):
+    """Complex integer synapse for RF neurons: for input s int[n_in] (spikes or payloads),
+    re = weight_real @ s, im = weight_imag @ s (int64 accumulators), output complex current
+    (re, im). ``weight_real``, ``weight_imag``: int[n_out, n_in]."""
+
+    weight_real: np.ndarray
+    weight_imag: np.ndarray
+
+
+@register_node_type
+@dataclass(eq=False)
+class IntLIFB(Node):
+    """Fixed-point LIFB (graded burst count). State v int[shape] (``state_bits``). Per step:
+
+        h = rtz(v * leak_mult, decay_bits) + x
+        n = #{k in 0..max_burst-1 : h (comparison) threshold + k * threshold_step}
+        v = h - n * threshold_step      (reset 'subtract')
+            0 if n > 0 else h           (reset 'zero')
+            h * (1 - n)                 (reset 'multiplicative')
+        v = overflow(v, state_bits);    out = amplitudes[n]  (int payload, amplitudes[0] = 0)
+    """
+
+    shape: tuple
+    leak_mult: np.ndarray
+    threshold: np.ndarray
+    threshold_step: np.ndarray
+    max_burst: int
+    amplitudes: np.ndarray
+    decay_bits: int = 12
+    reset: str = "subtract"
+    comparison: str = ">="
+    state_bits: int = 24
+    overflow: str = "saturate"
+    stateful: ClassVar[bool] = True
+    output_kind: ClassVar[str] = "graded"
+    is_neuron: ClassVar[bool] = True
+
+
+@register_node_type
+@dataclass(eq=False)
+class IntCLIF(Node):
+    """Fixed-point CLIF. States u (state units, threshold ``threshold``), m (``m_frac_bits``
+    fractional bits). Sigmoids are table look-ups with clamped indices:
+
+        sig_u(u) = lut_u[clip(floor_shift(u, u_shift) - u_offset, 0, len(lut_u) - 1)]
+        sig_m(m) = lut_m[clip(floor_shift(m, m_shift), 0, len(lut_m) - 1)]
+    (table entries have ``lut_frac_bits`` fractional bits). Per step:
+
+        u = rtz(u * decay_mult, decay_bits) + x
+        m = rtz(m * sig_u(u), lut_frac_bits)
+        s = 1[u >= threshold]                      (comparison)
+        m = m + s * 2**m_frac_bits
+        u = u - s * (threshold + rtz(sig_m(m) * reset_scale, lut_frac_bits))
+    ``reset_scale``: the state-unit value of 1.0 (so sig_m adds sigma(m) in state units)."""
+
+    shape: tuple
+    decay_mult: int
+    threshold: int
+    lut_u: np.ndarray
+    u_shift: int
+    u_offset: int
+    lut_m: np.ndarray
+    m_shift: int
+    m_frac_bits: int
+    lut_frac_bits: int
+    reset_scale: int
+    decay_bits: int = 12
+    comparison: str = ">="
+    state_bits: int = 32
+    overflow: str = "saturate"
+    stateful: ClassVar[bool] = True
+    output_kind: ClassVar[str] = "binary"
+    is_neuron: ClassVar[bool] = True
+
+
+@register_node_type
+@dataclass(eq=False)
+class IntRF(Node):
+    """Fixed-point S5 resonate-and-fire. State (re, im) int[shape] each. Input: complex current
+    (in_re, in_im) from an IntComplexDense. Per step, with per-neuron decay (dr, di) having
+    ``decay_bits`` fractional bits (|dr + i di| < 2**decay_bits):
+
+        re' = rtz(dr * re, D) - rtz(di * im, D) + in_re
+        im' = rtz(di * re, D) + rtz(dr * im, D) + in_im
+        (re, im) = overflow((re', im'), state_bits)
+        s = 1[re > threshold]                         (comparison '>' : S5-RF's strict rule)
+    No reset. (A non-identity readout is not lowered: the pass rejects it.)"""
+
+    shape: tuple
+    decay_real: np.ndarray
+    decay_imag: np.ndarray
+    threshold: int
+    decay_bits: int = 12
+    comparison: str = ">"
+    state_bits: int = 24
+    overflow: str = "saturate"
+    stateful: ClassVar[bool] = True
+    output_kind: ClassVar[str] = "binary"
+    is_neuron: ClassVar[bool] = True
+
+
+@register_node_type
+@dataclass(eq=False)
+class IntTimeMix(Node):
+    """Whole-window integer time mixing: y_t = rtz(sum_j coefficients[t, j] * x_j, frac_bits)
+    over each window of T steps. ``coefficients``: int[T, T] with ``frac_bits`` fractional bits."""
+
+    coefficients: np.ndarray
+    frac_bits: int
+    whole_window: ClassVar[bool] = True
+
+
+@register_node_type
+@dataclass(eq=False)
+class IntLMHT(Node):
+    """Fixed-point multi-level neuron. State v int[shape]. Per step:
+
+        h = rtz(v * leak_mult, decay_bits) + x           (leak_mult may exceed 2**decay_bits: growth)
+        k = clip(floor(h / threshold), 0, levels)        (integer floor division)
+        v = overflow(h - k * threshold, state_bits);  out = k (graded payload)
+    The state restarts at ``v_init`` every ``window`` steps (when set)."""
+
+    shape: tuple
+    leak_mult: int
+    threshold: int
+    levels: int
+    v_init: int = 0
+    window: int | None = None
+    decay_bits: int = 12
+    state_bits: int = 24
+    overflow: str = "saturate"
+    stateful: ClassVar[bool] = True
+    output_kind: ClassVar[str] = "graded"
+    is_neuron: ClassVar[bool] = True
+
+
+@register_node_type
+@dataclass(eq=False)
+class IntLNM(Node):
+    """Fixed-point polynomial IF (LNM). State v int[shape] with ``frac_bits`` fractional bits
+    (v_real = v / 2**frac_bits). Coefficients int[d+1] in the same format. Horner:
+
+        f = c[d];  for k = d-1 .. 0:  f = rtz(f * v, frac_bits) + c[k]
+        h = v + f + x   (form 'increment')  |  f + x  (form 'map')
+        h = clip(h, v_min, v_max)
+        s = 1[h >= threshold] (comparison);  v = v_reset where s ('zero') | h - threshold ('subtract')
+    """
+
+    shape: tuple
+    coefficients: np.ndarray
+    frac_bits: int
+    threshold: int
+    v_reset: int
+    v_min: int
+    v_max: int
+    reset: str = "zero"
+    comparison: str = ">="
+    form: str = "increment"
+    stateful: ClassVar[bool] = True
+    output_kind: ClassVar[str] = "binary"
+    is_neuron: ClassVar[bool] = True
+
+
+@register_node_type
+@dataclass(eq=False)
+class ConstantSource(Node):
+    """A source that emits ``value`` (int[shape]) at every step; it has no inputs. Used to feed
+    a constant per-step current through a synapse (e.g. an Affine bias into a decaying synaptic
+    current, which a neuron's own bias term, added to v, cannot reproduce exactly)."""
+
+    shape: tuple
+    value: np.ndarray
+    source: ClassVar[bool] = True

@@ -1,0 +1,88 @@
+"""Pass: static range analysis of the lowered integer graph.
+
+For each integer LIF population it bounds |u| and |v| from the synapse weights and the
+largest input payload, assuming the worst case at every step:
+
+    |a|max = max_row sum |W_int| * payload_max * 2**input_shift        (input per step, state units)
+    |u|max = |a|max / (1 - current_mult / 2**D)      (infinite if current_mult = 2**D)
+    |v|max = (|u|max + |bias|max) / (1 - voltage_mult / 2**D)   (infinite if voltage_mult = 2**D)
+
+and compares them with the state width. Findings go to the report per node
+(``overflow: 'none'`` = proven safe, ``'possible'`` = the bound exceeds the width, i.e. the
+state may saturate/wrap as the target's semantics define); ``strict`` makes 'possible' an error.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from snnc.ir import intnodes as IN
+from snnc.ir import nodes as N
+from snnc.ir.errors import OverflowRisk
+from snnc.ir.graph import Graph
+
+from .pipeline import CompileContext, register_pass
+
+
+def _payload_max(graph: Graph, name: str) -> float:
+    node = graph.nodes[name]
+    if isinstance(node, IN.IntCubaLIF):
+        return 1.0 if node.threshold is not None else math.inf
+    if isinstance(node, N.Input):
+        return float(node.metadata.get("max_abs", 1.0))
+    if isinstance(node, N.SumPool2d):
+        k = np.atleast_1d(node.kernel_size)
+        area = int(np.prod(k)) if k.size > 1 else int(k[0]) ** 2
+        return area * max((_payload_max(graph, e.src) for e in graph.in_edges(name)), default=0.0)
+    if isinstance(node, N.Flatten):
+        return max((_payload_max(graph, e.src) for e in graph.in_edges(name)), default=0.0)
+    if getattr(node, "source", False):
+        return float(np.abs(np.asarray(node.value)).max())
+    return math.inf
+
+
+def _synapse_row_sum(node) -> float:
+    w = np.abs(np.asarray(node.weight, np.int64))
+    return float(w.reshape(w.shape[0], -1).sum(axis=1).max()) if w.size else 0.0
+
+
+def lif_bounds(graph: Graph, name: str) -> tuple[float, float]:
+    node = graph.nodes[name]
+    a = 0.0
+    for e in graph.in_edges(name):
+        syn = graph.nodes[e.src]
+        if not hasattr(syn, "weight"):
+            return math.inf, math.inf
+        pm = max((_payload_max(graph, i.src) for i in graph.in_edges(e.src)), default=0.0)
+        a += _synapse_row_sum(syn) * pm
+    a *= 2 ** node.input_shift
+    full = 2 ** node.decay_bits
+    cur = float(np.max(node.current_mult))
+    vol = float(np.max(node.voltage_mult))
+    u = a / (1 - cur / full) if cur < full else (0.0 if a == 0 else math.inf)
+    bias = float(np.abs(np.asarray(0 if node.bias is None else node.bias)).max())
+    v = (u + bias) / (1 - vol / full) if vol < full else (0.0 if u + bias == 0 else math.inf)
+    return u, v
+
+
+@register_pass("check_ranges", lossless=True)
+def check_ranges(graph: Graph, ctx: CompileContext) -> Graph:
+    """Static overflow analysis of integer LIF states (report; error with strict)."""
+    risky = []
+    for name, node in graph.nodes.items():
+        if not isinstance(node, IN.IntCubaLIF):
+            continue
+        u, v = lif_bounds(graph, name)
+        limit_u = 2 ** (node.u_bits - 1) - 1
+        limit_v = 2 ** (node.v_bits - 1) - 1
+        finding = "none" if (u <= limit_u and v <= limit_v) else "possible"
+        ctx.note(name, overflow=finding, u_bound=None if math.isinf(u) else int(u),
+                 v_bound=None if math.isinf(v) else int(v), u_limit=limit_u, v_limit=limit_v)
+        if finding != "none":
+            risky.append(name)
+    if risky and ctx.config.strict:
+        raise OverflowRisk(f"state may exceed its width in {len(risky)} node(s): {', '.join(risky)}",
+                           node=risky[0], hint="see report.json; widen the state (state.bits) or drop --strict")
+    return graph

@@ -1,0 +1,374 @@
+"""Pass: quantize a discrete float graph and lower it to integer nodes for a target profile.
+
+Scales. Every value on an edge is an integer ``q = round(real * scale)``. Binary spikes and
+inputs have scale 1 (inputs must be integer-valued, e.g. spikes). A neuron N gets a *state
+scale* S_N (integer units per real membrane unit). Each synapse P feeding N is quantized for N:
+
+    W_eff = W * gain_N                      (gain: the neuron's input and current gains, folded in)
+    W_int = round(W_eff * S_N / (sigma_P * 2**shift)),   |W_int| <= qmax = 2**(bits-1) - 1
+    S_N   = qmax * sigma_P * 2**shift / max|W_eff|      (the smallest over N's synapses; per
+                                                          output channel with granularity 'channel')
+
+where sigma_P is the scale of P's input and ``shift`` is the neuron's input shift (6, as Lava's
+``a_in << 6``: six fractional bits of state below the weight LSB, which keep the 12-bit decay's
+rounding small). Thresholds, biases and resets are ``round(x * S_N)``, decays
+``round(retention * 2**decay_bits)``. For ``loihi2`` the weights are doubled 8-bit values (even
+integers in [-256, 254], which Lava's Dense keeps unchanged, LAVA_NETX_NIR.md §3.1), thresholds
+multiples of 64 (Lava's ``vth << 6``) and biases representable as ``int16 << exp``.
+
+An Affine bias b feeding a neuron without synaptic-current decay is added to the neuron's
+per-step bias (exact); with a decaying current it is fed through the current, as a weight
+column from a :class:`~snnc.ir.intneurons.ConstantSource` emitting 1 (exact).
+
+Supported now: Linear / Affine / Conv2d synapses into ``DiscreteLIF`` neurons, SumPool2d /
+AvgPool2d (as sums, the 1/k^2 folded into the next scale) and Flatten on spike paths, synapse
+-> Output readouts. Other neuron kinds raise UnsupportedError naming the node.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from snnc.ir import intneurons as INN
+from snnc.ir import intnodes as IN
+from snnc.ir import nodes as N
+from snnc.ir.errors import UnsupportedError
+from snnc.ir.graph import Edge, Graph
+from snnc.passes.infer_shapes import _pair, infer_shapes
+
+from .pipeline import CompileContext, register_pass
+
+_SYNAPSES = (N.Linear, N.Affine, N.Conv2d)
+INPUT_SHIFT = 6
+
+
+def _f(x) -> np.ndarray:
+    return np.asarray(x, dtype=np.float64)
+
+
+class _Lowering:
+    def __init__(self, graph: Graph, ctx: CompileContext):
+        self.g, self.ctx = graph, ctx
+        self.p = ctx.config.profile
+        self.shapes = infer_shapes(graph)
+        self.out = Graph(metadata={**graph.metadata, "level": "integer", "target": self.p.name})
+        self.scale: dict[str, np.ndarray | float] = {}   # output scale per node
+        self.weights: dict[str, N.Node] = {}            # lowered synapses, by name
+        self.loihi = self.p.name == "loihi2"
+        self.qmax = (1 << (self.p.weight_bits - 1)) - 1
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def consumers(self, name: str) -> list[str]:
+        return [e.dst for e in self.g.out_edges(name)]
+
+    def src_scale(self, name: str) -> float:
+        """Scale of a node's output, for nodes that feed synapses (no synapse upstream)."""
+        if name in self.scale:
+            s = self.scale[name]
+            if np.ndim(s) and np.unique(s).size > 1:
+                raise UnsupportedError("a synapse input with per-channel scales", node=name)
+            return float(np.asarray(s).reshape(-1)[0])
+        node = self.g.nodes[name]
+        if isinstance(node, N.Input):
+            s = float(node.metadata.get("scale", 1.0))
+        elif isinstance(node, N.DiscreteLIF) and node.v_threshold is not None:
+            s = 1.0
+        elif isinstance(node, (N.SumPool2d, N.Flatten, N.AvgPool2d)):
+            ins = {self.src_scale(e.src) for e in self.g.in_edges(name)}
+            if len(ins) != 1:
+                raise UnsupportedError("inputs with different scales", node=name)
+            s = ins.pop()
+            if isinstance(node, N.AvgPool2d):
+                k = _pair(node.kernel_size, "kernel_size", name)
+                s *= k[0] * k[1]
+        else:
+            raise UnsupportedError(f"integer lowering of {node.type_name} feeding a synapse is not supported yet",
+                                   node=name)
+        self.scale[name] = s
+        return s
+
+    def neuron_gain(self, neuron: N.DiscreteLIF, name: str, n_out: int, per_channel_axis0: bool) -> np.ndarray:
+        """g_in * g_v per output row (shape (n_out,))."""
+        g = _f(neuron.input_gain) * _f(neuron.current_gain)
+        g = np.broadcast_to(g, self.shapes[name])
+        if per_channel_axis0:
+            flat = g.reshape(g.shape[0], -1)
+            if not np.all(flat == flat[:, :1]):
+                raise UnsupportedError("input gain varies within a channel; cannot fold into conv weights",
+                                       node=name, field="input_gain")
+            return flat[:, 0]
+        return g.reshape(-1)[:n_out] if g.size == n_out else np.broadcast_to(g.reshape(-1), (n_out,))
+
+    # -- main -----------------------------------------------------------------------------
+
+    def run(self) -> Graph:
+        for name in self.g.evaluation_order():
+            node = self.g.nodes[name]
+            if isinstance(node, N.Input):
+                self.out.nodes[name] = node
+                self.src_scale(name)
+            elif isinstance(node, N.DiscreteLIF):
+                self.lower_lif(name, node)
+            elif isinstance(node, (N.SumPool2d, N.Flatten)):
+                self.out.nodes[name] = node
+            elif isinstance(node, N.AvgPool2d):
+                self.out.nodes[name] = N.SumPool2d(kernel_size=node.kernel_size, stride=node.stride,
+                                                   padding=node.padding, metadata=dict(node.metadata))
+            elif isinstance(node, _SYNAPSES):
+                consumers = self.consumers(name)
+                if not consumers:
+                    raise UnsupportedError("synapse without consumer", node=name)
+                kinds = {type(self.g.nodes[c]) for c in consumers}
+                if kinds == {N.Output}:
+                    self.lower_readout(name, node)
+                elif not kinds <= {N.DiscreteLIF}:
+                    raise UnsupportedError(
+                        f"synapse feeding {sorted(k.__name__ for k in kinds)} is not supported by the integer "
+                        "lowering yet", node=name)
+                # synapses into neurons are lowered together with their neuron
+            elif isinstance(node, N.Output):
+                self.out.nodes[name] = node
+            else:
+                raise UnsupportedError(f"integer lowering of {node.type_name} is not supported yet", node=name,
+                                       hint="supported: Linear/Affine/Conv2d, DiscreteLIF (LIF/CubaLIF/IF), "
+                                            "pooling, Flatten")
+        # keep insertion order of the original graph
+        order = [n for n in self.g.nodes if n in self.out.nodes] + [n for n in self.out.nodes if n not in self.g.nodes]
+        self.out.nodes = {n: self.out.nodes[n] for n in order}
+        self.out.edges += [e for e in self.g.edges]
+        for name, node in self.out.nodes.items():
+            if isinstance(node, N.Output):
+                src = [e.src for e in self.g.in_edges(name)]
+                s = self.scale.get(src[0], 1.0) if src else 1.0
+                node.metadata["scale"] = np.asarray(s, np.float64)
+            if isinstance(node, N.Input):
+                node.metadata["scale"] = float(self.scale.get(name, 1.0))
+        return self.out
+
+    def _quantize_synapse(self, name: str, node: N.Node, gain: np.ndarray, S: np.ndarray, sigma: float,
+                          shift: int) -> N.Node:
+        w = _f(node.weight)
+        w_eff = w * gain.reshape((-1,) + (1,) * (w.ndim - 1))
+        factor = (S / (sigma * 2 ** shift)).reshape((-1,) + (1,) * (w.ndim - 1))
+        if self.loihi:
+            w_int = 2 * np.clip(np.round(w_eff * factor / 2), -self.qmax - 1, self.qmax)
+        else:
+            w_int = np.clip(np.round(w_eff * factor), -self.qmax, self.qmax)
+        w_int = w_int.astype(np.int64)
+        err = np.abs(w_int / factor - w_eff).max() / max(np.abs(w_eff).max(), 1e-30)
+        src_kinds = {self._output_kind(e.src) for e in self.g.in_edges(name)}
+        input_kind = "binary" if src_kinds == {"binary"} else "graded"
+        self.ctx.note(name, weight_bits=self.p.weight_bits, weight_max_abs=int(np.abs(w_int).max(initial=0)),
+                      weight_rel_error=float(err), input_kind=input_kind)
+        if isinstance(node, N.Conv2d):
+            return IN.IntConv2d(input_shape=node.input_shape, weight=w_int, stride=node.stride, padding=node.padding,
+                                dilation=node.dilation, groups=node.groups, bias=None, weight_exp=0,
+                                input_kind=input_kind, out_bits=24 if self.loihi else 64,
+                                metadata=dict(node.metadata))
+        return IN.IntDense(weight=w_int, weight_exp=0, input_kind=input_kind,
+                           acc_bits=32 if self.loihi else 64, out_bits=32 if self.loihi else 64,
+                           metadata=dict(node.metadata))
+
+    def _output_kind(self, name: str) -> str:
+        node = self.g.nodes[name]
+        if isinstance(node, N.DiscreteLIF) and node.v_threshold is not None:
+            return "binary"
+        if isinstance(node, N.Input):
+            return "graded"
+        return "graded"
+
+    def lower_readout(self, name: str, node: N.Node) -> None:
+        """Synapse straight into an Output: per-tensor scale, no neuron."""
+        sigma = self.src_scale(self.g.in_edges(name)[0].src)
+        w = _f(node.weight)
+        gain = np.ones(w.shape[0])
+        S = np.asarray(self.qmax * sigma / max(np.abs(w).max(), 1e-30))
+        self.out.nodes[name] = self._quantize_synapse(name, node, gain, np.broadcast_to(S, (w.shape[0],)), sigma, 0)
+        b = getattr(node, "bias", None)
+        if b is not None and np.any(b):
+            raise UnsupportedError("Affine bias in a readout without neuron", node=name)
+        self.scale[name] = float(S)
+
+    def lower_lif(self, name: str, node: N.DiscreteLIF) -> None:
+        shape = self.shapes[name]
+        ins = self.g.in_edges(name)
+        syn = [e.src for e in ins]
+        bad = [s for s in syn if not isinstance(self.g.nodes[s], _SYNAPSES)]
+        if bad:
+            raise UnsupportedError(f"neuron input from {bad[0]} ({self.g.nodes[bad[0]].type_name}) is not a synapse; "
+                                   "the integer lowering needs Linear/Affine/Conv2d before each neuron", node=name)
+        for s in syn:
+            if len(self.consumers(s)) != 1:
+                raise UnsupportedError("synapse feeding several nodes", node=s)
+        conv = isinstance(self.g.nodes[syn[0]], N.Conv2d)
+        n_rows = shape[0]
+        if not conv and len(shape) != 1:
+            raise UnsupportedError(f"dense synapse into neurons of shape {shape}", node=name)
+        gain = self.neuron_gain(node, name, n_rows, conv)
+        shift = INPUT_SHIFT
+        sigmas = {s: self.src_scale(self.g.in_edges(s)[0].src) for s in syn}
+        for s in syn:
+            srcs = {self.src_scale(e.src) for e in self.g.in_edges(s)}
+            if len(srcs) != 1:
+                raise UnsupportedError("synapse inputs with different scales", node=s)
+        alpha = None if node.current_decay is None else _f(node.current_decay)
+        biases = {s: _f(getattr(self.g.nodes[s], "bias", None)) for s in syn
+                  if getattr(self.g.nodes[s], "bias", None) is not None and np.any(self.g.nodes[s].bias)}
+        # row maxima of |W_eff| over all incoming synapses (and bias columns through the current)
+        row_max = np.zeros(n_rows)
+        for s in syn:
+            w = np.abs(_f(self.g.nodes[s].weight)).reshape(n_rows, -1) * np.abs(gain)[:, None]
+            row_max = np.maximum(row_max, w.max(axis=1) / sigmas[s])
+            if s in biases and alpha is not None and np.any(alpha):
+                row_max = np.maximum(row_max, np.abs(biases[s] * gain))
+        row_max = np.where(row_max > 0, row_max, 1.0)
+        if self.p.weight_granularity == "tensor":
+            S = np.full(n_rows, self.qmax * 2 ** shift / row_max.max())
+        else:
+            S = self.qmax * 2 ** shift / row_max
+        if self.loihi:
+            S = np.full(n_rows, S.min())
+        for s in syn:
+            self.out.nodes[s] = self._quantize_synapse(s, self.g.nodes[s], gain, S, sigmas[s], shift)
+        S_full = S.reshape((-1,) + (1,) * (len(shape) - 1)) * np.ones(shape)
+        D = self.p.decay_bits
+        cur = 0 if alpha is None else np.round(np.broadcast_to(alpha, shape) * 2 ** D).astype(np.int64)
+        vol = np.round(np.broadcast_to(_f(node.voltage_decay), shape) * 2 ** D).astype(np.int64)
+        bias_real = np.zeros(shape) if node.bias is None else np.broadcast_to(_f(node.bias), shape).copy()
+        for s, b in biases.items():
+            b_rows = b * gain
+            b_full = b_rows.reshape((-1,) + (1,) * (len(shape) - 1)) * np.ones(shape)
+            if alpha is None or not np.any(alpha):
+                bias_real = bias_real + b_full
+            else:
+                self._bias_through_current(s, name, b_rows, S, shift)
+        bias_int = np.round(bias_real * S_full).astype(np.int64)
+        thr = None
+        if node.v_threshold is not None:
+            thr_real = np.broadcast_to(_f(node.v_threshold), shape)
+            if self.loihi:
+                thr = (np.round(thr_real * S_full / 64) * 64).astype(np.int64)
+            else:
+                thr = np.round(thr_real * S_full).astype(np.int64)
+            if node.reset == "zero" and node.v_reset is not None and np.any(node.v_reset):
+                raise UnsupportedError("reset to a non-zero v_reset is not supported by the integer lowering",
+                                       node=name, field="v_reset")
+        if node.v_min is not None:
+            raise UnsupportedError("a lower membrane bound (v_min) is not supported by the integer lowering",
+                                   node=name, field="v_min")
+        if self.loihi:
+            bias_int = _lava_representable_bias(bias_int)
+        thr_arr = None if thr is None else _compact(thr)
+        bits = self.p.state_bits
+        lif = IN.IntCubaLIF(
+            shape=tuple(shape), current_mult=_compact(cur), voltage_mult=_compact(vol), threshold=thr_arr,
+            bias=None if not np.any(bias_int) else _compact(bias_int), input_shift=shift, decay_bits=D,
+            arith_bits=32 if self.loihi else 64, u_bits=bits,
+            u_overflow="lava" if self.loihi else ("wrap" if self.p.state_overflow == "wrap" else "saturate"),
+            v_bits=bits, v_overflow="saturate_sym" if self.p.state_overflow == "saturate" else "wrap",
+            comparison=node.comparison, reset="none" if thr is None else node.reset,
+            metadata={**node.metadata, "scale": S_full.reshape(-1)[0] if np.unique(S).size == 1 else S})
+        self.out.nodes[name] = lif
+        self.scale[name] = 1.0 if thr is not None else S_full
+        self.ctx.note(name, state_bits=bits, decay_bits=D, state_scale=float(S.min()),
+                      threshold_rel_error=_rel_err(thr, node.v_threshold, S_full),
+                      voltage_decay_error=float(np.abs(vol / 2 ** D - np.broadcast_to(_f(node.voltage_decay),
+                                                                                       shape)).max()))
+
+    def _bias_through_current(self, syn: str, neuron: str, b_rows: np.ndarray, S: np.ndarray, shift: int) -> None:
+        src = f"{syn}.bias_source"
+        col = f"{syn}.bias"
+        w = np.round(b_rows * S / 2 ** shift)
+        if self.loihi:
+            w = 2 * np.round(w / 2)
+        w = np.clip(w, -self.qmax * (2 if self.loihi else 1), self.qmax * (2 if self.loihi else 1)).astype(np.int64)
+        self.out.nodes[src] = INN.ConstantSource(shape=(1,), value=np.ones(1, np.int64))
+        self.out.nodes[col] = IN.IntDense(weight=w.reshape(-1, 1), weight_exp=0, input_kind="binary",
+                                          acc_bits=32 if self.loihi else 64, out_bits=32 if self.loihi else 64)
+        delay = next(e.delay for e in self.g.edges if e.src == syn and e.dst == neuron)
+        self.out.edges.append(Edge(src, col, 0))
+        self.out.edges.append(Edge(col, neuron, delay))   # the bias arrives when the synapse's output does
+
+
+def _compact(a: np.ndarray) -> np.ndarray:
+    """A scalar array when all entries agree (per layer), else the full array."""
+    a = np.asarray(a, np.int64)
+    if a.size and np.all(a == a.reshape(-1)[0]):
+        return np.asarray(a.reshape(-1)[0], np.int64)
+    return a
+
+
+def _rel_err(q, real, S) -> float | None:
+    if q is None or real is None:
+        return None
+    r = np.broadcast_to(_f(real), np.shape(S))
+    return float(np.abs(q / S - r).max() / max(np.abs(r).max(), 1e-30))
+
+
+def _lava_representable_bias(b: np.ndarray) -> np.ndarray:
+    """Round each bias to the nearest value mant << exp with an int16 mantissa."""
+    b = b.astype(np.int64)
+    out = b.copy()
+    big = np.abs(b) > 32767
+    if big.any():
+        exp = np.ceil(np.log2(np.abs(b[big]) / 32767)).astype(np.int64)
+        out[big] = np.round(b[big] / 2.0 ** exp).astype(np.int64) << exp
+    return out
+
+
+@register_pass("lower_integer", lossless=False)
+def lower_integer(graph: Graph, ctx: CompileContext) -> Graph:
+    """Quantize weights, thresholds, decays and biases; lower to integer nodes."""
+    return _Lowering(graph, ctx).run()
+
+
+@register_pass("insert_latency", lossless=False)
+def insert_latency(graph: Graph, ctx: CompileContext) -> Graph:
+    """Add the target's synapse latency (Lava: 1 step per connection process).
+
+    Delays are first moved onto synapse outputs (synapses are linear and stateless, so an
+    input delay equals an output delay). A synapse output edge on a cycle keeps its delay d >= 1
+    (Lava's Dense provides one of those steps, so loop dynamics are unchanged); any other
+    synapse output edge gets d + latency. Each node's added shift relative to the float graph
+    is stored in ``hw['latency']``, which the runtime uses to align traces."""
+    lat = ctx.config.profile.synapse_latency
+    out = graph.copy()
+    if lat == 0:
+        return out
+    syn_types = (IN.IntDense, IN.IntConv2d, INN.IntComplexDense, N.SumPool2d)
+    for name, node in out.nodes.items():
+        if not isinstance(node, syn_types):
+            continue
+        ins = [i for i, e in enumerate(out.edges) if e.dst == name]
+        d = max((out.edges[i].delay for i in ins), default=0)
+        if d == 0:
+            continue
+        if len(ins) != 1:
+            raise UnsupportedError("a delayed input into a synapse with several inputs", node=name)
+        i = ins[0]
+        out.edges[i] = Edge(out.edges[i].src, name, 0)
+        out.edges = [Edge(e.src, e.dst, e.delay + d) if e.src == name else e for e in out.edges]
+    rec = set(out.recurrent_edges())
+    final = []
+    for e in out.edges:
+        if isinstance(out.nodes[e.src], syn_types):
+            if e in rec:
+                if e.delay < 1:
+                    raise UnsupportedError("recurrent loop without delay", node=e.src)
+                final.append(e)
+            else:
+                final.append(Edge(e.src, e.dst, e.delay + lat))
+        else:
+            final.append(e)
+    out.edges = final
+    # latency of every node relative to the float graph: longest added shift on its input paths
+    latency = {n: 0 for n in out.nodes}
+    for name in out.evaluation_order():
+        for e in out.in_edges(name):
+            if e not in rec:
+                added = lat if isinstance(out.nodes[e.src], syn_types) else 0
+                latency[name] = max(latency[name], latency[e.src] + added)
+    for n, node in out.nodes.items():
+        node.hw = {**node.hw, "latency": int(latency[n])}
+    return out

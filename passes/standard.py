@@ -1,0 +1,39 @@
+"""The float passes wrapped for pipelines (``(graph, ctx) -> graph``) and the per-target
+pipelines."""
+
+from __future__ import annotations
+
+from snnc.ir.graph import Graph
+
+from . import check_ranges as _check_ranges  # noqa: F401  (registers 'check_ranges')
+from . import lower_integer as _lower_integer  # noqa: F401  (registers 'lower_integer', 'insert_latency')
+from .discretize import discretize
+from .flatten_subgraphs import flatten_subgraphs
+from .fold_batchnorm import fold_batchnorm
+from .pipeline import PIPELINES, CompileContext, register_pass
+
+
+@register_pass("flatten_subgraphs", lossless=True)
+def _flatten(graph: Graph, ctx: CompileContext) -> Graph:
+    """Inline nested NIR graphs."""
+    return flatten_subgraphs(graph)
+
+
+@register_pass("discretize", lossless=False)
+def _discretize(graph: Graph, ctx: CompileContext) -> Graph:
+    """Forward-Euler discretization of continuous NIR neurons at dt."""
+    return discretize(graph, ctx.config.dt)
+
+
+@register_pass("fold_batchnorm", lossless=True)
+def _fold(graph: Graph, ctx: CompileContext) -> Graph:
+    """Fold BatchNorm into the preceding linear layers."""
+    return fold_batchnorm(graph)
+
+
+_FLOAT = ["flatten_subgraphs", "discretize", "fold_batchnorm"]
+PIPELINES.update({
+    "sim": _FLOAT + ["lower_integer", "check_ranges"],
+    "fpga": _FLOAT + ["lower_integer", "check_ranges"],
+    "loihi2": _FLOAT + ["lower_integer", "insert_latency", "check_ranges"],
+})

@@ -1,0 +1,52 @@
+"""The scikit-learn 8x8 digits data set (bundled with scikit-learn, no download) as SNN input.
+
+``load_digits_split()`` returns a fixed train/test split (seeded, stratified); ``encode``
+turns images into input sequences: 'rate' = Bernoulli spikes with probability pixel/16 per step
+(seeded), 'current' = the analog pixel value / 16 repeated at every step (direct encoding, as
+CLIF and LM-HT train). Arrays are (B, T, 64) float32; labels int64[B].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from snnc.ir.errors import SnncError
+
+N_FEATURES = 64
+N_CLASSES = 10
+
+
+def load_digits_split(test_fraction: float = 0.25, seed: int = 0):
+    """(x_train, y_train, x_test, y_test): pixels scaled to [0, 1] (float32, shape (N, 64))."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise SnncError("scikit-learn is needed for the digits data set (pip install scikit-learn)") from None
+    data = load_digits()
+    x = (data.data / 16.0).astype(np.float32)
+    y = data.target.astype(np.int64)
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for c in range(N_CLASSES):
+        idx = np.flatnonzero(y == c)
+        rng.shuffle(idx)
+        k = int(round(len(idx) * test_fraction))
+        test.extend(idx[:k])
+        train.extend(idx[k:])
+    train, test = np.sort(train), np.sort(test)
+    return x[train], y[train], x[test], y[test]
+
+
+def encode(x: np.ndarray, steps: int, mode: str = "rate", seed: int = 0) -> np.ndarray:
+    """x: (B, 64) in [0, 1] -> (B, steps, 64) float32."""
+    if mode == "rate":
+        rng = np.random.default_rng(seed)
+        return (rng.random((x.shape[0], steps, x.shape[1])) < x[:, None, :]).astype(np.float32)
+    if mode == "current":
+        return np.repeat(x[:, None, :], steps, axis=1).astype(np.float32)
+    raise SnncError(f"unknown encoding '{mode}' (rate | current)")
+
+
+def accuracy_from_outputs(out: np.ndarray, y: np.ndarray) -> float:
+    """Classification by the output summed over time: out (B, T, 10)."""
+    return float((out.sum(axis=1).argmax(axis=1) == y).mean())
