@@ -67,7 +67,8 @@ def fold_batchnorm(graph: Graph) -> Graph:
         bn = out.nodes[name]
         ins = out.in_edges(name)
         foldable = ins and all(
-            isinstance(out.nodes[e.src], _LINEAR) and e.delay == 0
+            isinstance(out.nodes[e.src], _LINEAR) and not getattr(out.nodes[e.src], "level", None) == "integer"
+            and e.delay == 0
             and [o.dst for o in out.out_edges(e.src)] == [name]
             for e in ins)
         if not foldable:

@@ -74,6 +74,8 @@ class _Lowering:
             s = float(node.metadata.get("scale", 1.0))
         elif isinstance(node, N.DiscreteLIF) and node.v_threshold is not None:
             s = 1.0
+        elif isinstance(node, N.LIFB):
+            s = float(lifb_payload(node)[1])
         elif isinstance(node, (N.SumPool2d, N.Flatten, N.AvgPool2d)):
             ins = {self.src_scale(e.src) for e in self.g.in_edges(name)}
             if len(ins) != 1:
@@ -110,6 +112,8 @@ class _Lowering:
                 self.src_scale(name)
             elif isinstance(node, N.DiscreteLIF):
                 self.lower_lif(name, node)
+            elif isinstance(node, N.LIFB):
+                self.lower_lifb(name, node)
             elif isinstance(node, (N.SumPool2d, N.Flatten)):
                 self.out.nodes[name] = node
             elif isinstance(node, N.AvgPool2d):
@@ -122,7 +126,7 @@ class _Lowering:
                 kinds = {type(self.g.nodes[c]) for c in consumers}
                 if kinds == {N.Output}:
                     self.lower_readout(name, node)
-                elif not kinds <= {N.DiscreteLIF}:
+                elif not kinds <= {N.DiscreteLIF, N.LIFB}:
                     raise UnsupportedError(
                         f"synapse feeding {sorted(k.__name__ for k in kinds)} is not supported by the integer "
                         "lowering yet", node=name)
@@ -174,8 +178,6 @@ class _Lowering:
         node = self.g.nodes[name]
         if isinstance(node, N.DiscreteLIF) and node.v_threshold is not None:
             return "binary"
-        if isinstance(node, N.Input):
-            return "graded"
         return "graded"
 
     def lower_readout(self, name: str, node: N.Node) -> None:
@@ -190,10 +192,14 @@ class _Lowering:
             raise UnsupportedError("Affine bias in a readout without neuron", node=name)
         self.scale[name] = float(S)
 
-    def lower_lif(self, name: str, node: N.DiscreteLIF) -> None:
+    def _drive(self, name: str, gain_of, *, shift: int, weight_exp: int = 0,
+               current_decay=None) -> tuple[tuple, np.ndarray, dict]:
+        """Choose the state scale S (per output row) of neuron ``name`` from its incoming synapses
+        and lower those synapses. ``gain_of(n_rows, conv)`` gives the gain folded into the weights;
+        ``shift`` is the neuron's own input shift, ``weight_exp`` a left shift applied by the
+        synapse to its accumulator. Returns (shape, S, Affine biases by synapse)."""
         shape = self.shapes[name]
-        ins = self.g.in_edges(name)
-        syn = [e.src for e in ins]
+        syn = [e.src for e in self.g.in_edges(name)]
         bad = [s for s in syn if not isinstance(self.g.nodes[s], _SYNAPSES)]
         if bad:
             raise UnsupportedError(f"neuron input from {bad[0]} ({self.g.nodes[bad[0]].type_name}) is not a synapse; "
@@ -201,19 +207,17 @@ class _Lowering:
         for s in syn:
             if len(self.consumers(s)) != 1:
                 raise UnsupportedError("synapse feeding several nodes", node=s)
+            if len({self.src_scale(e.src) for e in self.g.in_edges(s)}) != 1:
+                raise UnsupportedError("synapse inputs with different scales", node=s)
         conv = isinstance(self.g.nodes[syn[0]], N.Conv2d)
         n_rows = shape[0]
         if not conv and len(shape) != 1:
             raise UnsupportedError(f"dense synapse into neurons of shape {shape}", node=name)
-        gain = self.neuron_gain(node, name, n_rows, conv)
-        shift = INPUT_SHIFT
+        gain = gain_of(n_rows, conv)
+        total_shift = shift + weight_exp
         sigmas = {s: self.src_scale(self.g.in_edges(s)[0].src) for s in syn}
-        for s in syn:
-            srcs = {self.src_scale(e.src) for e in self.g.in_edges(s)}
-            if len(srcs) != 1:
-                raise UnsupportedError("synapse inputs with different scales", node=s)
-        alpha = None if node.current_decay is None else _f(node.current_decay)
-        biases = {s: _f(getattr(self.g.nodes[s], "bias", None)) for s in syn
+        alpha = current_decay
+        biases = {s: _f(self.g.nodes[s].bias) for s in syn
                   if getattr(self.g.nodes[s], "bias", None) is not None and np.any(self.g.nodes[s].bias)}
         # row maxima of |W_eff| over all incoming synapses (and bias columns through the current)
         row_max = np.zeros(n_rows)
@@ -223,14 +227,22 @@ class _Lowering:
             if s in biases and alpha is not None and np.any(alpha):
                 row_max = np.maximum(row_max, np.abs(biases[s] * gain))
         row_max = np.where(row_max > 0, row_max, 1.0)
-        if self.p.weight_granularity == "tensor":
-            S = np.full(n_rows, self.qmax * 2 ** shift / row_max.max())
+        if self.p.weight_granularity == "tensor" or self.loihi:
+            S = np.full(n_rows, self.qmax * 2 ** total_shift / row_max.max())
         else:
-            S = self.qmax * 2 ** shift / row_max
-        if self.loihi:
-            S = np.full(n_rows, S.min())
+            S = self.qmax * 2 ** total_shift / row_max
         for s in syn:
-            self.out.nodes[s] = self._quantize_synapse(s, self.g.nodes[s], gain, S, sigmas[s], shift)
+            q = self._quantize_synapse(s, self.g.nodes[s], gain, S, sigmas[s], total_shift)
+            q.weight_exp = weight_exp
+            self.out.nodes[s] = q
+        return shape, S, {"gain": gain, "biases": biases}
+
+    def lower_lif(self, name: str, node: N.DiscreteLIF) -> None:
+        alpha = None if node.current_decay is None else _f(node.current_decay)
+        shift = INPUT_SHIFT
+        shape, S, extra = self._drive(name, lambda n, conv: self.neuron_gain(node, name, n, conv), shift=shift,
+                                      current_decay=alpha)
+        gain, biases = extra["gain"], extra["biases"]
         S_full = S.reshape((-1,) + (1,) * (len(shape) - 1)) * np.ones(shape)
         D = self.p.decay_bits
         cur = 0 if alpha is None else np.round(np.broadcast_to(alpha, shape) * 2 ** D).astype(np.int64)
@@ -276,6 +288,43 @@ class _Lowering:
                       voltage_decay_error=float(np.abs(vol / 2 ** D - np.broadcast_to(_f(node.voltage_decay),
                                                                                        shape)).max()))
 
+    def lower_lifb(self, name: str, node: N.LIFB) -> None:
+        """LIFB -> IntLIFB. The synapse shifts its accumulator left by INPUT_SHIFT (six fractional
+        state bits). For the soft-reset count neuron (reset 'subtract', threshold_step = threshold)
+        the leak multiplier and the threshold are rounded to multiples of 2**COUNT_ALIGN_BITS, so
+        that threshold * leak_mult is a multiple of 2**decay_bits: the precondition of the exact
+        LIF-population decoupling (passes.decouple_burst)."""
+        def gain_of(n_rows, conv):
+            g = np.broadcast_to(_f(1.0 if node.input_gain is None else node.input_gain), self.shapes[name])
+            return g.reshape(n_rows, -1)[:, 0]
+
+        shape, S, extra = self._drive(name, gain_of, shift=0, weight_exp=INPUT_SHIFT)
+        if extra["biases"]:
+            raise UnsupportedError("Affine bias into an LIFB neuron is not supported by the integer lowering",
+                                   node=name)
+        D = self.p.decay_bits
+        S_full = S.reshape((-1,) + (1,) * (len(shape) - 1)) * np.ones(shape)
+        theta = np.broadcast_to(_f(node.v_threshold), shape)
+        step = theta if node.threshold_step is None else np.broadcast_to(_f(node.threshold_step), shape)
+        count_neuron = node.reset == "subtract" and np.allclose(step, theta)
+        leak = np.broadcast_to(_f(node.leak), shape)
+        align = 1 << COUNT_ALIGN_BITS if count_neuron else 1
+        leak_mult = (np.round(leak * 2 ** D / align) * align).astype(np.int64)
+        thr = (np.round(theta * S_full / align) * align).astype(np.int64)
+        stp = thr if count_neuron else np.round(step * S_full).astype(np.int64)
+        amps, q = lifb_payload(node)
+        self.out.nodes[name] = INN.IntLIFB(
+            shape=tuple(shape), leak_mult=_compact(leak_mult), threshold=_compact(thr), threshold_step=_compact(stp),
+            max_burst=int(node.max_burst), amplitudes=amps, decay_bits=D, reset=node.reset,
+            comparison=node.comparison, state_bits=self.p.state_bits,
+            overflow="saturate" if self.p.state_overflow == "saturate" else "wrap",
+            metadata={**node.metadata, "scale": float(S.min()), "payload_scale": q})
+        self.scale[name] = float(q)
+        self.ctx.note(name, state_bits=self.p.state_bits, decay_bits=D, state_scale=float(S.min()),
+                      threshold_rel_error=_rel_err(thr, theta, S_full),
+                      leak_error=float(np.abs(leak_mult / 2 ** D - leak).max()), payload_scale=q,
+                      decouplable=bool(count_neuron))
+
     def _bias_through_current(self, syn: str, neuron: str, b_rows: np.ndarray, S: np.ndarray, shift: int) -> None:
         src = f"{syn}.bias_source"
         col = f"{syn}.bias"
@@ -289,6 +338,22 @@ class _Lowering:
         delay = next(e.delay for e in self.g.edges if e.src == syn and e.dst == neuron)
         self.out.edges.append(Edge(src, col, 0))
         self.out.edges.append(Edge(col, neuron, delay))   # the bias arrives when the synapse's output does
+
+
+#: count-neuron LIFB: leak multiplier and threshold are multiples of 2**COUNT_ALIGN_BITS
+COUNT_ALIGN_BITS = 6
+
+
+def lifb_payload(node: N.LIFB) -> tuple[np.ndarray, int]:
+    """Integer payloads for the burst amplitudes and their scale q (payload = amplitude * q):
+    the smallest power of two up to 256 making every amplitude integral (BrainCog's
+    {0, 1, 3, 4.5, ...} -> q = 2), else 256 with rounding."""
+    amps = np.arange(node.max_burst + 1, dtype=np.float64) if node.amplitudes is None else _f(node.amplitudes)
+    for k in range(9):
+        q = 1 << k
+        if np.allclose(amps * q, np.round(amps * q), rtol=0, atol=1e-9):
+            break
+    return np.round(amps * q).astype(np.int64), q
 
 
 def _compact(a: np.ndarray) -> np.ndarray:

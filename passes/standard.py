@@ -6,6 +6,7 @@ from __future__ import annotations
 from snnc.ir.graph import Graph
 
 from . import check_ranges as _check_ranges  # noqa: F401  (registers 'check_ranges')
+from . import decouple_burst as _decouple_burst  # noqa: F401  (registers 'decouple_burst')
 from . import lower_integer as _lower_integer  # noqa: F401  (registers 'lower_integer', 'insert_latency')
 from .discretize import discretize
 from .flatten_subgraphs import flatten_subgraphs
@@ -35,5 +36,6 @@ _FLOAT = ["flatten_subgraphs", "discretize", "fold_batchnorm"]
 PIPELINES.update({
     "sim": _FLOAT + ["lower_integer", "check_ranges"],
     "fpga": _FLOAT + ["lower_integer", "check_ranges"],
-    "loihi2": _FLOAT + ["lower_integer", "insert_latency", "check_ranges"],
+    # Loihi 2: burst neurons become LIF populations where that is exact (else graded spikes)
+    "loihi2": _FLOAT + ["lower_integer", "decouple_burst", "insert_latency", "check_ranges"],
 })

@@ -68,7 +68,7 @@ def ri(*shape, lo=-100, hi=100):
 
 
 EXAMPLES.update({
-    "IntDense": ((4,), IN.IntDense(weight=ri(3, 4), weight_exp=-2, input_kind="graded", acc_bits=32, out_bits=None)),
+    "IntDense": ((4,), IN.IntDense(weight=ri(3, 4), weight_exp=-2, input_kind="graded", acc_bits=32, out_bits=64)),
     "IntConv2d": ((2, 6, 6), IN.IntConv2d(input_shape=(6, 6), weight=ri(4, 2, 3, 3), stride=(1, 1), padding=(1, 1),
                                           dilation=(1, 1), groups=1, bias=ri(4), weight_exp=0, input_kind="binary",
                                           out_bits=24)),
