@@ -30,11 +30,13 @@ from .nodes import Node, register_node_type
 @dataclass(eq=False)
 class IntComplexDense(Node):
     """Complex integer synapse for RF neurons: for input s int[n_in] (spikes or payloads),
-    re = weight_real @ s, im = weight_imag @ s (int64 accumulators), output complex current
-    (re, im). ``weight_real``, ``weight_imag``: int[n_out, n_in]."""
+    re = shl(weight_real @ s, weight_exp), im = shl(weight_imag @ s, weight_exp) (int64
+    accumulators), output the complex current (re, im). ``weight_real``, ``weight_imag``:
+    int[n_out, n_in]; ``weight_exp`` >= 0."""
 
     weight_real: np.ndarray
     weight_imag: np.ndarray
+    weight_exp: int = 0
 
 
 @register_node_type

@@ -39,6 +39,7 @@ from snnc.passes.infer_shapes import _pair, infer_shapes
 from .pipeline import CompileContext, register_pass
 
 _SYNAPSES = (N.Linear, N.Affine, N.Conv2d)
+_NEURONS = {N.DiscreteLIF, N.LIFB, N.LMHT, N.CLIF, N.RF, N.LNM}
 INPUT_SHIFT = 6
 
 
@@ -76,6 +77,10 @@ class _Lowering:
             s = 1.0
         elif isinstance(node, N.LIFB):
             s = float(lifb_payload(node)[1])
+        elif isinstance(node, N.LMHT):
+            s = 1.0 / float(node.v_threshold)      # payload k, real value k * theta
+        elif isinstance(node, (N.CLIF, N.RF, N.LNM)):
+            s = 1.0
         elif isinstance(node, (N.SumPool2d, N.Flatten, N.AvgPool2d)):
             ins = {self.src_scale(e.src) for e in self.g.in_edges(name)}
             if len(ins) != 1:
@@ -114,6 +119,23 @@ class _Lowering:
                 self.lower_lif(name, node)
             elif isinstance(node, N.LIFB):
                 self.lower_lifb(name, node)
+            elif isinstance(node, N.LMHT):
+                self.lower_lmht(name, node)
+            elif isinstance(node, N.CLIF):
+                self.lower_clif(name, node)
+            elif isinstance(node, N.RF):
+                self.lower_rf(name, node)
+            elif isinstance(node, N.LNM):
+                self.lower_lnm(name, node)
+            elif isinstance(node, N.TimeMix):
+                if self.p.synapse_latency:
+                    raise UnsupportedError(
+                        "LM-HT's T x T time mixing is non-causal (step t needs inputs of later steps): a streaming "
+                        f"target like {self.p.name} cannot run it", node=name,
+                        hint="compile for fpga or sim (whole-window execution), or retrain with a causal "
+                             "(lower-triangular) mixing")
+                if not all(isinstance(self.g.nodes[c], N.LMHT) for c in self.consumers(name)):
+                    raise UnsupportedError("TimeMix must feed LMHT neurons", node=name)
             elif isinstance(node, (N.SumPool2d, N.Flatten)):
                 self.out.nodes[name] = node
             elif isinstance(node, N.AvgPool2d):
@@ -126,7 +148,7 @@ class _Lowering:
                 kinds = {type(self.g.nodes[c]) for c in consumers}
                 if kinds == {N.Output}:
                     self.lower_readout(name, node)
-                elif not kinds <= {N.DiscreteLIF, N.LIFB}:
+                elif not kinds <= _NEURONS | {N.TimeMix}:
                     raise UnsupportedError(
                         f"synapse feeding {sorted(k.__name__ for k in kinds)} is not supported by the integer "
                         "lowering yet", node=name)
@@ -178,6 +200,8 @@ class _Lowering:
         node = self.g.nodes[name]
         if isinstance(node, N.DiscreteLIF) and node.v_threshold is not None:
             return "binary"
+        if isinstance(node, (N.CLIF, N.RF, N.LNM)):
+            return "binary"
         return "graded"
 
     def lower_readout(self, name: str, node: N.Node) -> None:
@@ -193,13 +217,21 @@ class _Lowering:
         self.scale[name] = float(S)
 
     def _drive(self, name: str, gain_of, *, shift: int, weight_exp: int = 0,
-               current_decay=None) -> tuple[tuple, np.ndarray, dict]:
+               current_decay=None, per_tensor: bool = False) -> tuple[tuple, np.ndarray, dict]:
         """Choose the state scale S (per output row) of neuron ``name`` from its incoming synapses
         and lower those synapses. ``gain_of(n_rows, conv)`` gives the gain folded into the weights;
         ``shift`` is the neuron's own input shift, ``weight_exp`` a left shift applied by the
         synapse to its accumulator. Returns (shape, S, Affine biases by synapse)."""
         shape = self.shapes[name]
         syn = [e.src for e in self.g.in_edges(name)]
+        mixes = {}
+        for i, s0 in enumerate(syn):          # a TimeMix between synapse and neuron (LM-HT) is looked through
+            if isinstance(self.g.nodes[s0], N.TimeMix):
+                inner = [e.src for e in self.g.in_edges(s0)]
+                if len(inner) != 1:
+                    raise UnsupportedError("TimeMix needs exactly one input synapse", node=s0)
+                mixes[inner[0]] = s0
+                syn[i] = inner[0]
         bad = [s for s in syn if not isinstance(self.g.nodes[s], _SYNAPSES)]
         if bad:
             raise UnsupportedError(f"neuron input from {bad[0]} ({self.g.nodes[bad[0]].type_name}) is not a synapse; "
@@ -231,10 +263,18 @@ class _Lowering:
             S = np.full(n_rows, self.qmax * 2 ** total_shift / row_max.max())
         else:
             S = self.qmax * 2 ** total_shift / row_max
+        if per_tensor:
+            S = np.full(n_rows, S.min())
         for s in syn:
             q = self._quantize_synapse(s, self.g.nodes[s], gain, S, sigmas[s], total_shift)
             q.weight_exp = weight_exp
             self.out.nodes[s] = q
+            if s in mixes:
+                tm = self.g.nodes[mixes[s]]
+                F = self.p.decay_bits
+                self.out.nodes[mixes[s]] = INN.IntTimeMix(
+                    coefficients=np.round(_f(tm.coefficients) * 2 ** F).astype(np.int64), frac_bits=F,
+                    metadata=dict(tm.metadata))
         return shape, S, {"gain": gain, "biases": biases}
 
     def lower_lif(self, name: str, node: N.DiscreteLIF) -> None:
@@ -325,6 +365,120 @@ class _Lowering:
                       leak_error=float(np.abs(leak_mult / 2 ** D - leak).max()), payload_scale=q,
                       decouplable=bool(count_neuron))
 
+    def _unit_gain(self, name):
+        return lambda n_rows, conv: np.ones(n_rows)
+
+    def _no_bias(self, name, extra):
+        if extra["biases"]:
+            raise UnsupportedError("Affine bias into this neuron kind is not supported by the integer lowering",
+                                   node=name)
+
+    def lower_lmht(self, name: str, node: N.LMHT) -> None:
+        """LMHT -> IntLMHT (payload k = level count, real value k*theta); TimeMix -> IntTimeMix
+        with decay_bits fractional bits."""
+        if node.comparison != ">=":
+            raise UnsupportedError("LMHT levels are floor(h/theta): comparison must be '>='", node=name,
+                                   field="comparison")
+        shape, S, extra = self._drive(name, self._unit_gain(name), shift=0, weight_exp=INPUT_SHIFT, per_tensor=True)
+        self._no_bias(name, extra)
+        S0, D = float(S[0]), self.p.decay_bits
+        self.out.nodes[name] = INN.IntLMHT(
+            shape=tuple(shape), leak_mult=int(round(node.leak * 2 ** D)), threshold=int(round(node.v_threshold * S0)),
+            levels=int(node.levels), v_init=int(round(node.v_init * S0)), window=node.window, decay_bits=D,
+            state_bits=self.p.state_bits, overflow="saturate" if self.p.state_overflow == "saturate" else "wrap",
+            metadata={**node.metadata, "scale": S0})
+        self.scale[name] = 1.0 / float(node.v_threshold)
+        self.ctx.note(name, state_scale=S0, state_bits=self.p.state_bits,
+                      threshold_rel_error=abs(round(node.v_threshold * S0) / S0 - node.v_threshold) / node.v_threshold,
+                      leak_error=abs(round(node.leak * 2 ** D) / 2 ** D - node.leak))
+
+    def lower_clif(self, name: str, node: N.CLIF) -> None:
+        """CLIF -> IntCLIF: sigmoids as clamped look-up tables (a documented approximation:
+        sigma(u/tau) sampled at bucket midpoints over |u/tau| < 8 in 256 buckets; sigma(m) over
+        m in [0, 16) in 256 buckets; entries with 12 fractional bits)."""
+        shape, S, extra = self._drive(name, self._unit_gain(name), shift=0, weight_exp=INPUT_SHIFT, per_tensor=True)
+        self._no_bias(name, extra)
+        S0, D, L = float(S[0]), self.p.decay_bits, 12
+        tau = float(node.tau)
+        span = 16 * tau * S0
+        u_shift = max(0, int(np.ceil(np.log2(span / 256))))
+        u_offset = int(np.floor(-8 * tau * S0 / 2 ** u_shift))
+        size = int(np.ceil(span / 2 ** u_shift)) + 1
+        centers = ((np.arange(size) + u_offset) * 2.0 ** u_shift + 2.0 ** u_shift / 2) / S0
+        lut_u = np.round(_sigmoid(centers / tau) * 2 ** L).astype(np.int64)
+        m_frac, m_shift = 12, 8
+        m_centers = (np.arange(256) * 2.0 ** m_shift + 2.0 ** (m_shift - 1)) / 2 ** m_frac
+        lut_m = np.round(_sigmoid(m_centers) * 2 ** L).astype(np.int64)
+        self.out.nodes[name] = INN.IntCLIF(
+            shape=tuple(shape), decay_mult=int(round((1 - 1 / tau) * 2 ** D)), threshold=int(round(node.v_threshold
+                                                                                                   * S0)),
+            lut_u=lut_u, u_shift=u_shift, u_offset=u_offset, lut_m=lut_m, m_shift=m_shift, m_frac_bits=m_frac,
+            lut_frac_bits=L, reset_scale=int(round(S0)), decay_bits=D, comparison=node.comparison,
+            state_bits=max(self.p.state_bits, 32) if self.p.name != "loihi2" else self.p.state_bits,
+            metadata={**node.metadata, "scale": S0})
+        self.scale[name] = 1.0
+        self.ctx.note(name, state_scale=S0, sigmoid="lut", lut_u_entries=size, lut_m_entries=256)
+
+    def lower_rf(self, name: str, node: N.RF) -> None:
+        """RF -> IntComplexDense (both weight parts, accumulators shifted left by INPUT_SHIFT) +
+        IntRF (per-neuron complex decay with decay_bits fractional bits)."""
+        if node.readout is not None:
+            raise UnsupportedError("RF with a non-identity readout matrix is not supported by the integer lowering",
+                                   node=name, field="readout")
+        ins = self.g.in_edges(name)
+        if len(ins) != 1 or not isinstance(self.g.nodes[ins[0].src], (N.Linear, N.Affine)):
+            raise UnsupportedError("RF needs exactly one complex Linear/Affine input", node=name)
+        syn_name = ins[0].src
+        syn = self.g.nodes[syn_name]
+        if getattr(syn, "bias", None) is not None and np.any(syn.bias):
+            raise UnsupportedError("complex Affine bias into RF", node=syn_name, field="bias")
+        sigma = self.src_scale(self.g.in_edges(syn_name)[0].src)
+        w = np.asarray(syn.weight, np.complex128)
+        wmax = max(np.abs(w.real).max(), np.abs(w.imag).max(), 1e-30)
+        S0 = self.qmax * 2 ** INPUT_SHIFT * sigma / wmax
+        factor = S0 / (sigma * 2 ** INPUT_SHIFT)
+        q = lambda a: np.clip(np.round(a * factor), -self.qmax, self.qmax).astype(np.int64)  # noqa: E731
+        kinds = {self._output_kind(e.src) for e in self.g.in_edges(syn_name)}
+        self.out.nodes[syn_name] = INN.IntComplexDense(weight_real=q(w.real), weight_imag=q(w.imag),
+                                                       weight_exp=INPUT_SHIFT, metadata=dict(syn.metadata))
+        self.ctx.note(syn_name, weight_bits=self.p.weight_bits,
+                      input_kind="binary" if kinds == {"binary"} else "graded")
+        D = self.p.decay_bits
+        decay = np.broadcast_to(np.asarray(node.decay, np.complex128), self.shapes[name])
+        dr, di = np.round(decay.real * 2 ** D).astype(np.int64), np.round(decay.imag * 2 ** D).astype(np.int64)
+        mag = np.sqrt(dr.astype(float) ** 2 + di.astype(float) ** 2)
+        if np.any(mag >= 2 ** D):
+            raise UnsupportedError(f"|decay| rounds to >= 1 at {D} fractional bits (unstable)", node=name,
+                                   field="decay", hint="use more decay bits (config decay_bits)")
+        self.out.nodes[name] = INN.IntRF(shape=tuple(self.shapes[name]), decay_real=dr, decay_imag=di,
+                                         threshold=int(round(node.v_threshold * S0)), decay_bits=D,
+                                         comparison=node.comparison, state_bits=self.p.state_bits,
+                                         overflow="saturate" if self.p.state_overflow == "saturate" else "wrap",
+                                         metadata={**node.metadata, "scale": S0})
+        self.scale[name] = 1.0
+        self.ctx.note(name, state_scale=S0, decay_error=float(np.abs((dr + 1j * di) / 2 ** D - decay).max()))
+
+    def lower_lnm(self, name: str, node: N.LNM) -> None:
+        """LNM -> IntLNM: the state scale is a power of two 2**F (v_real = v / 2**F) so that the
+        Horner products rescale by a shift."""
+        shape, S, extra = self._drive(name, self._unit_gain(name), shift=0, weight_exp=INPUT_SHIFT, per_tensor=True)
+        self._no_bias(name, extra)
+        F = int(np.floor(np.log2(S[0])))
+        scale = float(2 ** F)
+        for e in self.g.in_edges(name):      # re-quantize the synapses for the power-of-two scale
+            s = e.src
+            q = self._quantize_synapse(s, self.g.nodes[s], np.ones(shape[0]), np.full(shape[0], scale),
+                                       self.src_scale(self.g.in_edges(s)[0].src), INPUT_SHIFT)
+            q.weight_exp = INPUT_SHIFT
+            self.out.nodes[s] = q
+        r = lambda x: int(round(float(x) * scale))  # noqa: E731
+        self.out.nodes[name] = INN.IntLNM(
+            shape=tuple(shape), coefficients=np.round(_f(node.coefficients) * scale).astype(np.int64), frac_bits=F,
+            threshold=r(node.v_threshold), v_reset=r(node.v_reset), v_min=r(node.v_min), v_max=r(node.v_max),
+            reset=node.reset, comparison=node.comparison, form=node.form, metadata={**node.metadata, "scale": scale})
+        self.scale[name] = 1.0
+        self.ctx.note(name, state_scale=scale, frac_bits=F)
+
     def _bias_through_current(self, syn: str, neuron: str, b_rows: np.ndarray, S: np.ndarray, shift: int) -> None:
         src = f"{syn}.bias_source"
         col = f"{syn}.bias"
@@ -354,6 +508,10 @@ def lifb_payload(node: N.LIFB) -> tuple[np.ndarray, int]:
         if np.allclose(amps * q, np.round(amps * q), rtol=0, atol=1e-9):
             break
     return np.round(amps * q).astype(np.int64), q
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 def _compact(a: np.ndarray) -> np.ndarray:

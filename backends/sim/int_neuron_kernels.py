@@ -31,8 +31,8 @@ class IntComplexDenseKernel(Kernel):
 
     def apply(self, x):
         x = _i(x)
-        re = x @ _i(self.node.weight_real).T
-        im = x @ _i(self.node.weight_imag).T
+        re = ops.shl(x @ _i(self.node.weight_real).T, self.node.weight_exp)
+        im = ops.shl(x @ _i(self.node.weight_imag).T, self.node.weight_exp)
         return re.astype(np.complex128) + 1j * im.astype(np.complex128)
 
 
