@@ -142,13 +142,108 @@ def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, dt, 
         click.echo(f"note: state may saturate in {', '.join(tot['overflow_possible'])} (see report.json)")
 
 
+def _compiled_graph(model: str, target: str, dt, reset, integrator):
+    import os
+
+    from snnc.passes.targets import make_config
+    from snnc.runtime.compile import compile_graph, load_artifact
+
+    if os.path.isdir(model):
+        return load_artifact(model)
+    lowered, _ = compile_graph(_load(model, dt, reset, integrator), make_config(target))
+    return lowered
+
+
+def _print_comparison(cmp, as_json: bool, extra: dict) -> None:
+    import json
+
+    if as_json:
+        click.echo(json.dumps({**cmp.to_json(), **extra}, sort_keys=True))
+        return
+    names = ", ".join(cmp.backends)
+    if cmp.bit_exact:
+        click.echo(f"bit-exact: {names} agree on {cmp.compared} values (all outputs and states, every step)")
+    else:
+        m = cmp.first_mismatch
+        click.echo(f"MISMATCH: {cmp.mismatches} of {cmp.compared} values differ between {names}")
+        if m:
+            click.echo(f"first: {m['kind']} {m['array']} sample {m['sample']} step {m['step']} index {m['neuron']}: "
+                       + ", ".join(f"{b}={v}" for b, v in m["values"].items()))
+
+
+@cli.command("verify")
+@click.argument("model", type=click.Path())
+@click.option("--backends", default="sim,fpga,lava", show_default=True, help="Comma-separated backends to compare.")
+@click.option("--target", type=click.Choice(["sim", "fpga", "loihi2"]), default=None,
+              help="Target to compile MODEL for (default: loihi2 if lava is compared, else fpga).")
+@click.option("--inputs", "n_inputs", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Number of random spike input samples.")
+@click.option("--input", "input_path", type=click.Path(), default=None, help="Input file instead of random inputs.")
+@click.option("--steps", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@import_options
+def verify_cmd(model, backends, target, n_inputs, input_path, steps, seed, as_json, dt, reset, integrator):
+    """Run MODEL on several backends with the same inputs; exit 1 on any difference."""
+    from snnc.runtime.run import load_inputs
+    from snnc.runtime.verify import random_inputs, verify
+
+    names = [b.strip() for b in backends.split(",") if b.strip()]
+    target = target or ("loihi2" if "lava" in names else "fpga")
+    graph = _compiled_graph(model, target, dt, reset, integrator)
+    if input_path:
+        inputs = {k: v.astype("int64") for k, v in load_inputs(input_path, graph).items()}
+    else:
+        inputs = random_inputs(graph, n_inputs, steps, seed)
+    cmp, _ = verify(graph, names, inputs, steps=steps)
+    _print_comparison(cmp, as_json, {"target": target, "steps": steps,
+                                     "samples": int(next(iter(inputs.values())).shape[0])})
+    if not cmp.bit_exact:
+        raise click.exceptions.Exit(1)
+
+
+@cli.group()
+def golden():
+    """Golden vector files for bit-exact regression tests."""
+
+
+@golden.command("record")
+@click.argument("model", type=click.Path())
+@click.option("-o", "--out", "out_path", required=True, type=click.Path())
+@click.option("--target", type=click.Choice(["sim", "fpga", "loihi2"]), default="sim", show_default=True)
+@click.option("--inputs", "n_inputs", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--steps", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def golden_record(model, out_path, target, n_inputs, steps, seed, force):
+    """Record inputs and expected integer traces of MODEL (compiled for TARGET) to OUT."""
+    from snnc.runtime.golden import record
+
+    meta = record(model, out_path, target=target, n=n_inputs, steps=steps, seed=seed, overwrite=force)
+    click.echo(f"wrote {out_path}: {meta['samples']} samples x {meta['steps']} steps, target {meta['target']}")
+
+
+@golden.command("check")
+@click.argument("model", type=click.Path())
+@click.argument("golden_path", type=click.Path())
+@click.option("--backend", type=click.Choice(["sim", "fpga", "lava"]), default="sim", show_default=True)
+def golden_check(model, golden_path, backend):
+    """Re-run MODEL on the golden inputs; exit 1 with the first difference."""
+    from snnc.runtime.golden import check
+
+    cmp, meta = check(model, golden_path, backend=backend)
+    _print_comparison(cmp, False, {})
+    if not cmp.bit_exact:
+        raise click.exceptions.Exit(1)
+
+
 def main(argv=None) -> int:
     """Entry point of the ``snnc`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        cli.main(args=argv, prog_name="snnc", standalone_mode=False)
-        return 0
+        rv = cli.main(args=argv, prog_name="snnc", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0  # click returns Exit codes in non-standalone mode
     except SnncError as exc:
         if debug:
             raise

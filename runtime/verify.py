@@ -1,0 +1,132 @@
+"""Run one lowered graph on several backends and compare every output and state, bit for bit.
+
+Backends are looked up by name in :data:`BACKENDS` (functions ``(graph, inputs_BT, steps,
+record, record_states) -> Trace``); ``fpga`` and ``lava`` are imported lazily so that a missing
+toolchain only matters when that backend is asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from snnc.backends.sim import Simulator, Trace
+from snnc.ir.errors import BackendError, SnncError
+from snnc.ir.graph import Graph
+
+
+def _run_sim(graph, inputs, steps, record, record_states) -> Trace:
+    return Simulator(graph).run(inputs, steps=steps, record=record, record_states=record_states)
+
+
+def _run_fpga(graph, inputs, steps, record, record_states) -> Trace:
+    try:
+        from snnc.backends.fpga.run import run_fpga
+    except ImportError as exc:
+        raise BackendError(f"the fpga backend is not available ({exc})") from None
+    return run_fpga(graph, inputs, steps=steps, record=record, record_states=record_states)
+
+
+def _run_lava(graph, inputs, steps, record, record_states) -> Trace:
+    try:
+        from snnc.backends.lava.run import run_lava
+    except ImportError as exc:
+        raise BackendError(f"the lava backend is not available ({exc})") from None
+    return run_lava(graph, inputs, steps=steps, record=record, record_states=record_states)
+
+
+BACKENDS = {"sim": _run_sim, "fpga": _run_fpga, "lava": _run_lava}
+
+
+def run_backend(name: str, graph: Graph, inputs, *, steps=None, record="all", record_states=True) -> Trace:
+    if name not in BACKENDS:
+        raise SnncError(f"unknown backend '{name}'", hint=f"choose from {sorted(BACKENDS)}")
+    return BACKENDS[name](graph, inputs, steps, record, record_states)
+
+
+def random_inputs(graph: Graph, n: int, steps: int, seed: int = 0, rate: float = 0.2) -> dict[str, np.ndarray]:
+    """Bernoulli spike inputs (0/1 int64), one array (n, steps, *shape) per Input node."""
+    rng = np.random.default_rng(seed)
+    return {name: (rng.random((n, steps, *graph.nodes[name].shape)) < rate).astype(np.int64)
+            for name in graph.input_names()}
+
+
+@dataclass
+class Comparison:
+    backends: list[str]
+    compared: int = 0
+    mismatches: int = 0
+    first_mismatch: dict | None = None
+    per_array: dict = field(default_factory=dict)
+
+    @property
+    def bit_exact(self) -> bool:
+        return self.mismatches == 0 and self.compared > 0
+
+    def to_json(self) -> dict:
+        return {"bit_exact": self.bit_exact, "mismatches": self.mismatches, "compared": self.compared,
+                "first_mismatch": self.first_mismatch, "backends": self.backends}
+
+
+def compare_traces(traces: dict[str, Trace]) -> Comparison:
+    """Compare every array of the first backend's trace with the others' (exact equality).
+    ``first_mismatch``: the earliest step over all arrays, with node, index and each value."""
+    names = list(traces)
+    ref = traces[names[0]]
+    result = Comparison(backends=names)
+    best = None
+    for other in names[1:]:
+        tr = traces[other]
+        for kind, ref_arrays, arrays in (("output", ref.outputs, tr.outputs), ("state", ref.states, tr.states)):
+            for key, a in ref_arrays.items():
+                if key not in arrays:
+                    raise BackendError(f"backend {other} did not record {kind} '{key}'")
+                b = arrays[key]
+                if a.shape != b.shape:
+                    raise BackendError(f"{kind} '{key}': shape {a.shape} ({names[0]}) vs {b.shape} ({other})")
+                diff = a != b
+                result.compared += int(a.size)
+                n_bad = int(diff.sum())
+                result.mismatches += n_bad
+                result.per_array[f"{kind}:{key}:{other}"] = n_bad
+                if n_bad:
+                    idx = np.argwhere(diff)
+                    # axes (B, T, ...): earliest step first
+                    first = idx[np.lexsort((idx[:, 0], idx[:, 1]))[0]]
+                    cand = (int(first[1]), key)
+                    if best is None or cand < best[0]:
+                        node, _, state = key.partition(".") if kind == "state" else (key, "", "")
+                        values = {n: _scalar(traces[n], kind, key, first) for n in names}
+                        best = (cand, {"node": node if kind == "output" else key.rsplit(".", 1)[0],
+                                       "array": key, "kind": kind, "sample": int(first[0]), "step": int(first[1]),
+                                       "neuron": [int(i) for i in first[2:]], "values": values})
+    result.first_mismatch = best[1] if best else None
+    return result
+
+
+def _scalar(trace: Trace, kind: str, key: str, index) -> float | int | str:
+    arr = (trace.outputs if kind == "output" else trace.states).get(key)
+    if arr is None:
+        return "missing"
+    v = arr[tuple(index)]
+    return v.item() if hasattr(v, "item") else v
+
+
+def verify(graph: Graph, backends: list[str], inputs, *, steps=None) -> tuple[Comparison, dict[str, Trace]]:
+    if len(backends) < 2:
+        raise SnncError("verify needs at least two backends", hint="e.g. --backends sim,fpga")
+    if len(set(backends)) != len(backends):
+        raise SnncError(f"backend listed twice in {backends}", hint="name each backend once")
+    traces = {b: run_backend(b, graph, inputs, steps=steps) for b in backends}
+    return compare_traces(traces), traces
+
+
+def graph_digest(path: str) -> str:
+    """sha256 of a model file (or of a compiled folder's model.nir)."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "model.nir")
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
