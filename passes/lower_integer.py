@@ -41,6 +41,8 @@ from .pipeline import CompileContext, register_pass
 _SYNAPSES = (N.Linear, N.Affine, N.Conv2d)
 _NEURONS = {N.DiscreteLIF, N.LIFB, N.LMHT, N.CLIF, N.RF, N.LNM}
 INPUT_SHIFT = 6
+#: width of quantized analog inputs (signed)
+INPUT_BITS = 8
 
 
 def _f(x) -> np.ndarray:
@@ -72,7 +74,11 @@ class _Lowering:
             return float(np.asarray(s).reshape(-1)[0])
         node = self.g.nodes[name]
         if isinstance(node, N.Input):
-            s = float(node.metadata.get("scale", 1.0))
+            if node.metadata.get("analog"):
+                # analog input (e.g. direct pixel encoding): INPUT_BITS-bit signed samples
+                s = ((1 << (INPUT_BITS - 1)) - 1) / float(node.metadata.get("max_abs", 1.0))
+            else:
+                s = float(node.metadata.get("scale", 1.0))
         elif isinstance(node, N.DiscreteLIF) and node.v_threshold is not None:
             s = 1.0
         elif isinstance(node, N.LIFB):
@@ -170,6 +176,8 @@ class _Lowering:
                 node.metadata["scale"] = np.asarray(s, np.float64)
             if isinstance(node, N.Input):
                 node.metadata["scale"] = float(self.scale.get(name, 1.0))
+                if node.metadata.get("analog"):
+                    node.metadata["max_abs"] = float((1 << (INPUT_BITS - 1)) - 1)  # now in integer units
         return self.out
 
     def _quantize_synapse(self, name: str, node: N.Node, gain: np.ndarray, S: np.ndarray, sigma: float,
@@ -537,6 +545,25 @@ def _lava_representable_bias(b: np.ndarray) -> np.ndarray:
     if big.any():
         exp = np.ceil(np.log2(np.abs(b[big]) / 32767)).astype(np.int64)
         out[big] = np.round(b[big] / 2.0 ** exp).astype(np.int64) << exp
+    return out
+
+
+@register_pass("calibrate_inputs", lossless=True)
+def calibrate_inputs(graph: Graph, ctx: CompileContext) -> Graph:
+    """Mark Input nodes fed with non-integer calibration data as analog, with their range
+    (percentile of |x| from the config) in ``metadata['max_abs']``; integer data (spikes) keeps
+    scale 1. Without calibration data, Inputs marked ``analog`` by the frontend keep their range."""
+    out = graph.copy()
+    data = ctx.calibration or {}
+    for name in out.input_names():
+        if name not in data:
+            continue
+        x = np.asarray(data[name], np.float64)
+        if np.array_equal(x, np.round(x)) and not out.nodes[name].metadata.get("analog"):
+            continue
+        pct = ctx.config.calibration_percentile
+        out.nodes[name].metadata.update(analog=True, max_abs=float(max(np.percentile(np.abs(x), pct), 1e-12)))
+        ctx.note(name, analog=True, max_abs=out.nodes[name].metadata["max_abs"])
     return out
 
 

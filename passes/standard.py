@@ -32,7 +32,7 @@ def _fold(graph: Graph, ctx: CompileContext) -> Graph:
     return fold_batchnorm(graph)
 
 
-_FLOAT = ["flatten_subgraphs", "discretize", "fold_batchnorm"]
+_FLOAT = ["flatten_subgraphs", "discretize", "fold_batchnorm", "calibrate_inputs"]
 PIPELINES.update({
     "sim": _FLOAT + ["lower_integer", "check_ranges"],
     "fpga": _FLOAT + ["lower_integer", "check_ranges"],

@@ -31,7 +31,7 @@ ARTIFACT_REPORT = "report.json"
 
 def compile_graph(graph: Graph, config: CompileConfig, *, dump=None) -> tuple[Graph, dict]:
     """Run the target's pipeline; return the lowered graph and the report dict."""
-    ctx = CompileContext(config=config)
+    ctx = CompileContext(config=config, calibration=_calibration_data(graph, config))
     lowered = run_pipeline(graph, PIPELINES[config.profile.name], ctx, dump=dump)
     rows = {r.name: r for r in summarize(lowered)}
     nodes = {}
@@ -55,6 +55,14 @@ def compile_graph(graph: Graph, config: CompileConfig, *, dump=None) -> tuple[Gr
         "nodes": nodes,
     }
     return lowered, _jsonable(report)
+
+
+def _calibration_data(graph: Graph, config: CompileConfig) -> dict | None:
+    if not config.calibration_inputs:
+        return None
+    from snnc.runtime.run import load_inputs
+
+    return load_inputs(config.calibration_inputs, graph)
 
 
 def _jsonable(x):

@@ -65,12 +65,35 @@ def load_inputs(path: str, graph: Graph) -> dict[str, np.ndarray]:
     return out
 
 
+def quantize_inputs(graph: Graph, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """For a lowered integer graph: real-valued inputs -> integers, x_int = round(x * scale) with
+    each Input node's ``metadata['scale']`` (1 for spikes), clipped to the input range of
+    analog inputs. Float graphs get their inputs unchanged."""
+    if graph.metadata.get("level") != "integer":
+        return inputs
+    out = {}
+    for name, x in inputs.items():
+        meta = graph.nodes[name].metadata
+        scale = float(meta.get("scale", 1.0))
+        q = np.round(np.asarray(x, np.float64) * scale)
+        if meta.get("analog"):
+            lim = float(meta.get("max_abs", np.inf))
+            q = np.clip(q, -lim, lim)
+        out[name] = q.astype(np.int64)
+    return out
+
+
 def run_graph(graph: Graph, inputs, *, steps: int | None = None, record: str = "outputs",
               record_states: bool = False, dt: float | None = None, dtype=np.float64) -> Trace:
     """Simulate ``graph`` (discretized first if needed) on ``inputs`` (B, T, ...)."""
     if record not in ("outputs", "all"):
         raise SnncError(f"record must be 'outputs' or 'all', got '{record}'")
-    sim = Simulator(prepare_for_simulation(graph, dt), dtype=dtype)
+    graph = prepare_for_simulation(graph, dt)
+    if isinstance(inputs, dict):
+        inputs = quantize_inputs(graph, inputs)
+    elif graph.metadata.get("level") == "integer":
+        inputs = quantize_inputs(graph, {graph.input_names()[0]: inputs})
+    sim = Simulator(graph, dtype=dtype)
     return sim.run(inputs, steps=steps, record=record, record_states=record_states)
 
 
