@@ -63,9 +63,12 @@ snntorch 1.0.0, sinabs 3.1.3, nirtorch 2.6) and what snnc does:
   subgraph and calls ``.items()`` on a GraphModule, ``nirtorch/nir_interpreter.py:310``), and
   ``RSynaptic`` with ``reset_delay=False`` reads the *arguments* ``spk``/``mem`` instead of
   ``self.spk``/``self.mem`` (``rsynaptic.py:369-375``): a TypeError with ``init_hidden=True``, no
-  same-step reset at all otherwise. The braille tests therefore build the network from
-  snnTorch's own per-node converter (``_nir_to_snntorch_module``: Linear, Synaptic) with the
-  recurrence RSynaptic documents (``rsynaptic.py:418-425``). snnTorch's reset by subtraction with
+  same-step reset at all otherwise (the reset comes one step late, as with ``reset_delay=True``).
+  The braille tests therefore build the network from snnTorch's own per-node converter
+  (``_nir_to_snntorch_module``: Linear, Synaptic) with the recurrence RSynaptic documents
+  (``rsynaptic.py:418-425``); for subtraction they make a new ``Synaptic``, because the
+  ``reset_mechanism`` setter does not update the ``state_function`` chosen in ``__init__``
+  (``synaptic.py:192-194``). snnTorch's reset by subtraction with
   ``reset_delay=False`` is not plain subtraction: ``do_reset = spk - reset`` (``synaptic.py:252``)
   where ``reset = [mem_{t-1} > thr]`` (l.235) was already subtracted in the state update
   (l.278): the membrane update equals ``v = h - z*thr``, but a neuron whose membrane is still
