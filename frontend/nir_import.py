@@ -13,6 +13,8 @@ Conventions applied to files that do not carry snnc's own metadata:
   by subtraction (Sinabs IAF's default, ``MembraneSubtract``).
 * **IF / I integrator**: ``integrator='per_step'`` (v += r x, as Norse and Sinabs read NIR IF)
   or ``'euler'`` (v += dt r x).
+* **Presets**: ``preset='sinabs'`` reads IF as Sinabs's importer builds it (several spikes per
+  step, reset by subtraction, membrane bounded below by -threshold).
 * **Rockpool quirk**: an Output whose declared shape differs from the inferred one only by
   size-1 axes (``[1, 1, 1]`` for ``[1]``) is accepted with the inferred shape; the declared
   one is kept in the node's metadata. ``nir.read`` rejects such files.
@@ -34,6 +36,14 @@ from snnc.passes.infer_shapes import annotate_shapes
 
 DEFAULT_DT = 1e-4
 RESET_MODES = ("zero", "subtract")
+
+#: import presets: what a framework's own NIR importer does with the neurons it exported
+PRESETS = {
+    # sinabs.nir.from_nir: IF -> IAFSqueeze(spike_threshold=thr, min_v_mem=-thr) with the IAF defaults
+    # MultiSpike (several spikes per step) and MembraneSubtract (sinabs/nir.py, layers/iaf.py)
+    "sinabs": {"reset_mode": "subtract", "if_spikes": "multi", "if_v_min": "neg_threshold", "max_spikes": 64,
+               "integrator": "per_step"},
+}
 
 
 def assign_cycle_delays(graph: Graph) -> Graph:
@@ -57,12 +67,13 @@ def assign_cycle_delays(graph: Graph) -> Graph:
 
 
 def load_nir(path: str | os.PathLike, *, dt: float | None = None, reset: str | None = None,
-             integrator: str | None = None, v_min: dict | None = None) -> Graph:
+             integrator: str | None = None, v_min: dict | None = None, preset: str | None = None) -> Graph:
     """Read a ``.nir`` file and return a flat, shape-checked, parameter-checked Graph.
 
     ``dt`` (s), ``reset`` ('zero' | 'subtract'), ``integrator`` ('per_step' | 'euler') and
     ``v_min`` ({node: lower bound of v}) are stored in ``graph.metadata`` and used by the
-    discretize pass."""
+    discretize pass. ``preset`` ('sinabs') applies a framework's reading of its own export
+    (see :data:`PRESETS`); explicit options override it."""
     path = os.fspath(path)
     try:
         graph = read_nir(path)
@@ -82,6 +93,12 @@ def load_nir(path: str | os.PathLike, *, dt: float | None = None, reset: str | N
             graph.metadata.setdefault("dt_source", "file")
         else:
             graph.metadata["dt"], graph.metadata["dt_source"] = DEFAULT_DT, "default"
+        if preset is not None:
+            if preset not in PRESETS:
+                raise ParameterError(f"unknown preset '{preset}'", field="preset",
+                                     hint=f"choose from {sorted(PRESETS)}")
+            graph.metadata.update(PRESETS[preset])
+            graph.metadata["preset"] = preset
         if reset is not None:
             if reset not in RESET_MODES:
                 raise ParameterError(f"reset '{reset}' not in {RESET_MODES}", field="reset")

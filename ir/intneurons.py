@@ -49,6 +49,7 @@ class IntLIFB(Node):
         v = h - n * threshold_step      (reset 'subtract')
             0 if n > 0 else h           (reset 'zero')
             h * (1 - n)                 (reset 'multiplicative')
+        v = max(v, v_min)               (if v_min is not None)
         v = overflow(v, state_bits);    out = amplitudes[n]  (int payload, amplitudes[0] = 0)
     """
 
@@ -63,6 +64,7 @@ class IntLIFB(Node):
     comparison: str = ">="
     state_bits: int = 24
     overflow: str = "saturate"
+    v_min: np.ndarray | None = None
     stateful: ClassVar[bool] = True
     output_kind: ClassVar[str] = "graded"
     is_neuron: ClassVar[bool] = True

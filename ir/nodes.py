@@ -353,6 +353,8 @@ class LIFB(Node):
                                            threshold_step == v_threshold)
               0 if n_t > 0 else h_t       (reset 'zero')
               h_t * (1 - n_t)             (reset 'multiplicative', BrainCog as written)
+        v_t = max(v_t, v_min)             (if v_min is not None: lower bound after the reset,
+                                           Sinabs's ``min_v_mem``)
 
     Modes: rest (n=0), regular spike (n=1), burst (n>=2). ``threshold_step`` None means
     ``v_threshold``. Output kind 'graded' (value amplitudes[n])."""
@@ -366,6 +368,7 @@ class LIFB(Node):
     amplitudes: np.ndarray | None = None
     reset: str = "subtract"
     comparison: str = ">="
+    v_min: np.ndarray | None = None
     stateful: ClassVar[bool] = True
     output_kind: ClassVar[str] = "graded"
 

@@ -20,7 +20,9 @@ mapping -- keeping the IntLIFB -- remains the exact alternative):
 
 1. reset 'subtract' and threshold_step == threshold;
 2. threshold * leak_mult == 0 (mod 2**decay_bits);
-3. no state can saturate or wrap: the static bound of |v| (and of the copies, which differ by
+3. a lower bound v_min, if any, is <= 0 (it then acts only when no copy fired, where all
+   copies have the LIFB membrane, so they clamp alike);
+4. no state can saturate or wrap: the static bound of |v| (and of the copies, which differ by
    at most (N-1)*theta) stays inside ``state_bits``.
 """
 
@@ -71,6 +73,8 @@ def check_decouplable(graph: Graph, name: str) -> None:
     if not np.array_equal(thr, stp):
         raise UnsupportedError("threshold_step differs from threshold (not a count neuron)", node=name,
                                field="threshold_step", hint=hint)
+    if node.v_min is not None and np.any(np.asarray(node.v_min) > 0):
+        raise UnsupportedError("a positive lower bound v_min", node=name, field="v_min", hint=hint)
     if np.any(thr <= 0):
         raise UnsupportedError("threshold must be > 0", node=name, field="threshold", hint=hint)
     prod = thr * _full(node.leak_mult, shape)
@@ -126,6 +130,7 @@ def decouple_node(graph: Graph, name: str) -> Graph:
             [thr * k for k in range(1, n_copies + 1)]), threshold_step=np.concatenate([thr] * n_copies),
         max_burst=1, amplitudes=np.array([0, 1], np.int64), decay_bits=node.decay_bits, reset="subtract",
         comparison=node.comparison, state_bits=node.state_bits, overflow=node.overflow,
+        v_min=None if node.v_min is None else np.concatenate([_full(node.v_min, shape)] * n_copies),
         metadata={**node.metadata, "decoupled_from": "IntLIFB", "copies": n_copies})
     out.nodes[name] = pop
     for e in graph.in_edges(name):

@@ -15,6 +15,11 @@ Spike test ``v > v_threshold`` (NIR, strict) and reset to ``v_reset`` in the sam
 for files whose exporter meant it, e.g. Sinabs IAF). ``v_min`` (optional) bounds the membrane
 from below (Sinabs ``min_v_mem``).
 
+NIR ``IF`` with ``metadata['if_spikes'] == 'multi'`` (Sinabs's default ``MultiSpike``) becomes a
+soft-reset count neuron, ``LIFB(leak=1, threshold_step=v_threshold, max_burst=max_spikes,
+reset='subtract', comparison='>=')``: n = #{k : v >= k*theta}; ``if_v_min='neg_threshold'``
+bounds v from below by -v_threshold after the reset (Sinabs ``min_v_mem=-thr`` from its importer).
+
 A uniform NIR ``Delay`` becomes a delay on its outgoing edges (round(delay / dt) steps).
 Requires dt <= every tau (else the Euler update is unstable: an error, not a silent result).
 """
@@ -47,13 +52,23 @@ def _ratio(dt: float, tau, name: str, fname: str) -> np.ndarray:
 
 
 def discretize_node(node: N.Node, name: str, dt: float, *, reset: str = "zero",
-                    integrator: str = "per_step", v_min: dict | None = None) -> N.Node:
+                    integrator: str = "per_step", v_min: dict | None = None, if_spikes: str = "single",
+                    max_spikes: int = 64, if_v_min: str | None = None) -> N.Node:
     """The discrete-time node for one continuous NIR neuron (others returned unchanged)."""
     if not isinstance(node, (N.I, N.IF, N.LI, N.LIF, N.CubaLI, N.CubaLIF)):
         return node
     from snnc.passes.infer_shapes import neuron_shape
 
     shape = neuron_shape(node, name) or (1,)
+    if isinstance(node, N.IF) and if_spikes == "multi":
+        # several spikes per step (Sinabs MultiSpike): the soft-reset count neuron
+        gain = 1.0 if integrator == "per_step" else dt
+        thr = _a(node.v_threshold)
+        out = N.LIFB(shape=tuple(shape), leak=_a(1.0), v_threshold=thr, max_burst=int(max_spikes),
+                     threshold_step=thr, input_gain=gain * _a(node.r), reset="subtract", comparison=">=",
+                     v_min=-thr if if_v_min == "neg_threshold" else None)
+        out.metadata = {**node.metadata, "discretized_from": "IF", "spikes_per_step": "multi"}
+        return out
     kw: dict = {}
     if isinstance(node, (N.I, N.IF)):
         gain = 1.0 if integrator == "per_step" else dt
@@ -79,6 +94,8 @@ def discretize_node(node: N.Node, name: str, dt: float, *, reset: str = "zero",
         kw["reset"] = "none"
     if v_min is not None and name in v_min:
         kw["v_min"] = _a(v_min[name])
+    elif if_v_min == "neg_threshold" and isinstance(node, N.IF):
+        kw["v_min"] = -_a(node.v_threshold)
     out = N.DiscreteLIF(shape=tuple(shape), **kw)
     out.metadata = dict(node.metadata)
     out.metadata["discretized_from"] = node.type_name
@@ -114,8 +131,10 @@ def discretize(graph: Graph, dt: float | None = None, *, reset: str | None = Non
                                        node=name, field="delay")
             delay_steps[name] = int(round(float(d.reshape(-1)[0]) / dt))
             continue
-        out.nodes[name] = discretize_node(node, name, dt, reset=reset, integrator=integrator,
-                                          v_min=v_min)
+        out.nodes[name] = discretize_node(
+            node, name, dt, reset=reset, integrator=integrator, v_min=v_min,
+            if_spikes=graph.metadata.get("if_spikes", "single"), max_spikes=int(graph.metadata.get("max_spikes", 64)),
+            if_v_min=graph.metadata.get("if_v_min"))
     # splice uniform delays into edges
     edges = list(graph.edges)
     while any(e.src in delay_steps or e.dst in delay_steps for e in edges):

@@ -366,6 +366,7 @@ class _Lowering:
             max_burst=int(node.max_burst), amplitudes=amps, decay_bits=D, reset=node.reset,
             comparison=node.comparison, state_bits=self.p.state_bits,
             overflow="saturate" if self.p.state_overflow == "saturate" else "wrap",
+            v_min=None if node.v_min is None else _compact(np.round(np.broadcast_to(_f(node.v_min), shape) * S_full)),
             metadata={**node.metadata, "scale": float(S.min()), "payload_scale": q})
         self.scale[name] = float(q)
         self.ctx.note(name, state_bits=self.p.state_bits, decay_bits=D, state_scale=float(S.min()),

@@ -19,6 +19,8 @@ _IMPORT_OPTIONS = [
                  help="Reset of NIR neurons: to v_reset (NIR) or by subtracting the threshold."),
     click.option("--integrator", type=click.Choice(["per_step", "euler"]), default=None,
                  help="NIR IF/I: v += r*x per step (Norse, Sinabs) or v += dt*r*x (Euler)."),
+    click.option("--preset", type=click.Choice(["sinabs"]), default=None,
+                 help="Read neurons as the exporting framework's importer does (sinabs: multi-spike IF)."),
 ]
 
 
@@ -28,10 +30,11 @@ def import_options(f):
     return f
 
 
-def _load(model: str, dt, reset, integrator):
+def _load(model: str, dt, reset, integrator, preset):
     import snnc
 
-    opts = {k: v for k, v in (("dt", dt), ("reset", reset), ("integrator", integrator)) if v is not None}
+    opts = {k: v for k, v in (("dt", dt), ("reset", reset), ("integrator", integrator), ("preset", preset))
+            if v is not None}
     return snnc.load(model, **opts)
 
 
@@ -48,11 +51,11 @@ def cli(ctx, debug):
 @cli.command()
 @click.argument("model", type=click.Path())
 @import_options
-def inspect(model, dt, reset, integrator):
+def inspect(model, dt, reset, integrator, preset):
     """Print nodes, types, shapes, parameter/neuron/synapse counts and edges of MODEL."""
     from snnc.runtime.summary import format_summary
 
-    graph = _load(model, dt, reset, integrator)
+    graph = _load(model, dt, reset, integrator, preset)
     click.echo(f"model: {model}")
     click.echo(format_summary(graph))
 
@@ -69,7 +72,7 @@ def inspect(model, dt, reset, integrator):
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @click.option("--backend", type=click.Choice(["sim", "fpga", "lava"]), default="sim", help="Backend to run on.")
 @import_options
-def run(model, input_path, steps, out_path, record, force, backend, dt, reset, integrator):
+def run(model, input_path, steps, out_path, record, force, backend, dt, reset, integrator, preset):
     """Simulate MODEL on INPUT; write traces to OUT. MODEL is a model file (float simulation)
     or a compiled OUTDIR (integer simulation of the lowered graph)."""
     import os
@@ -85,7 +88,7 @@ def run(model, input_path, steps, out_path, record, force, backend, dt, reset, i
 
         graph = load_artifact(model)
     else:
-        graph = _load(model, dt, reset, integrator)
+        graph = _load(model, dt, reset, integrator, preset)
     inputs = load_inputs(input_path, graph)
     trace = run_graph(graph, inputs, steps=steps, record=record, record_states=(record == "all"))
     save_trace(trace, out_path, overwrite=force)
@@ -103,7 +106,7 @@ def run(model, input_path, steps, out_path, record, force, backend, dt, reset, i
 @click.option("--strict", is_flag=True, help="Make possible state overflow an error.")
 @click.option("--force", is_flag=True, help="Replace an existing output folder.")
 @import_options
-def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, dt, reset, integrator):
+def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, dt, reset, integrator, preset):
     """Compile MODEL for a target: lowered integer graph + report.json in OUT."""
     import dataclasses
     import os
@@ -126,7 +129,7 @@ def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, dt, 
     if dt is not None:
         config = dataclasses.replace(config, dt=dt)
     t0 = time.perf_counter()
-    graph = _load(model, dt, reset, integrator)
+    graph = _load(model, dt, reset, integrator, preset)
 
     def dump(name, g):
         click.echo(f"== after {name}")
@@ -142,7 +145,7 @@ def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, dt, 
         click.echo(f"note: state may saturate in {', '.join(tot['overflow_possible'])} (see report.json)")
 
 
-def _compiled_graph(model: str, target: str, dt, reset, integrator):
+def _compiled_graph(model: str, target: str, dt, reset, integrator, preset):
     import os
 
     from snnc.passes.targets import make_config
@@ -150,7 +153,7 @@ def _compiled_graph(model: str, target: str, dt, reset, integrator):
 
     if os.path.isdir(model):
         return load_artifact(model)
-    lowered, _ = compile_graph(_load(model, dt, reset, integrator), make_config(target))
+    lowered, _ = compile_graph(_load(model, dt, reset, integrator, preset), make_config(target))
     return lowered
 
 
@@ -183,14 +186,14 @@ def _print_comparison(cmp, as_json: bool, extra: dict) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @import_options
-def verify_cmd(model, backends, target, n_inputs, input_path, steps, seed, as_json, dt, reset, integrator):
+def verify_cmd(model, backends, target, n_inputs, input_path, steps, seed, as_json, dt, reset, integrator, preset):
     """Run MODEL on several backends with the same inputs; exit 1 on any difference."""
     from snnc.runtime.run import load_inputs
     from snnc.runtime.verify import random_inputs, verify
 
     names = [b.strip() for b in backends.split(",") if b.strip()]
     target = target or ("loihi2" if "lava" in names else "fpga")
-    graph = _compiled_graph(model, target, dt, reset, integrator)
+    graph = _compiled_graph(model, target, dt, reset, integrator, preset)
     if input_path:
         inputs = {k: v.astype("int64") for k, v in load_inputs(input_path, graph).items()}
     else:

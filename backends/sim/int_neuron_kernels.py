@@ -56,6 +56,8 @@ class IntLIFBKernel(NeuronKernel):
             v = np.where(count > 0, 0, h)
         else:
             v = h * (1 - count)
+        if n.v_min is not None:
+            v = np.maximum(v, _i(n.v_min))
         v = _overflow(v, n.state_bits, n.overflow)
         return _i(n.amplitudes)[count], {"v": v}
 

@@ -291,6 +291,8 @@ class LIFBKernel(NeuronKernel):
             v = np.where(count > 0, 0.0, h)
         else:  # multiplicative (BrainCog)
             v = h * (1 - count)
+        if n.v_min is not None:
+            v = np.maximum(v, _p(n.v_min, self.dtype))
         return self.amps[count], {"v": v.astype(self.dtype)}
 
 

@@ -52,12 +52,14 @@ def _graph(rng, *, n_in, n, copies, leak_mult, theta, amps, comparison, conv=Fal
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10_000), copies=st.integers(2, 5), n=st.integers(1, 5),
        leak64=st.integers(0, 64), theta64=st.integers(1, 40), comparison=st.sampled_from([">=", ">"]),
-       signed=st.booleans(), conv=st.booleans())
-def test_decoupling_is_lossless(seed, copies, n, leak64, theta64, comparison, signed, conv):
+       signed=st.booleans(), conv=st.booleans(), floor=st.booleans())
+def test_decoupling_is_lossless(seed, copies, n, leak64, theta64, comparison, signed, conv, floor):
     rng = np.random.default_rng(seed)
     amps = np.concatenate([[0], np.cumsum(rng.integers(-3, 6, copies))])  # any integer payloads
     g = _graph(rng, n_in=6, n=n, copies=copies, leak_mult=64 * leak64, theta=64 * theta64, amps=amps,
                comparison=comparison, conv=conv, readout=not conv)
+    if floor:  # a lower bound (Sinabs min_v_mem = -theta style) keeps the construction exact
+        g.nodes["b"].v_min = np.array(-int(rng.integers(0, 3 * 64 * theta64)))
     shape = g.nodes["input"].shape
     lo = -2 if signed else 0
     x = rng.integers(lo, 3, (3, 30, *shape))

@@ -495,17 +495,24 @@ def test_sinabs_cnn_single_spike(shared_models, seed):
         _assert_close(f"{name}.v", tr.states[f"{name}.v"], v[name], rtol)
 
 
-@pytest.mark.xfail(strict=True, reason="Sinabs's default IAF emits several spikes per step (MultiSpike: "
-                                       "n = trunc(v/thr), up to 17 per step in layer 10 for seed 0); "
-                                       "snnc has no multi-spike import mode (needs IF -> LIFB with a lower bound)")
-def test_sinabs_cnn_default_multispike(shared_models):
+@pytest.mark.torch
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sinabs_cnn_default_multispike(shared_models, seed):
+    """Sinabs's default import (MultiSpike, MembraneSubtract, min_v_mem = -thr) vs snnc's
+    ``preset='sinabs'`` (IF -> LIFB count neuron with v_min = -thr): identical spike counts;
+    membranes within rtol = 5e-5 of max |v|. The membrane before the reset reaches ~20 thr here
+    (up to 19 spikes per step), so float32 rounding of that pre-reset value, which the reset
+    carries into v, is ~20x the single-spike case: measured 1.5e-5 (seeds 1, 2)."""
     pytest.importorskip("sinabs")
     path = shared_models / "cnn_sinabs.nir"
-    x = _cnn_input(0)
-    outs, _ = _sinabs_run(path, x)
-    tr = _run_snnc(_snnc_sinabs_graph(path), x)
+    x = _cnn_input(seed)
+    outs, v = _sinabs_run(path, x)
+    g = discretize(snnc.load(path, dt=DT, preset="sinabs"))
+    tr = _run_snnc(g, x)
+    assert max(outs[n].max() for n in v) > 1, "no multi-spike event: vacuous"
     for name in ("1", "3", "6", "10", "12"):
         _assert_spikes(name, tr.outputs[name], outs[name])
+        _assert_close(f"{name}.v", tr.states[f"{name}.v"], v[name], 5e-5)
 
 
 @pytest.mark.torch
