@@ -240,10 +240,23 @@ def golden_check(model, golden_path, backend):
         raise click.exceptions.Exit(1)
 
 
+class Terminated(BaseException):
+    """Raised by the SIGTERM handler so that temporary outputs are cleaned up like on Ctrl-C."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def main(argv=None) -> int:
     """Entry point of the ``snnc`` console script."""
+    import signal
+    import threading
+
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         rv = cli.main(args=argv, prog_name="snnc", standalone_mode=False)
         return rv if isinstance(rv, int) else 0  # click returns Exit codes in non-standalone mode
@@ -252,16 +265,16 @@ def main(argv=None) -> int:
             raise
         click.echo(f"snnc: error: {exc}", err=True)
         return 1
-    except click.exceptions.Abort:
-        click.echo("snnc: aborted", err=True)
+    except click.exceptions.Abort:  # click's form of KeyboardInterrupt
+        click.echo("snnc: interrupted; no partial output was left", err=True)
         return 130
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except KeyboardInterrupt:
-        click.echo("snnc: interrupted", err=True)
+    except (KeyboardInterrupt, Terminated):
+        click.echo("snnc: interrupted; no partial output was left", err=True)
         return 130
     except Exception as exc:  # an internal bug: still no raw traceback for users
         if debug:
