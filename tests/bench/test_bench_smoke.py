@@ -1,0 +1,22 @@
+"""Benchmark scripts run (small sizes, no timing asserts) and check their own outputs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def _run(repo_root, *args):
+    return subprocess.run([sys.executable, *args], cwd=repo_root, capture_output=True, text=True, timeout=600)
+
+
+def test_sim_vs_numpy_smoke(repo_root):
+    proc = _run(repo_root, "bench/sim_vs_numpy.py", "--steps", "3", "--batch", "8")
+    assert proc.returncode == 0, proc.stderr
+    assert "outputs identical: True" in proc.stdout
+
+
+def test_compile_scaling_smoke(repo_root):
+    proc = _run(repo_root, "bench/compile_scaling.py", "--sizes", "1e4", "--targets", "fpga", "loihi2")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("fpga") >= 1 and "loihi2" in proc.stdout
