@@ -100,6 +100,22 @@ def _bad_empty(p):
     p.write_bytes(b"")
 
 
+def _bad_zero_size(p):
+    with h5py.File(p, "r+") as f:
+        del f["node/nodes/fc2/weight"]
+        f["node/nodes/fc2"].create_dataset("weight", data=np.zeros((0, 38), np.float32))
+        del f["node/nodes/fc2/bias"]
+        f["node/nodes/fc2"].create_dataset("bias", data=np.zeros((0,), np.float32))
+
+
+def _bad_threshold(p):
+    with h5py.File(p, "r+") as f:
+        t = f["node/nodes/lif2/v_threshold"][()]
+        t[2] = -0.5
+        del f["node/nodes/lif2/v_threshold"]
+        f["node/nodes/lif2"].create_dataset("v_threshold", data=t)
+
+
 BAD_FILES = {
     # case: (mutator, words that must appear in the message)
     "unknown_type": (_bad_unknown_type, ["fc2", "Frobnicate", "type"]),
@@ -110,6 +126,8 @@ BAD_FILES = {
     "truncated": (_bad_truncated, ["m.nir"]),
     "random_bytes": (_bad_random_bytes, ["m.nir", "HDF5"]),
     "empty": (_bad_empty, ["m.nir"]),
+    "zero_size_layer": (_bad_zero_size, ["fc2"]),
+    "negative_threshold": (_bad_threshold, ["lif2", "v_threshold", "> 0"]),
 }
 
 
@@ -155,3 +173,30 @@ def test_console_script_prints_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "snnc.runtime.cli", "--debug", "inspect", str(bad)],
                           capture_output=True, text=True)
     assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+def test_unwritable_output_folder(shared_models, tmp_path, capsys, monkeypatch):
+    """CI runs as root, who may write anywhere: os.access is patched to report the folder as
+    read-only, which is what the check consults."""
+    import os
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(ro) else real(p, mode))
+    for argv in (["compile", str(shared_models / "lif_norse.nir"), "--target", "fpga", "-o", str(ro / "out")],
+                 ["run", str(shared_models / "lif_norse.nir"), "--input", str(tmp_path / "x.npy"), "--out",
+                  str(ro / "o.npz")]):
+        np.save(tmp_path / "x.npy", np.zeros((3, 1)))
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "not writable" in err and str(ro) in err
+    assert list(ro.iterdir()) == []
+
+
+def test_missing_output_parent(shared_models, tmp_path, capsys):
+    rc = main(["compile", str(shared_models / "lif_norse.nir"), "--target", "fpga", "-o",
+               str(tmp_path / "no" / "such" / "out")])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "parent folder does not exist" in err and "Traceback" not in err
