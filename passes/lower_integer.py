@@ -225,7 +225,8 @@ class _Lowering:
         self.scale[name] = float(S)
 
     def _drive(self, name: str, gain_of, *, shift: int, weight_exp: int = 0,
-               current_decay=None, per_tensor: bool = False) -> tuple[tuple, np.ndarray, dict]:
+               current_decay=None, per_tensor: bool = False,
+               bias_as_input: bool = False, pow2: bool = False) -> tuple[tuple, np.ndarray, dict]:
         """Choose the state scale S (per output row) of neuron ``name`` from its incoming synapses
         and lower those synapses. ``gain_of(n_rows, conv)`` gives the gain folded into the weights;
         ``shift`` is the neuron's own input shift, ``weight_exp`` a left shift applied by the
@@ -264,15 +265,17 @@ class _Lowering:
         for s in syn:
             w = np.abs(_f(self.g.nodes[s].weight)).reshape(n_rows, -1) * np.abs(gain)[:, None]
             row_max = np.maximum(row_max, w.max(axis=1) / sigmas[s])
-            if s in biases and alpha is not None and np.any(alpha):
+            if s in biases and (bias_as_input or (alpha is not None and np.any(alpha))):
                 row_max = np.maximum(row_max, np.abs(biases[s] * gain))
         row_max = np.where(row_max > 0, row_max, 1.0)
         if self.p.weight_granularity == "tensor" or self.loihi:
             S = np.full(n_rows, self.qmax * 2 ** total_shift / row_max.max())
         else:
             S = self.qmax * 2 ** total_shift / row_max
-        if per_tensor:
+        if per_tensor or pow2:
             S = np.full(n_rows, S.min())
+        if pow2:  # a power-of-two state scale 2**F (LNM's Horner rescales by shifts)
+            S = np.full(n_rows, 2.0 ** np.floor(np.log2(S.min())))
         for s in syn:
             q = self._quantize_synapse(s, self.g.nodes[s], gain, S, sigmas[s], total_shift)
             q.weight_exp = weight_exp
@@ -283,7 +286,12 @@ class _Lowering:
                 self.out.nodes[mixes[s]] = INN.IntTimeMix(
                     coefficients=np.round(_f(tm.coefficients) * 2 ** F).astype(np.int64), frac_bits=F,
                     metadata=dict(tm.metadata))
-        return shape, S, {"gain": gain, "biases": biases}
+            if bias_as_input and s in biases:
+                # a constant input current: fed where the synapse's output goes (into the TimeMix
+                # for LM-HT, whose mixing then weights it like the rest of the current)
+                self._bias_through_current(s, mixes.get(s, name), biases[s] * gain, S, total_shift,
+                                           weight_exp=weight_exp, out_shape=self.shapes[s])
+        return shape, S, {"gain": gain, "biases": {} if bias_as_input else biases}
 
     def lower_lif(self, name: str, node: N.DiscreteLIF) -> None:
         alpha = None if node.current_decay is None else _f(node.current_decay)
@@ -302,7 +310,7 @@ class _Lowering:
             if alpha is None or not np.any(alpha):
                 bias_real = bias_real + b_full
             else:
-                self._bias_through_current(s, name, b_rows, S, shift)
+                self._bias_through_current(s, name, b_rows, S, shift, out_shape=self.shapes[s])
         bias_int = np.round(bias_real * S_full).astype(np.int64)
         thr = None
         if node.v_threshold is not None:
@@ -346,10 +354,7 @@ class _Lowering:
             g = np.broadcast_to(_f(1.0 if node.input_gain is None else node.input_gain), self.shapes[name])
             return g.reshape(n_rows, -1)[:, 0]
 
-        shape, S, extra = self._drive(name, gain_of, shift=0, weight_exp=INPUT_SHIFT)
-        if extra["biases"]:
-            raise UnsupportedError("Affine bias into an LIFB neuron is not supported by the integer lowering",
-                                   node=name)
+        shape, S, extra = self._drive(name, gain_of, shift=0, weight_exp=INPUT_SHIFT, bias_as_input=True)
         D = self.p.decay_bits
         S_full = S.reshape((-1,) + (1,) * (len(shape) - 1)) * np.ones(shape)
         theta = np.broadcast_to(_f(node.v_threshold), shape)
@@ -377,19 +382,14 @@ class _Lowering:
     def _unit_gain(self, name):
         return lambda n_rows, conv: np.ones(n_rows)
 
-    def _no_bias(self, name, extra):
-        if extra["biases"]:
-            raise UnsupportedError("Affine bias into this neuron kind is not supported by the integer lowering",
-                                   node=name)
-
     def lower_lmht(self, name: str, node: N.LMHT) -> None:
         """LMHT -> IntLMHT (payload k = level count, real value k*theta); TimeMix -> IntTimeMix
         with decay_bits fractional bits."""
         if node.comparison != ">=":
             raise UnsupportedError("LMHT levels are floor(h/theta): comparison must be '>='", node=name,
                                    field="comparison")
-        shape, S, extra = self._drive(name, self._unit_gain(name), shift=0, weight_exp=INPUT_SHIFT, per_tensor=True)
-        self._no_bias(name, extra)
+        shape, S, extra = self._drive(name, self._unit_gain(name), shift=0, weight_exp=INPUT_SHIFT, per_tensor=True,
+                                      bias_as_input=True)
         S0, D = float(S[0]), self.p.decay_bits
         self.out.nodes[name] = INN.IntLMHT(
             shape=tuple(shape), leak_mult=int(round(node.leak * 2 ** D)), threshold=int(round(node.v_threshold * S0)),
@@ -405,8 +405,8 @@ class _Lowering:
         """CLIF -> IntCLIF: sigmoids as clamped look-up tables (a documented approximation:
         sigma(u/tau) sampled at bucket midpoints over |u/tau| < 8 in 256 buckets; sigma(m) over
         m in [0, 16) in 256 buckets; entries with 12 fractional bits)."""
-        shape, S, extra = self._drive(name, self._unit_gain(name), shift=0, weight_exp=INPUT_SHIFT, per_tensor=True)
-        self._no_bias(name, extra)
+        shape, S, extra = self._drive(name, self._unit_gain(name), shift=0, weight_exp=INPUT_SHIFT, per_tensor=True,
+                                      bias_as_input=True)
         S0, D, L = float(S[0]), self.p.decay_bits, 12
         tau = float(node.tau)
         span = 16 * tau * S0
@@ -470,16 +470,10 @@ class _Lowering:
     def lower_lnm(self, name: str, node: N.LNM) -> None:
         """LNM -> IntLNM: the state scale is a power of two 2**F (v_real = v / 2**F) so that the
         Horner products rescale by a shift."""
-        shape, S, extra = self._drive(name, self._unit_gain(name), shift=0, weight_exp=INPUT_SHIFT, per_tensor=True)
-        self._no_bias(name, extra)
-        F = int(np.floor(np.log2(S[0])))
-        scale = float(2 ** F)
-        for e in self.g.in_edges(name):      # re-quantize the synapses for the power-of-two scale
-            s = e.src
-            q = self._quantize_synapse(s, self.g.nodes[s], np.ones(shape[0]), np.full(shape[0], scale),
-                                       self.src_scale(self.g.in_edges(s)[0].src), INPUT_SHIFT)
-            q.weight_exp = INPUT_SHIFT
-            self.out.nodes[s] = q
+        shape, S, extra = self._drive(name, self._unit_gain(name), shift=0, weight_exp=INPUT_SHIFT, pow2=True,
+                                      bias_as_input=True)
+        scale = float(S[0])
+        F = int(round(np.log2(scale)))
         r = lambda x: int(round(float(x) * scale))  # noqa: E731
         self.out.nodes[name] = INN.IntLNM(
             shape=tuple(shape), coefficients=np.round(_f(node.coefficients) * scale).astype(np.int64), frac_bits=F,
@@ -488,17 +482,30 @@ class _Lowering:
         self.scale[name] = 1.0
         self.ctx.note(name, state_scale=scale, frac_bits=F)
 
-    def _bias_through_current(self, syn: str, neuron: str, b_rows: np.ndarray, S: np.ndarray, shift: int) -> None:
+    def _bias_through_current(self, syn: str, neuron: str, b_rows: np.ndarray, S: np.ndarray, shift: int, *,
+                              weight_exp: int = 0, out_shape: tuple | None = None) -> None:
+        """Feed the per-row constant ``b_rows`` (real units) into ``neuron`` every step, exactly:
+        a ConstantSource emitting 1 and an integer synapse whose weights are the quantized bias
+        (a 1x1 conv over a constant map for conv layers). ``shift`` = the total left shift
+        between weight units and state units, ``weight_exp`` = the synapse's own part of it."""
         src = f"{syn}.bias_source"
         col = f"{syn}.bias"
         w = np.round(b_rows * S / 2 ** shift)
         if self.loihi:
             w = 2 * np.round(w / 2)
         w = np.clip(w, -self.qmax * (2 if self.loihi else 1), self.qmax * (2 if self.loihi else 1)).astype(np.int64)
-        self.out.nodes[src] = INN.ConstantSource(shape=(1,), value=np.ones(1, np.int64))
-        self.out.nodes[col] = IN.IntDense(weight=w.reshape(-1, 1), weight_exp=0, input_kind="binary",
-                                          acc_bits=32 if self.loihi else 64, out_bits=32 if self.loihi else 64)
-        delay = next(e.delay for e in self.g.edges if e.src == syn and e.dst == neuron)
+        kw = dict(weight_exp=weight_exp, input_kind="binary")
+        if out_shape is not None and len(out_shape) == 3:
+            self.out.nodes[src] = INN.ConstantSource(shape=(1, *out_shape[1:]),
+                                                     value=np.ones((1, *out_shape[1:]), np.int64))
+            self.out.nodes[col] = IN.IntConv2d(input_shape=tuple(out_shape[1:]), weight=w.reshape(-1, 1, 1, 1),
+                                               stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1, bias=None,
+                                               out_bits=24 if self.loihi else 64, **kw)
+        else:
+            self.out.nodes[src] = INN.ConstantSource(shape=(1,), value=np.ones(1, np.int64))
+            self.out.nodes[col] = IN.IntDense(weight=w.reshape(-1, 1), acc_bits=32 if self.loihi else 64,
+                                              out_bits=32 if self.loihi else 64, **kw)
+        delay = next((e.delay for e in self.g.edges if e.src == syn and e.dst == neuron), 0)
         self.out.edges.append(Edge(src, col, 0))
         self.out.edges.append(Edge(col, neuron, delay))   # the bias arrives when the synapse's output does
 

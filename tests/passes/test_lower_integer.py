@@ -143,3 +143,27 @@ def test_analog_input_calibration(tmp_path):
     b = run_graph(low, x).outputs["output"]
     assert b.dtype == np.int64 and b.sum() > 0
     assert np.mean(a == b) >= 0.99
+
+
+@pytest.mark.parametrize("alpha", [None, 0.6])
+def test_conv_bias_into_current_based_neurons(alpha):
+    """A conv bias into neurons with (alpha) or without a synaptic current is exact: with
+    alpha it is fed through the current by a 1x1 conv over a constant map."""
+    from snnc.ir import nodes as N
+    from snnc.ir.graph import Graph
+
+    rng = np.random.default_rng(4)
+    g = Graph(metadata={"dt": 1e-3})
+    g.add_node("input", N.Input(shape=(2, 6, 6)))
+    g.add_node("conv", N.Conv2d(input_shape=(6, 6), weight=rng.standard_normal((3, 2, 3, 3)), padding=(1, 1),
+                                bias=rng.standard_normal(3) * 0.5))
+    g.add_node("lif", N.DiscreteLIF(shape=(3, 6, 6), voltage_decay=np.array(0.85), current_gain=np.array(1.0),
+                                    input_gain=np.array(1.0), current_decay=None if alpha is None else np.array(alpha),
+                                    v_threshold=np.array(1.0), v_reset=np.array(0.0)))
+    g.add_node("output", N.Output(shape=(3, 6, 6)))
+    for s, d in [("input", "conv"), ("conv", "lif"), ("lif", "output")]:
+        g.add_edge(s, d)
+    low, _ = compile_graph(g, make_config("sim"))
+    assert ("conv.bias_source" in low.nodes) == (alpha is not None)
+    x = (rng.random((3, 25, 2, 6, 6)) < 0.3).astype(float)
+    assert np.array_equal(run_graph(g, x).outputs["output"], simulate(low, x).outputs["output"])
