@@ -2,6 +2,6 @@
 (:mod:`.torch`, needs the ``torch`` extra)."""
 
 from .loader import load_model
-from .nir_import import load_nir
+from .nir_import import from_nir, load_nir
 
-__all__ = ["load_model", "load_nir"]
+__all__ = ["from_nir", "load_model", "load_nir"]

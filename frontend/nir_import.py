@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 
 import networkx as nx
+import numpy as np
 
 from snnc.ir import nodes as N
 from snnc.ir.checks import check_parameters
@@ -77,43 +78,113 @@ def load_nir(path: str | os.PathLike, *, dt: float | None = None, reset: str | N
     path = os.fspath(path)
     try:
         graph = read_nir(path)
-        native = "snnc_version" in graph.metadata
-        graph = flatten_subgraphs(graph)
-        for name in graph.input_names() + graph.output_names():
-            if not graph.nodes[name].shape:
-                raise ParameterError("Input/Output node without a shape", node=name, field="shape")
-        _check_edges(graph)
-        if not native:
-            graph = assign_cycle_delays(graph)
-            graph.metadata.setdefault("time_convention", "nirtorch")
-        if dt is not None:
-            graph.metadata["dt"], graph.metadata["dt_source"] = float(dt), "option"
-        elif "dt" in graph.metadata:
-            graph.metadata["dt"] = float(graph.metadata["dt"])
-            graph.metadata.setdefault("dt_source", "file")
-        else:
-            graph.metadata["dt"], graph.metadata["dt_source"] = DEFAULT_DT, "default"
-        if preset is not None:
-            if preset not in PRESETS:
-                raise ParameterError(f"unknown preset '{preset}'", field="preset",
-                                     hint=f"choose from {sorted(PRESETS)}")
-            graph.metadata.update(PRESETS[preset])
-            graph.metadata["preset"] = preset
-        if reset is not None:
-            if reset not in RESET_MODES:
-                raise ParameterError(f"reset '{reset}' not in {RESET_MODES}", field="reset")
-            graph.metadata["reset_mode"] = reset
-        if integrator is not None:
-            graph.metadata["integrator"] = integrator
-        if v_min:
-            graph.metadata["v_min"] = dict(v_min)
-        graph.validate()
-        check_parameters(graph)
-        graph = annotate_shapes(graph)
+        graph = _finish_import(graph, dt=dt, reset=reset, integrator=integrator, v_min=v_min, preset=preset)
         graph.metadata.setdefault("source_file", os.path.basename(path))
         return graph
     except SnncError as exc:
         raise exc.with_file(path) from None
+
+
+def from_nir(nir_graph, *, dt: float | None = None, reset: str | None = None, integrator: str | None = None,
+             v_min: dict | None = None, preset: str | None = None) -> Graph:
+    """Import an in-memory ``nir.NIRGraph`` (e.g. straight from ``norse.torch.to_nir`` or
+    ``snntorch.export_to_nir``), without writing a file; parameters may be numpy arrays or torch
+    tensors. Same conventions and options as :func:`load_nir`."""
+    graph = _graph_from_nir_object(nir_graph, "")
+    return _finish_import(graph, dt=dt, reset=reset, integrator=integrator, v_min=v_min, preset=preset)
+
+
+def _to_numpy(value):
+    if hasattr(value, "detach"):            # torch tensor
+        value = value.detach().cpu().numpy()
+    return value
+
+
+def _graph_from_nir_object(obj, prefix: str) -> Graph:
+    from dataclasses import MISSING, fields
+
+    from snnc.ir.errors import FileFormatError
+    from snnc.ir.nodes import NODE_TYPES, Subgraph
+
+    graph = Graph(metadata={k: _to_numpy(v) for k, v in dict(getattr(obj, "metadata", {}) or {}).items()})
+    for name, node in obj.nodes.items():
+        full = prefix + name
+        tname = type(node).__name__
+        if tname == "NIRGraph":
+            graph.nodes[name] = Subgraph(graph=_graph_from_nir_object(node, full + "."))
+            continue
+        cls = NODE_TYPES.get(tname)
+        if cls is None:
+            raise FileFormatError(f"unknown node type '{tname}'", node=full, field="type")
+        kwargs = {}
+        for f in fields(cls):
+            if f.name in ("metadata", "quant", "hw"):
+                continue
+            if tname == "Input" and f.name == "shape":
+                value = node.input_type["input"]
+            elif tname == "Output" and f.name == "shape":
+                value = node.output_type["output"]
+            elif tname == "Flatten" and f.name == "input_shape":
+                value = node.input_type.get("input")
+            else:
+                value = getattr(node, f.name, None)
+            value = _to_numpy(value)
+            if value is None:
+                if f.default is MISSING and f.default_factory is MISSING:
+                    raise FileFormatError(f"{tname} node has no '{f.name}'", node=full, field=f.name)
+                continue
+            if f.name in ("shape", "input_shape"):
+                value = tuple(int(v) for v in np.atleast_1d(np.asarray(value)).reshape(-1))
+            elif isinstance(value, (list, tuple)) or isinstance(value, np.ndarray):
+                value = np.asarray(value)
+                if tname in ("Conv1d", "Conv2d", "SumPool2d", "AvgPool2d") and f.name != "weight" \
+                        and f.name != "bias":
+                    value = tuple(int(v) for v in value.reshape(-1)) if value.ndim else int(value)
+            kwargs[f.name] = value
+        try:
+            graph.nodes[name] = cls(**kwargs)
+        except (TypeError, ValueError) as exc:
+            raise FileFormatError(f"invalid {tname} node ({exc})", node=full) from None
+        graph.nodes[name].metadata = {k: _to_numpy(v) for k, v in dict(getattr(node, "metadata", {}) or {}).items()}
+    graph.edges = [Edge(str(a), str(b), 0) for a, b in obj.edges]
+    return graph
+
+
+def _finish_import(graph: Graph, *, dt, reset, integrator, v_min, preset) -> Graph:
+    """Conventions and checks shared by file and in-memory imports (see the module docstring)."""
+    native = "snnc_version" in graph.metadata
+    graph = flatten_subgraphs(graph)
+    for name in graph.input_names():
+        if not graph.nodes[name].shape:
+            raise ParameterError("Input node without a shape", node=name, field="shape")
+    _check_edges(graph)
+    if not native:
+        graph = assign_cycle_delays(graph)
+        graph.metadata.setdefault("time_convention", "nirtorch")
+    if dt is not None:
+        graph.metadata["dt"], graph.metadata["dt_source"] = float(dt), "option"
+    elif "dt" in graph.metadata:
+        graph.metadata["dt"] = float(graph.metadata["dt"])
+        graph.metadata.setdefault("dt_source", "file")
+    else:
+        graph.metadata["dt"], graph.metadata["dt_source"] = DEFAULT_DT, "default"
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ParameterError(f"unknown preset '{preset}'", field="preset",
+                                 hint=f"choose from {sorted(PRESETS)}")
+        graph.metadata.update(PRESETS[preset])
+        graph.metadata["preset"] = preset
+    if reset is not None:
+        if reset not in RESET_MODES:
+            raise ParameterError(f"reset '{reset}' not in {RESET_MODES}", field="reset")
+        graph.metadata["reset_mode"] = reset
+    if integrator is not None:
+        graph.metadata["integrator"] = integrator
+    if v_min:
+        graph.metadata["v_min"] = dict(v_min)
+    graph.validate()
+    check_parameters(graph)
+    return annotate_shapes(graph)
 
 
 def _check_edges(graph: Graph) -> None:

@@ -53,13 +53,13 @@ def _ratio(dt: float, tau, name: str, fname: str) -> np.ndarray:
 
 def discretize_node(node: N.Node, name: str, dt: float, *, reset: str = "zero",
                     integrator: str = "per_step", v_min: dict | None = None, if_spikes: str = "single",
-                    max_spikes: int = 64, if_v_min: str | None = None) -> N.Node:
+                    max_spikes: int = 64, if_v_min: str | None = None, shape: tuple | None = None) -> N.Node:
     """The discrete-time node for one continuous NIR neuron (others returned unchanged)."""
     if not isinstance(node, (N.I, N.IF, N.LI, N.LIF, N.CubaLI, N.CubaLIF)):
         return node
     from snnc.passes.infer_shapes import neuron_shape
 
-    shape = neuron_shape(node, name) or (1,)
+    shape = shape or neuron_shape(node, name) or (1,)   # scalar parameters: the population's inferred shape
     if isinstance(node, N.IF) and if_spikes == "multi":
         # several spikes per step (Sinabs MultiSpike): the soft-reset count neuron
         gain = 1.0 if integrator == "per_step" else dt
@@ -120,6 +120,9 @@ def discretize(graph: Graph, dt: float | None = None, *, reset: str | None = Non
     out = Graph(metadata=dict(graph.metadata))
     out.metadata.update(dt=dt, level="discrete", reset_mode=reset, integrator=integrator)
     delay_steps: dict[str, int] = {}
+    from snnc.passes.infer_shapes import infer_shapes
+
+    shapes = infer_shapes(graph) if not any(isinstance(n, N.Subgraph) for n in graph.nodes.values()) else {}
     for name, node in graph.nodes.items():
         if isinstance(node, N.Subgraph):
             raise UnsupportedError("nested graph not flattened", node=name,
@@ -134,7 +137,7 @@ def discretize(graph: Graph, dt: float | None = None, *, reset: str | None = Non
         out.nodes[name] = discretize_node(
             node, name, dt, reset=reset, integrator=integrator, v_min=v_min,
             if_spikes=graph.metadata.get("if_spikes", "single"), max_spikes=int(graph.metadata.get("max_spikes", 64)),
-            if_v_min=graph.metadata.get("if_v_min"))
+            if_v_min=graph.metadata.get("if_v_min"), shape=shapes.get(name))
     # splice uniform delays into edges
     edges = list(graph.edges)
     while any(e.src in delay_steps or e.dst in delay_steps for e in edges):
