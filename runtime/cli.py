@@ -81,8 +81,6 @@ def run(model, input_path, steps, out_path, record, force, backend, dt, reset, i
     from snnc.runtime.run import load_inputs, run_graph, save_trace
 
     check_writable_target(out_path, force)
-    if backend != "sim":
-        raise SnncError(f"backend '{backend}' is not available yet", hint="use --backend sim")
     if os.path.isdir(model):
         from snnc.runtime.compile import load_artifact
 
@@ -90,7 +88,17 @@ def run(model, input_path, steps, out_path, record, force, backend, dt, reset, i
     else:
         graph = _load(model, dt, reset, integrator, preset)
     inputs = load_inputs(input_path, graph)
-    trace = run_graph(graph, inputs, steps=steps, record=record, record_states=(record == "all"))
+    if backend == "sim":
+        trace = run_graph(graph, inputs, steps=steps, record=record, record_states=(record == "all"))
+    else:
+        from snnc.runtime.run import quantize_inputs
+        from snnc.runtime.verify import run_backend
+
+        if graph.metadata.get("level") != "integer":
+            raise SnncError(f"backend '{backend}' runs compiled models", file=model,
+                            hint=f"compile first: snnc compile {model} --target ... -o OUTDIR")
+        trace = run_backend(backend, graph, quantize_inputs(graph, inputs), steps=steps, record=record,
+                            record_states=(record == "all"))
     save_trace(trace, out_path, overwrite=force)
     shapes = ", ".join(f"{k} {v.shape}" for k, v in trace.outputs.items())
     click.echo(f"wrote {out_path}: {shapes}" + (f" + {len(trace.states)} state traces" if trace.states else ""))

@@ -1,0 +1,122 @@
+"""Emit a lowered integer graph as a Lava deployment folder.
+
+    from snnc.backends.lava.emit import emit_lava
+    report = emit_lava(lowered_graph, "out_lava/")
+
+writes
+
+* ``network.py`` + ``params.npz``: the whole network from lava-nc processes plus snnc's custom
+  fixed-point processes (:mod:`.mapping` says which node becomes which process; :mod:`.codegen`
+  writes the module; it needs only lava-nc and numpy);
+* ``network.net``: a lava-dl netx HDF5 file, when netx can build the graph (a chain of dense /
+  conv layers with CUBA LIF neurons, flatten, delays, recurrent dense); otherwise the report
+  says why it was skipped (:mod:`.netx`);
+* ``lava_report.json``: the node -> process table, the netx status and how to load the files.
+
+Command line: ``python -m snnc.backends.lava.emit COMPILED_OUTDIR_OR_MODEL -o FOLDER``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+import snnc
+from snnc.ir.errors import SnncError
+from snnc.ir.graph import Graph
+
+from . import codegen, netx
+from .mapping import plan_network
+
+REPORT = "lava_report.json"
+
+
+def emit_lava(graph: Graph, outdir: str, *, force: bool = True, net: bool = True, title: str | None = None,
+              input_bounds: dict | None = None) -> dict:
+    """Write the Lava folder for ``graph`` (a loihi2-lowered integer graph) into ``outdir``
+    (built in a temporary sibling and renamed into place). Returns the report dict.
+    ``input_bounds``: {input name: max |value|} the network may assume (see
+    :func:`.mapping.plan_network`)."""
+    plan = plan_network(graph, input_bounds)
+    outdir = os.path.abspath(outdir)
+    parent = os.path.dirname(outdir)
+    if os.path.exists(outdir) and not force:
+        raise SnncError("output folder exists", file=outdir, hint="pass force=True to replace it")
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".snnc-lava-", dir=parent)
+    try:
+        files = codegen.write_network(plan, tmp, title=title or graph.metadata.get("name", "network"))
+        netx_info: dict
+        if net:
+            try:
+                netx_info = netx.write_net(graph, os.path.join(tmp, "network.net"))
+                files.append("network.net")
+            except netx.NotExpressible as exc:
+                netx_info = {"written": False, "reason": str(exc)}
+        else:
+            netx_info = {"written": False, "reason": "not requested"}
+        report = {
+            "snnc_version": snnc.__version__,
+            "files": files,
+            "processes": len(plan.procs),
+            "custom_processes": sorted({p.cls for p in plan.procs.values() if p.cls.startswith("Snnc")}),
+            "mapping": plan.table,
+            "netx": netx_info,
+            "run": "python network.py --inputs inputs.npz --out trace.npz --record all --states",
+        }
+        with open(os.path.join(tmp, REPORT), "w") as f:
+            json.dump(report, f, indent=1, default=str)
+            f.write("\n")
+        if os.path.exists(outdir):
+            old = tempfile.mkdtemp(prefix=".snnc-old-", dir=parent)
+            os.rmdir(old)
+            os.replace(outdir, old)
+            os.replace(tmp, outdir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, outdir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return report
+
+
+def main(argv=None) -> int:
+    """``python -m snnc.backends.lava.emit MODEL -o FOLDER``: MODEL is a compiled snnc folder, a
+    lowered .nir, or a model file (compiled for loihi2 first)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("model")
+    ap.add_argument("-o", "--out", required=True)
+    ap.add_argument("--input-max-abs", type=int, default=None,
+                    help="bound on |input values| the network may assume (e.g. 1 for spikes); default: int32")
+    args = ap.parse_args(argv)
+    try:
+        if os.path.isdir(args.model):
+            from snnc.runtime.compile import load_artifact
+
+            graph = load_artifact(args.model)
+        else:
+            graph = snnc.load(args.model)
+            if graph.metadata.get("level") != "integer":
+                from snnc.passes.targets import make_config
+                from snnc.runtime.compile import compile_graph
+
+                graph, _ = compile_graph(graph, make_config("loihi2"))
+        bounds = None if args.input_max_abs is None else {n: args.input_max_abs for n in graph.input_names()}
+        report = emit_lava(graph, args.out, input_bounds=bounds)
+    except SnncError as exc:
+        print(f"snnc: error: {exc}", file=sys.stderr)
+        return 1
+    net = report["netx"]
+    print(f"wrote {args.out}: {', '.join(report['files'])} ({report['processes']} Lava processes"
+          + (f"; network.net skipped: {net['reason']}" if not net.get("written") else "") + ")")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,300 @@
+"""Write a lowered integer graph as a lava-dl netx ``.net`` HDF5 file (LAVA_NETX_NIR.md §5).
+
+netx builds a *chain*: an input layer (shape only: the first real layer's synapse input is the
+network input), then dense / dense_rec / conv layers, each a synapse plus a CUBA LIF population,
+with optional flatten layers and per-layer synaptic delays. :func:`write_net` accepts exactly the
+graphs netx rebuilds bit-exactly and raises :class:`NotExpressible` (with the reason, which the
+emitter puts in its report) for everything else.
+
+What netx does with the numbers, and what this writer therefore stores:
+
+* dense ``weight`` (float32, integer-valued): netx runs ``optimize_weight_bits`` (restated
+  below from lava-dl 0.6.0 ``netx/utils.py``) -> ``W << s``, ``num_weight_bits``,
+  ``weight_exp = -s``; Lava's Dense then derives each matrix's sign mode, clips and truncates
+  (``mapping.lava_dense_effective``) and shifts the *sum* right by s. The writer replays that
+  chain and accepts the layer only if the result is the IR's weight matrix (a ``dense_rec``
+  layer's two matrices are optimized jointly, each then clipped under its own sign mode);
+* conv ``weight`` (C_out, C_in/groups, kH, kW) torch layout, stride/padding/dilation (y, x):
+  netx flips and transposes it for Lava's Conv, which uses it unchanged;
+* ``neuron``: type CUBA, ``iDecay = 4096 - current_mult`` (Lava du = iDecay - 1),
+  ``vDecay = 4096 - voltage_mult``, ``vThMant = threshold >> 6`` (2**17 for a non-spiking
+  readout: never reached), ``bias`` = IR bias / 64 (netx uses ``bias_exp = 6``), per neuron
+  (dense: (N,), conv: Lava's (W, H, C));
+* ``delay`` (dense only): IR edge delay d -> d - 1 per output neuron (DelayDense adds 1 + d').
+
+The IR's first synapse reads graded input when its ``input_kind`` is 'graded': load the file with
+``netx.hdf5.Network(net_config=..., input_message_bits=24)`` (the report says so).
+"""
+
+from __future__ import annotations
+
+import math
+
+import h5py
+import numpy as np
+
+from snnc.ir import intnodes as IN
+from snnc.ir import nodes as N
+from snnc.ir.errors import UnsupportedError
+from snnc.ir.graph import Graph
+from snnc.passes.infer_shapes import _pair, conv_padding, infer_shapes
+
+from .mapping import MAX_LAVA_DELAY, lava_dense_effective, to_lava_layout
+
+#: netx's threshold for neurons that never fire (``1 << 18 - 1`` = 2**17; vth << 6 = 2**23)
+NEVER_FIRES_VTH = 1 << 17
+
+
+class NotExpressible(UnsupportedError):
+    """The graph uses something netx cannot build exactly (the message says what)."""
+
+
+def netx_optimize_weight_bits(w: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """lava-dl 0.6.0 ``netx.utils.optimize_weight_bits`` restated: (weights << scale_bits,
+    num_weight_bits, weight_exp = -scale_bits). Raises NotExpressible where netx would clip
+    (with a warning), fail, or shift left by a negative amount."""
+    w = np.asarray(w, np.int64)
+    wmax, wmin = int(w.max()), int(w.min())
+    if (wmax > 254 and wmin < 0) or (wmin < -256 and wmax > 0):
+        raise NotExpressible(f"weights span [{wmin}, {wmax}]: netx clips mixed-sign weights to [-256, 254]")
+    if wmax == 0 and wmin == 0:
+        raise NotExpressible("an all-zero weight matrix (netx's optimize_weight_bits divides by zero)")
+    if wmax < 0:
+        scale, signed = -256 / wmin, 0
+    elif wmin >= 0:
+        scale, signed = 255 / wmax, 0
+    else:
+        scale, signed = min(127 / wmax if wmax > 0 else math.inf, -128 / wmin), 1
+    scale_bits = int(math.floor(math.log2(scale))) + signed
+    if scale_bits < 0:
+        raise NotExpressible(f"weights up to {wmax}: netx would shift them by {scale_bits} bits")
+    n = 8
+    while n > 0 and np.any(w % (1 << n)):
+        n -= 1
+    n -= signed
+    return w << scale_bits, 8 - scale_bits - n, -scale_bits
+
+
+def _sign_mode(w: np.ndarray) -> int:
+    return 2 if w.min() >= 0 else (3 if w.max() <= 0 else 1)
+
+
+def _check_dense_weights(name: str, parts: list[np.ndarray]) -> dict:
+    """Replay netx + Lava on the (jointly optimized) matrices; all must come out unchanged."""
+    joint = np.hstack(parts) if len(parts) > 1 else parts[0]
+    w_out, nwb, wexp = netx_optimize_weight_bits(joint)
+    s = -wexp
+    col = 0
+    for p in parts:
+        q = w_out[:, col:col + p.shape[1]]
+        col += p.shape[1]
+        mode = _sign_mode(q)
+        if 8 - nwb + int(mode == 1) < 0:
+            raise NotExpressible(f"{name}: netx's num_weight_bits {nwb} exceeds Lava's 8-bit weights")
+        eff = lava_dense_effective(q, mode, nwb)
+        if not np.array_equal(eff, np.asarray(p, np.int64) << s):
+            bad = np.argwhere(eff != (np.asarray(p, np.int64) << s))[0]
+            raise NotExpressible(f"{name}: Lava's Dense would change weight {tuple(int(i) for i in bad)} "
+                                 f"({int(p[tuple(bad)])} -> {int(eff[tuple(bad)]) / 2 ** s}) after netx's "
+                                 "optimize_weight_bits")
+    return {"num_weight_bits": int(nwb), "weight_exp": int(wexp)}
+
+
+def _neuron_group(name: str, node: IN.IntCubaLIF, shape: tuple, last: bool) -> dict:
+    diffs = node.lava_differences()
+    if diffs:
+        raise NotExpressible(f"{name}: not a Lava LIF ({'; '.join(diffs)})")
+    if node.state_reset_interval is not None:
+        raise NotExpressible(f"{name}: per-layer state reset (netx has one reset_interval for the whole network)")
+    if node.threshold is None and not last:
+        raise NotExpressible(f"{name}: a non-spiking neuron inside the chain")
+    bias = np.broadcast_to(np.asarray(0 if node.bias is None else node.bias, np.int64), shape)
+    if np.any(bias % 64) or np.any(np.abs(bias >> 6) > 32767):
+        raise NotExpressible(f"{name}: bias is not a multiple of 64 with an int16 mantissa (netx uses bias_exp 6)")
+    cm = int(np.asarray(node.current_mult).reshape(-1)[0])
+    vm = int(np.asarray(node.voltage_mult).reshape(-1)[0])
+    vth = NEVER_FIRES_VTH if node.threshold is None else int(np.asarray(node.threshold).reshape(-1)[0]) >> 6
+    group = {"type": "CUBA", "iDecay": 4096 - cm, "vDecay": 4096 - vm, "vThMant": vth, "refDelay": 1,
+             "gradedSpike": 0}
+    return {"neuron": group, "bias": (bias >> 6) if np.any(bias) else None}
+
+
+class _Chain:
+    def __init__(self, graph: Graph):
+        if graph.metadata.get("level") != "integer":
+            raise NotExpressible("not a lowered integer graph")
+        self.g = graph
+        self.shapes = infer_shapes(graph)
+
+    def outs(self, name: str, *, skip_outputs: bool = True):
+        return [e for e in self.g.out_edges(name) if not (skip_outputs and isinstance(self.g.nodes[e.dst], N.Output))]
+
+    def only(self, edges, what: str):
+        if len(edges) != 1:
+            raise NotExpressible(f"{what}: netx needs a chain (found {len(edges)} edges)")
+        return edges[0]
+
+    def layers(self) -> tuple[list[dict], dict]:
+        g = self.g
+        inputs = g.input_names()
+        if len(inputs) != 1:
+            raise NotExpressible(f"{len(inputs)} input nodes (netx has one)")
+        for name, node in g.nodes.items():
+            if not isinstance(node, (N.Input, N.Output, N.Flatten, IN.IntDense, IN.IntConv2d, IN.IntCubaLIF)):
+                raise NotExpressible(f"node '{name}' ({node.type_name}) has no netx layer type")
+        cur = inputs[0]
+        layers = [{"type": "input", "shape": np.asarray(self.shapes[cur], np.int64)}]
+        info = {"input_message_bits": 0, "output": None, "nodes": [cur]}
+        flatten_pending = False
+        rec_synapses: set[str] = set()
+        while True:
+            outs = [e for e in self.outs(cur) if e.dst not in rec_synapses]
+            if not outs:
+                break
+            if cur != inputs[0] and any(isinstance(g.nodes[e.dst], N.Output) for e in g.out_edges(cur)):
+                raise NotExpressible(f"'{cur}' feeds an Output inside the chain (netx exposes only the last layer)")
+            e = self.only(outs, f"'{cur}'")
+            if e.delay != 0:
+                raise NotExpressible(f"edge {e.src} -> {e.dst} has delay {e.delay} before a synapse")
+            nxt = g.nodes[e.dst]
+            if isinstance(nxt, N.Flatten):
+                if len(self.shapes[e.dst]) != 1 or len(g.in_edges(e.dst)) != 1:
+                    raise NotExpressible(f"'{e.dst}': netx flattens everything into one axis")
+                layers.append({"type": "flatten", "shape": np.asarray(self.shapes[e.dst], np.int64)})
+                flatten_pending = True
+                cur = e.dst
+                info["nodes"].append(cur)
+                continue
+            if not isinstance(nxt, (IN.IntDense, IN.IntConv2d)):
+                raise NotExpressible(f"'{e.dst}' ({nxt.type_name}) after '{cur}': netx needs a dense/conv synapse")
+            if len(g.in_edges(e.dst)) != 1:
+                raise NotExpressible(f"synapse '{e.dst}' has several inputs")
+            first = len(info["nodes"]) == 1 or (flatten_pending and len(info["nodes"]) == 2)
+            layer, neuron = self.layer(e.dst, first)
+            layer["_neuron"] = neuron
+            if first and nxt.input_kind == "graded":
+                info["input_message_bits"] = 24
+            if flatten_pending and not isinstance(nxt, IN.IntDense):
+                raise NotExpressible("netx flattens only into a dense layer")
+            flatten_pending = False
+            layers.append(layer)
+            info["nodes"] += [e.dst, neuron] + ([layer["_rec"]] if "_rec" in layer else [])
+            rec_synapses.update([layer["_rec"]] if "_rec" in layer else [])
+            cur = neuron
+        last = g.nodes[cur]
+        if not isinstance(last, IN.IntCubaLIF):
+            raise NotExpressible("the chain does not end in a neuron layer")
+        outputs = [e.dst for e in g.out_edges(cur) if isinstance(g.nodes[e.dst], N.Output)]
+        if not outputs or any(e.delay for e in g.out_edges(cur) if e.dst in outputs):
+            raise NotExpressible("the last layer must feed an Output without delay")
+        covered = set(info["nodes"]) | set(outputs)
+        missing = [n for n in g.nodes if n not in covered]
+        if missing:
+            raise NotExpressible(f"node(s) {missing} are not on the chain")
+        info["output"] = ("spikes (s_out)" if last.threshold is not None
+                          else "membrane v of the last layer (never spikes)")
+        return layers, info
+
+    def layer(self, syn: str, first: bool) -> tuple[dict, str]:
+        g = self.g
+        node = g.nodes[syn]
+        e = self.only(g.out_edges(syn), f"synapse '{syn}'")
+        neuron = g.nodes[e.dst]
+        if not isinstance(neuron, IN.IntCubaLIF):
+            raise NotExpressible(f"synapse '{syn}' feeds {neuron.type_name}, not a CUBA LIF")
+        d = e.delay
+        shape = tuple(self.shapes[e.dst])
+        last = not self.outs(e.dst)
+        layer: dict = {}
+        rec = [x for x in g.in_edges(e.dst) if x.src != syn]
+        if isinstance(node, IN.IntDense):
+            if node.weight_exp != 0 or node.acc_bits != 32 or node.out_bits != 32:
+                raise NotExpressible(f"'{syn}': weight_exp/acc_bits/out_bits differ from netx's Dense")
+            if not 1 <= d <= MAX_LAVA_DELAY + 1:
+                raise NotExpressible(f"'{syn}': delay {d} outside 1..{MAX_LAVA_DELAY + 1}")
+            parts = [np.asarray(node.weight, np.int64)]
+            if rec:
+                r = self.only(rec, f"'{e.dst}' inputs")
+                rnode = g.nodes[r.src]
+                ok = (isinstance(rnode, IN.IntDense) and r.delay == d and rnode.weight_exp == 0
+                      and [(x.src, x.delay) for x in g.in_edges(r.src)] == [(e.dst, 0)]
+                      and [x.dst for x in g.out_edges(r.src)] == [e.dst] and rnode.acc_bits == 32
+                      and rnode.out_bits == 32)
+                if not ok:
+                    raise NotExpressible(f"'{e.dst}': a second input that is not a netx recurrent dense "
+                                         f"({r.src})")
+                if d > 1:
+                    raise NotExpressible(f"'{e.dst}': a recurrent dense with delay {d}: netx 0.6.0's RecurrentDense "
+                                         "hands the forward delay matrix to the recurrent synapse and fails")
+                parts.append(np.asarray(rnode.weight, np.int64))
+                layer["_rec"] = r.src
+            check = _check_dense_weights(syn, parts)
+            layer.update({"type": "dense_rec" if rec else "dense", "shape": np.asarray(shape, np.int64),
+                          "weight": parts[0].astype(np.float32), "inFeatures": parts[0].shape[1],
+                          "outFeatures": parts[0].shape[0], "_check": check})
+            if rec:
+                layer["weight_rec"] = parts[1].astype(np.float32)
+            if d > 1:
+                layer["delay"] = np.full(shape[0], d - 1, np.float32)
+        else:
+            if rec:
+                raise NotExpressible(f"'{e.dst}' has several inputs")
+            if d != 1:
+                raise NotExpressible(f"'{syn}': conv layers have no delay in netx (edge delay {d})")
+            if node.weight_exp != 0 or node.bias is not None or node.out_bits != 24:
+                raise NotExpressible(f"'{syn}': weight_exp/bias/out_bits differ from Lava's Conv")
+            w = np.asarray(node.weight, np.int64)
+            if np.abs(w).max() >= 2 ** 24:
+                raise NotExpressible(f"'{syn}': weights beyond float32's exact integers")
+            in_shape = tuple(self.shapes[g.in_edges(syn)[0].src])
+            pad = conv_padding(node, in_shape[1:], syn)
+            layer.update({"type": "conv", "shape": np.asarray(shape, np.int64), "weight": w.astype(np.float32),
+                          "stride": np.asarray(_pair(node.stride, "stride", syn), np.int64),
+                          "padding": np.asarray(pad, np.int64),
+                          "dilation": np.asarray(_pair(node.dilation, "dilation", syn), np.int64),
+                          "groups": int(node.groups), "inChannels": int(w.shape[1] * node.groups),
+                          "outChannels": int(w.shape[0]), "kernelSize": np.asarray(w.shape[2:], np.int64)})
+        group = _neuron_group(e.dst, neuron, shape, last)
+        layer["neuron"] = group["neuron"]
+        if group["bias"] is not None:
+            b = group["bias"]
+            layer["bias"] = (to_lava_layout(b, shape) if len(shape) > 1 else b).astype(np.float32)
+        return layer, e.dst
+
+
+def write_net(graph: Graph, path: str) -> dict:
+    """Write ``graph`` as a netx ``.net`` file; returns what the report needs (how to load it,
+    what its output is). Raises NotExpressible when netx cannot build it exactly."""
+    layers, info = _Chain(graph).layers()
+    with h5py.File(path, "w") as f:
+        root = f.create_group("layer")
+        for i, layer in enumerate(layers):
+            grp = root.create_group(str(i))
+            grp.create_dataset("type", data=np.array([layer["type"].encode("ascii")], dtype="S10"))
+            for key, value in layer.items():
+                if key in ("type", "neuron") or key.startswith("_"):
+                    continue
+                grp.create_dataset(key, data=value)
+            if "neuron" in layer:
+                ng = grp.create_group("neuron")
+                for key, value in layer["neuron"].items():
+                    if key == "type":
+                        ng.create_dataset("type", data=np.array([value.encode("ascii")], dtype="S10"))
+                    else:
+                        ng.create_dataset(key, data=value)
+    summary = []
+    for layer in layers:
+        row = {k: (v.tolist() if isinstance(v, np.ndarray) and v.size <= 4 else
+                   (list(v.shape) if isinstance(v, np.ndarray) else v))
+               for k, v in layer.items() if not k.startswith("_") and k not in ("weight", "weight_rec", "bias")}
+        row.update({"node": layer.get("_neuron"), "weights": layer.get("_check")})
+        summary.append({k: v for k, v in row.items() if v is not None})
+    return {"written": True, "layers": summary, "input_message_bits": info["input_message_bits"],
+            "neurons": [layer["_neuron"] for layer in layers if "_neuron" in layer],
+            "output": info["output"],
+            "load": ("from lava.lib.dl import netx; net = netx.hdf5.Network(net_config='network.net'"
+                     + (f", input_message_bits={info['input_message_bits']}" if info["input_message_bits"] else "")
+                     + "); connect a RingBuffer to net.inp"),
+            "notes": ("graded first layer: Lava's int32 dot runs on the netx-scaled weights, so it wraps "
+                      "2**weight_exp earlier than the IR (no difference unless |acc| nears 2**31)")
+            if info["input_message_bits"] else ""}
