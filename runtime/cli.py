@@ -13,6 +13,14 @@ import click
 
 from snnc.ir.errors import SnncError
 
+
+def _store_netx_option(ctx, param, value):
+    """``.net`` import options do not change the command signatures: they wait in ``ctx.meta``."""
+    if value is not None:
+        ctx.meta[f"snnc_import_{param.name}"] = value
+    return value
+
+
 _IMPORT_OPTIONS = [
     click.option("--dt", type=float, default=None, help="Time step in seconds (default: file metadata, else 1e-4)."),
     click.option("--reset", type=click.Choice(["zero", "subtract"]), default=None,
@@ -21,6 +29,9 @@ _IMPORT_OPTIONS = [
                  help="NIR IF/I: v += r*x per step (Norse, Sinabs) or v += dt*r*x (Euler)."),
     click.option("--preset", type=click.Choice(["sinabs"]), default=None,
                  help="Read neurons as the exporting framework's importer does (sinabs: multi-spike IF)."),
+    click.option("--input-message-bits", type=click.IntRange(min=0), default=None, expose_value=False,
+                 callback=_store_netx_option,
+                 help=".net files: netx's input_message_bits (0, default: binary input spikes; >0: graded input)."),
 ]
 
 
@@ -35,6 +46,9 @@ def _load(model: str, dt, reset, integrator, preset):
 
     opts = {k: v for k, v in (("dt", dt), ("reset", reset), ("integrator", integrator), ("preset", preset))
             if v is not None}
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and "snnc_import_input_message_bits" in ctx.meta:
+        opts["input_message_bits"] = ctx.meta["snnc_import_input_message_bits"]
     return snnc.load(model, **opts)
 
 
@@ -138,6 +152,9 @@ def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, dt, 
         config = dataclasses.replace(config, dt=dt)
     t0 = time.perf_counter()
     graph = _load(model, dt, reset, integrator, preset)
+    if graph.metadata.get("level") == "integer":
+        raise SnncError("already a lowered integer graph (imported from a lava-dl .net file): nothing to compile",
+                        file=model, hint=f"run it directly: snnc run {model} ... / snnc verify {model}")
 
     def dump(name, g):
         click.echo(f"== after {name}")
@@ -161,7 +178,10 @@ def _compiled_graph(model: str, target: str, dt, reset, integrator, preset):
 
     if os.path.isdir(model):
         return load_artifact(model)
-    lowered, _ = compile_graph(_load(model, dt, reset, integrator, preset), make_config(target))
+    graph = _load(model, dt, reset, integrator, preset)
+    if graph.metadata.get("level") == "integer":    # already lowered (an imported lava-dl .net file)
+        return graph
+    lowered, _ = compile_graph(graph, make_config(target))
     return lowered
 
 

@@ -29,7 +29,10 @@ def compile_for(model: str, target: str):
         from snnc.runtime.compile import load_artifact
 
         return load_artifact(model)
-    lowered, _ = compile_graph(snnc.load(model), make_config(target))
+    graph = snnc.load(model)
+    if graph.metadata.get("level") == "integer":    # already lowered (an imported lava-dl .net file)
+        return graph
+    lowered, _ = compile_graph(graph, make_config(target))
     return lowered
 
 
