@@ -101,6 +101,24 @@ class Graph:
                 hint="every recurrent loop needs at least one edge with delay >= 1 step",
             ) from None
 
+    def components(self) -> list[list[str]]:
+        """The execution schedule every backend follows: the strongly connected components in
+        topological order (ties broken by node insertion order), each component's members in
+        :meth:`evaluation_order`. A component of one node without a self-loop can be computed
+        for all steps at once; a larger one (a recurrent loop) must be stepped together."""
+        g = self.to_networkx()
+        order = {n: i for i, n in enumerate(self.evaluation_order())}
+        cond = nx.condensation(g)
+        comps = []
+        first = {c: min(order[n] for n in cond.nodes[c]["members"]) for c in cond.nodes}
+        for c in nx.lexicographical_topological_sort(cond, key=first.__getitem__):
+            comps.append(sorted(cond.nodes[c]["members"], key=order.__getitem__))
+        return comps
+
+    def is_cyclic_component(self, comp: list[str]) -> bool:
+        """True when ``comp`` (from :meth:`components`) is a loop: several nodes, or a self-loop."""
+        return len(comp) > 1 or any(e.src == e.dst for e in self.in_edges(comp[0]))
+
     def _order_key(self):
         position = {name: i for i, name in enumerate(self.nodes)}
         return lambda name: position[name]

@@ -161,6 +161,37 @@ def fire_ge(v, threshold):
     return np.greater_equal(_i(v), _i(threshold)).astype(I64)
 
 
+@_modular
+def add(a, b):
+    """``a + b`` modulo 2**64 (numpy int64 addition; C adds in ``uint64_t``, no undefined overflow)."""
+    return np.add(_i(a), _i(b))
+
+
+@_modular
+def sub(a, b):
+    """``a - b`` modulo 2**64."""
+    return np.subtract(_i(a), _i(b))
+
+
+@_modular
+def mul(a, b):
+    """``a * b`` modulo 2**64."""
+    return np.multiply(_i(a), _i(b))
+
+
+@_modular
+def floor_div(a, d):
+    """``floor(a / d)`` for a divisor ``d`` >= 1 (numpy ``floor_divide``; C corrects the
+    truncating ``/``). (IntLMHT: the number of thresholds a state holds.)"""
+    return np.floor_divide(_i(a), _i(d))
+
+
+@_modular
+def clip(x, lo, hi):
+    """``min(max(x, lo), hi)`` (numpy ``clip``; ``hi`` wins when ``lo > hi``)."""
+    return np.minimum(np.maximum(_i(x), _i(lo)), _i(hi))
+
+
 def fire(v, threshold, comparison: str):
     """:func:`fire_gt` for comparison ``'>'``, :func:`fire_ge` for ``'>='``."""
     if comparison == ">":
@@ -255,6 +286,18 @@ OPS: tuple[IntOp, ...] = (
           "return v > threshold ? 1 : 0;"),
     IntOp("fire_ge", fire_ge, ("v", "threshold"),
           "return v >= threshold ? 1 : 0;"),
+    IntOp("add", add, ("a", "b"),
+          "return (int64_t)((uint64_t)a + (uint64_t)b);"),
+    IntOp("sub", sub, ("a", "b"),
+          "return (int64_t)((uint64_t)a - (uint64_t)b);"),
+    IntOp("mul", mul, ("a", "b"),
+          "return (int64_t)((uint64_t)a * (uint64_t)b);"),
+    IntOp("floor_div", floor_div, ("a", "d"),
+          "int64_t q = a / d;\n"
+          "    return (a % d != 0 && a < 0) ? q - 1 : q;"),
+    IntOp("clip", clip, ("x", "lo", "hi"),
+          "int64_t y = x < lo ? lo : x;\n"
+          "    return y > hi ? hi : y;"),
 )
 
 OPS_BY_NAME: dict[str, IntOp] = {op.name: op for op in OPS}
@@ -279,8 +322,8 @@ C_HEADER: str = (
 )
 
 __all__ = [
-    "C_DOT", "C_HEADER", "DECAY_BITS", "FLOAT64_EXACT", "LAVA_ACT_SHIFT", "LAVA_PORT_BITS",
-    "LAVA_STATE_BITS", "OPS", "OPS_BY_NAME", "IntOp", "asr", "binarize", "column_abs_sum_max", "decay",
-    "fire", "fire_ge", "fire_gt", "lava_wrap", "matmul", "rtz_shift", "saturate", "saturate_sym",
-    "shift_exp", "shl", "wrap",
+    "C_DOT", "C_HEADER", "DECAY_BITS", "FLOAT64_EXACT", "LAVA_ACT_SHIFT", "LAVA_PORT_BITS", "LAVA_STATE_BITS", "OPS",
+    "OPS_BY_NAME", "IntOp", "add", "asr", "binarize", "clip", "column_abs_sum_max", "decay", "fire", "fire_ge",
+    "fire_gt", "floor_div", "lava_wrap", "matmul", "mul", "rtz_shift", "saturate", "saturate_sym", "shift_exp",
+    "shl", "sub", "wrap",
 ]

@@ -127,9 +127,17 @@ def run(model, input_path, steps, out_path, record, force, backend, dt, reset, i
 @click.option("--dump-ir", is_flag=True, help="Print the graph summary after every pass.")
 @click.option("--strict", is_flag=True, help="Make possible state overflow an error.")
 @click.option("--force", is_flag=True, help="Replace an existing output folder.")
+@click.option("--hls/--no-hls", "hls", default=None,
+              help="Write the HLS C++ project to OUT/hls (default: on for --target fpga).")
+@click.option("--reuse-factor", type=click.IntRange(min=1), default=1, show_default=True,
+              help="HLS: operations sharing one operator (resource estimate).")
+@click.option("--fpga-part", default="xcvu9p-flga2104-2-e", show_default=True, help="HLS: FPGA part for Vitis.")
+@click.option("--clock-ns", type=click.FloatRange(min=0.1), default=5.0, show_default=True, help="HLS: clock period.")
 @import_options
-def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, dt, reset, integrator, preset):
-    """Compile MODEL for a target: lowered integer graph + report.json in OUT."""
+def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, hls, reuse_factor, fpga_part, clock_ns,
+                dt, reset, integrator, preset):
+    """Compile MODEL for a target: lowered integer graph + report.json in OUT (+ OUT/hls, the HLS
+    project, for the fpga target)."""
     import dataclasses
     import os
     import time
@@ -161,13 +169,31 @@ def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, dt, 
         click.echo(format_summary(g))
 
     lowered, report = compile_graph(graph, config, dump=dump if dump_ir else None)
+    extra = None
+    if hls is None:
+        hls = config.profile.name == "fpga"
+    if hls:
+        from snnc.backends.fpga import write_project_files
+        from snnc.runtime.verify import vectors_for_testbench
+
+        def extra(tmp):
+            os.mkdir(os.path.join(tmp, "hls"))
+            tb_in, tb_out = vectors_for_testbench(lowered)
+            info = write_project_files(os.path.join(tmp, "hls"), lowered, part=fpga_part, clock_ns=clock_ns,
+                                       reuse_factor=reuse_factor, inputs=tb_in, expected=tb_out)
+            report["resources"] = info["resources"]
     elapsed = time.perf_counter() - t0
-    write_artifacts(outdir, lowered, report, force=force, elapsed_s=elapsed)
+    write_artifacts(outdir, lowered, report, force=force, elapsed_s=elapsed, extra=extra)
     tot = report["totals"]
     click.echo(f"compiled {model} for {config.profile.name} in {elapsed:.2f} s: {tot['neurons']} neurons, "
                f"{tot['synapses']} synapses -> {outdir}")
     if tot["overflow_possible"]:
         click.echo(f"note: state may saturate in {', '.join(tot['overflow_possible'])} (see report.json)")
+    if hls:
+        from snnc.backends.fpga import format_resources
+
+        click.echo(f"HLS project: {os.path.join(outdir, 'hls')} (make; vitis_hls -f build_prj.tcl)")
+        click.echo(format_resources(report["resources"]))
 
 
 def _compiled_graph(model: str, target: str, dt, reset, integrator, preset):

@@ -2,7 +2,9 @@
 
 OUTDIR contents: ``model.nir`` (the lowered integer graph, readable by ``snnc.load``),
 ``report.json`` (per node: widths, scales, parameter errors, overflow findings, neuron and
-synapse counts; ``generated`` holds the only non-deterministic fields). The folder is built in
+synapse counts; for the fpga target the ``resources`` estimate; ``generated`` holds the only
+non-deterministic fields), and for the fpga target ``hls/``, the HLS project
+(:mod:`snnc.backends.fpga.project`). The folder is built in
 a temporary sibling and renamed into place; an existing OUTDIR is refused unless ``force``.
 """
 
@@ -10,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import time
 
 import numpy as np
@@ -23,6 +23,7 @@ from snnc.ir.nir_io import write_nir
 from snnc.passes import standard as _standard  # noqa: F401  (registers the pipelines)
 from snnc.passes.pipeline import PIPELINES, CompileContext, run_pipeline
 from snnc.passes.targets import CompileConfig
+from snnc.runtime.files import atomic_folder
 from snnc.runtime.summary import summarize
 
 ARTIFACT_GRAPH = "model.nir"
@@ -81,35 +82,18 @@ def _jsonable(x):
 
 
 def write_artifacts(outdir: str, lowered: Graph, report: dict, *, force: bool = False,
-                    elapsed_s: float | None = None) -> None:
-    """Write OUTDIR atomically: build in a temporary sibling folder, then rename."""
-    outdir = os.path.abspath(outdir)
-    parent = os.path.dirname(outdir)
-    if os.path.exists(outdir) and not force:
-        raise SnncError("output folder exists", file=outdir, hint="pass --force to replace it")
-    if not os.path.isdir(parent):
-        raise SnncError("parent folder does not exist", file=parent)
-    if not os.access(parent, os.W_OK):
-        raise SnncError("parent folder is not writable", file=parent)
-    tmp = tempfile.mkdtemp(prefix=".snnc-compile-", dir=parent)
-    try:
+                    elapsed_s: float | None = None, extra=None) -> None:
+    """Write OUTDIR atomically: build in a temporary sibling folder, then rename. ``extra``: a
+    function called with the temporary folder to add more files (e.g. the HLS project)."""
+    with atomic_folder(outdir, overwrite=force, prefix=".snnc-compile-") as tmp:
+        if extra is not None:
+            extra(tmp)
         write_nir(os.path.join(tmp, ARTIFACT_GRAPH), lowered)
         full = dict(report)
         full["generated"] = {"unix_time": time.time(), "compile_seconds": elapsed_s}
         with open(os.path.join(tmp, ARTIFACT_REPORT), "w") as f:
             json.dump(full, f, indent=1, sort_keys=True)
             f.write("\n")
-        if os.path.exists(outdir):
-            old = tempfile.mkdtemp(prefix=".snnc-old-", dir=parent)
-            os.rmdir(old)
-            os.replace(outdir, old)
-            os.replace(tmp, outdir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, outdir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def load_artifact(path: str) -> Graph:

@@ -4,7 +4,9 @@ crash or signal never leaves a half-written artifact; existing files are kept un
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import tempfile
 
 from snnc.ir.errors import SnncError
@@ -32,4 +34,34 @@ def atomic_write_bytes(path: str, data: bytes, *, overwrite: bool = True) -> Non
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_folder(outdir: str, *, overwrite: bool, prefix: str = ".snnc-"):
+    """Build a folder atomically: yields a temporary sibling folder to fill; on success it is
+    renamed to ``outdir`` (an existing ``outdir`` is replaced only with ``overwrite``, and only
+    after the new folder is complete); on any exception or signal the temporary folder is
+    removed and ``outdir`` is left as it was."""
+    outdir = os.path.abspath(outdir)
+    parent = os.path.dirname(outdir)
+    if os.path.exists(outdir) and not overwrite:
+        raise SnncError("output folder exists", file=outdir, hint="pass --force to replace it")
+    if not os.path.isdir(parent):
+        raise SnncError("parent folder does not exist", file=parent)
+    if not os.access(parent, os.W_OK):
+        raise SnncError("parent folder is not writable", file=parent)
+    tmp = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    try:
+        yield tmp
+        if os.path.exists(outdir):
+            old = tempfile.mkdtemp(prefix=".snnc-old-", dir=parent)
+            os.rmdir(old)
+            os.replace(outdir, old)
+            os.replace(tmp, outdir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, outdir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise

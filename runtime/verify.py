@@ -54,6 +54,21 @@ def random_inputs(graph: Graph, n: int, steps: int, seed: int = 0, rate: float =
             for name in graph.input_names()}
 
 
+def vectors_for_testbench(graph: Graph, samples: int = 2, steps: int = 16, seed: int = 0):
+    """(inputs, expected outputs) for a generated testbench: random spike inputs ({input name:
+    int64 [samples, T, ...]}, T = ``steps`` rounded up to a multiple of the graph's TimeMix
+    window) and the simulator's Output node traces on them."""
+    import math
+
+    windows = [int(np.asarray(n.coefficients).shape[0]) for n in graph.nodes.values()
+               if type(n).__name__ == "IntTimeMix"]
+    w = math.lcm(*windows) if windows else 1
+    steps = w * math.ceil(steps / w)
+    inputs = random_inputs(graph, samples, steps, seed)
+    trace = Simulator(graph).run(inputs)
+    return inputs, trace.outputs
+
+
 @dataclass
 class Comparison:
     backends: list[str]

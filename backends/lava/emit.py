@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
-import tempfile
 
 import snnc
 from snnc.ir.errors import SnncError
 from snnc.ir.graph import Graph
+from snnc.runtime.files import atomic_folder
 
 from . import codegen, netx
 from .mapping import plan_network
@@ -41,13 +40,7 @@ def emit_lava(graph: Graph, outdir: str, *, force: bool = True, net: bool = True
     ``input_bounds``: {input name: max |value|} the network may assume (see
     :func:`.mapping.plan_network`)."""
     plan = plan_network(graph, input_bounds)
-    outdir = os.path.abspath(outdir)
-    parent = os.path.dirname(outdir)
-    if os.path.exists(outdir) and not force:
-        raise SnncError("output folder exists", file=outdir, hint="pass force=True to replace it")
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".snnc-lava-", dir=parent)
-    try:
+    with atomic_folder(outdir, overwrite=force, prefix=".snnc-lava-") as tmp:
         files = codegen.write_network(plan, tmp, title=title or graph.metadata.get("name", "network"))
         netx_info: dict
         if net:
@@ -70,17 +63,6 @@ def emit_lava(graph: Graph, outdir: str, *, force: bool = True, net: bool = True
         with open(os.path.join(tmp, REPORT), "w") as f:
             json.dump(report, f, indent=1, default=str)
             f.write("\n")
-        if os.path.exists(outdir):
-            old = tempfile.mkdtemp(prefix=".snnc-old-", dir=parent)
-            os.rmdir(old)
-            os.replace(outdir, old)
-            os.replace(tmp, outdir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, outdir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return report
 
 

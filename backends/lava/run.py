@@ -27,6 +27,7 @@ import numpy as np
 from snnc.backends.sim import Trace
 from snnc.ir.errors import BackendError, SnncError
 from snnc.ir.graph import Graph
+from snnc.ir.signals import prepare_inputs
 
 from .emit import emit_lava
 
@@ -54,34 +55,10 @@ def lava_importable() -> bool:
 
 
 def _prepare_inputs(graph: Graph, inputs, steps: int | None) -> tuple[dict[str, np.ndarray], int]:
-    names = graph.input_names()
-    if not isinstance(inputs, dict):
-        if len(names) != 1:
-            raise SnncError(f"graph has {len(names)} inputs {names}: pass a dict of arrays")
-        inputs = {names[0]: inputs}
-    missing = [n for n in names if n not in inputs]
-    if missing:
-        raise SnncError(f"no data for input node(s) {missing}")
-    out = {}
-    for n in names:
-        a = np.asarray(inputs[n])
-        shape = tuple(graph.nodes[n].shape)
-        if a.shape[1:] == shape:
-            a = a[None]
-        if a.shape[2:] != shape:
-            raise SnncError(f"input array has shape {a.shape}; expected (B, T, {', '.join(map(str, shape))})",
-                            node=n)
-        if a.dtype.kind == "f" and not np.array_equal(a, np.round(a)):
-            raise SnncError("integer graph needs integer-valued inputs", node=n)
-        a = a.astype(np.int64)
+    out = prepare_inputs(graph, inputs, steps, integer=True)
+    for n, a in out.items():
         if a.size and (a.min() < -2 ** 31 or a.max() > 2 ** 31 - 1):
             raise SnncError("input values outside int32 (Lava's RingBuffer holds int32)", node=n)
-        if steps is not None:
-            if a.shape[1] >= steps:
-                a = a[:, :steps]
-            else:
-                a = np.concatenate([a, np.zeros((a.shape[0], steps - a.shape[1], *shape), np.int64)], 1)
-        out[n] = a
     T = next(iter(out.values())).shape[1]
     return out, T
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
 import numpy as np
 
 from snnc.ir import nodes as N
-from snnc.ir.errors import ShapeError, SnncError, UnsupportedError
+from snnc.ir.errors import ShapeError, UnsupportedError
 from snnc.ir.graph import Graph
+from snnc.ir.signals import prepare_inputs
 from snnc.passes.infer_shapes import infer_shapes
 
 from . import kernels as K
@@ -61,21 +61,14 @@ class Simulator:
         self.schedule = self._schedule()
 
     def _schedule(self) -> list[list[str]]:
-        g = self.graph.to_networkx()
-        order = {n: i for i, n in enumerate(self.graph.evaluation_order())}
-        cond = nx.condensation(g)
-        comps = []
-        for c in nx.lexicographical_topological_sort(
-                cond, key=lambda c: min(order[n] for n in cond.nodes[c]["members"])):
-            members = sorted(cond.nodes[c]["members"], key=order.__getitem__)
-            comps.append(members)
+        comps = self.graph.components()
         for comp in comps:
-            cyclic = len(comp) > 1 or g.has_edge(comp[0], comp[0])
-            for name in comp:
-                k = self.kernels.get(name)
-                if cyclic and k is not None and k.whole_window:
-                    raise UnsupportedError("a whole-window node (TimeMix) cannot sit on a recurrent loop",
-                                           node=name)
+            if self.graph.is_cyclic_component(comp):
+                for name in comp:
+                    k = self.kernels.get(name)
+                    if k is not None and k.whole_window:
+                        raise UnsupportedError("a whole-window node (TimeMix) cannot sit on a recurrent loop",
+                                               node=name)
         return comps
 
     def run(self, inputs, *, steps: int | None = None, record: str = "outputs",
@@ -166,37 +159,8 @@ class Simulator:
                 states[f"{n}.{key}"] = np.stack(vals)
 
     def _prepare_inputs(self, inputs, steps) -> dict[str, np.ndarray]:
-        names = self.graph.input_names()
-        if not isinstance(inputs, dict):
-            if len(names) != 1:
-                raise SnncError(f"graph has {len(names)} inputs {names}: pass a dict of arrays")
-            inputs = {names[0]: inputs}
-        missing = [n for n in names if n not in inputs]
-        if missing:
-            raise SnncError(f"no data for input node(s) {missing}")
-        res = {}
-        for name in names:
-            a = np.asarray(inputs[name])
-            shape = self.shapes[name]
-            if a.shape[2:] != tuple(shape):
-                if a.ndim == len(shape) + 1 and a.shape[1:] == tuple(shape):
-                    a = a[None]
-                else:
-                    raise ShapeError(f"input array has shape {a.shape}; expected (B, T, {', '.join(map(str, shape))})",
-                                     node=name)
-            if steps is not None:
-                if a.shape[1] >= steps:
-                    a = a[:, :steps]
-                else:
-                    a = np.concatenate([a, np.zeros((a.shape[0], steps - a.shape[1], *shape), a.dtype)], 1)
-            if self.integer:
-                if a.dtype.kind == "f" and not np.array_equal(a, np.round(a)):
-                    raise SnncError("integer graph needs integer-valued inputs", node=name)
-                a = a.astype(np.int64)
-            else:
-                a = a.astype(self.dtype)
-            res[name] = np.moveaxis(a, 1, 0)
-        return res
+        x = prepare_inputs(self.graph, inputs, steps, integer=self.integer, dtype=self.dtype)
+        return {name: np.moveaxis(a, 1, 0) for name, a in x.items()}
 
 
 def simulate(graph: Graph, inputs, *, steps: int | None = None, record: str = "outputs",

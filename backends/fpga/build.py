@@ -1,0 +1,83 @@
+"""Build the C simulation library of a graph with gcc, cached by content hash.
+
+The cache key is the sha256 of every generated source file, the compiler flags and the
+compiler's version, so an unchanged model is compiled once; the cache folder is
+``$SNNC_CACHE_DIR/fpga`` (default ``~/.cache/snnc/fpga``). A build happens in a temporary folder
+that is renamed into place, so concurrent runs and interrupted builds never leave a broken entry.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+
+from snnc.ir.errors import BackendError
+from snnc.ir.graph import Graph
+
+from .codegen import ModelPlan, generate_sources
+from .project import CC, CFLAGS, LIB_NAME, write_sources
+
+ENV_CACHE = "SNNC_CACHE_DIR"
+
+
+def cache_root() -> str:
+    base = os.environ.get(ENV_CACHE) or os.path.join(os.path.expanduser("~"), ".cache", "snnc")
+    return os.path.join(base, "fpga")
+
+
+@functools.lru_cache(maxsize=4)
+def compiler_version(cc: str) -> str:
+    path = shutil.which(cc)
+    if path is None:
+        raise BackendError(f"the fpga backend's C simulation needs '{cc}' on PATH",
+                           hint="install gcc (Debian/Ubuntu: apt install gcc g++)")
+    res = subprocess.run([path, "--version"], capture_output=True, text=True)
+    return res.stdout.splitlines()[0] if res.stdout else path
+
+
+def build_key(files: dict[str, str], cc: str = CC) -> str:
+    h = hashlib.sha256()
+    h.update(compiler_version(cc).encode())
+    h.update(" ".join(CFLAGS).encode())
+    for rel in sorted(files):
+        h.update(rel.encode() + b"\0" + files[rel].encode() + b"\0")
+    return h.hexdigest()[:32]
+
+
+def compile_library(folder: str, cc: str = CC) -> str:
+    """gcc the project sources in ``folder`` into ``folder/libsnnc_model.so``."""
+    out = os.path.join(folder, LIB_NAME)
+    cmd = [shutil.which(cc) or cc, *CFLAGS, "-shared", "-o", out,
+           os.path.join(folder, "firmware", "snnc_model.cpp"), os.path.join(folder, "lib", "snnc_lib.cpp")]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise BackendError("gcc failed on the generated C (a bug in snnc's fpga backend; please report it):\n"
+                           + res.stderr[-4000:], file=folder)
+    return out
+
+
+def build(graph: Graph) -> tuple[ModelPlan, str, bool]:
+    """(plan, path of the shared library, cache hit?) for ``graph``."""
+    plan, files = generate_sources(graph)
+    key = build_key(files)
+    entry = os.path.join(cache_root(), key)
+    lib = os.path.join(entry, LIB_NAME)
+    if os.path.exists(lib):
+        return plan, lib, True
+    os.makedirs(cache_root(), exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".build-", dir=cache_root())
+    try:
+        write_sources(tmp, files)
+        compile_library(tmp)
+        try:
+            os.replace(tmp, entry)
+        except OSError:                      # another process built the same entry meanwhile
+            if not os.path.exists(lib):
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return plan, lib, False
