@@ -2,11 +2,11 @@
 
 The network is built by lava-dl's own ``netx.hdf5.Network`` when lava-dl is importable (its two
 torch imports are stubbed when torch is absent, LAVA_NETX_NIR.md §5.5); otherwise by
-:func:`build_like_netx`, which follows netx 0.6.0's ``_create`` as LAVA_NETX_NIR.md §5.3-5.4
-describes it (input shape, flatten, dense / dense_rec with ``optimize_weight_bits`` and no sign
-mode, DelayDense with ``max_delay`` 62, conv with the flipped kernel, CUBA -> LIF with
-``du = iDecay - 1``, ``bias_exp = 6``). Both paths compare spikes, u and v of every layer, every
-step, with ``np.array_equal``.
+:func:`build_like_netx` (tests/lava/netx_builder.py), which follows netx 0.6.0's ``_create`` as
+LAVA_NETX_NIR.md §5.3-5.4 describes it (input shape, flatten, dense / dense_rec with
+``optimize_weight_bits`` and no sign mode, DelayDense with ``max_delay`` 62, conv with the flipped
+kernel, CUBA -> LIF with ``du = iDecay - 1``, ``bias_exp = 6``). Both paths compare spikes, u and v
+of every layer, every step, with ``np.array_equal``.
 """
 
 from __future__ import annotations
@@ -21,19 +21,14 @@ import pytest
 
 pytest.importorskip("lava")
 
-import h5py  # noqa: E402
 from lava.magma.core.run_conditions import RunSteps  # noqa: E402
 from lava.magma.core.run_configs import Loihi2SimCfg  # noqa: E402
-from lava.proc.conv.process import Conv  # noqa: E402
-from lava.proc.dense.process import DelayDense, Dense  # noqa: E402
 from lava.proc.io.sink import RingBuffer as SinkBuffer  # noqa: E402
 from lava.proc.io.source import RingBuffer as SourceBuffer  # noqa: E402
-from lava.proc.lif.process import LIF  # noqa: E402
 from lava.proc.monitor.process import Monitor  # noqa: E402
 
 import snnc  # noqa: E402
 from snnc.backends.lava.emit import emit_lava  # noqa: E402
-from snnc.backends.lava.netx import netx_optimize_weight_bits  # noqa: E402
 from snnc.backends.sim import simulate  # noqa: E402
 from snnc.ir.intnodes import IntCubaLIF  # noqa: E402
 from snnc.passes.targets import make_config  # noqa: E402
@@ -54,6 +49,17 @@ def _load_graphs_module():
 LG = _load_graphs_module()
 
 
+def _load_builder():
+    spec = importlib.util.spec_from_file_location("snnc_test_netx_builder", REPO / "tests" / "lava" / "netx_builder.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+#: the Lava processes netx 0.6.0 builds from a .net file (shared with test_netx_import_vs_lava.py)
+build_like_netx = _load_builder().build_like_netx
+
+
 def _real_netx():
     """lava-dl's netx, or None. Without torch, the two torch-only modules it imports are stubbed."""
     if importlib.util.find_spec("lava.lib") is None or importlib.util.find_spec("lava.lib.dl") is None:
@@ -72,66 +78,6 @@ def _real_netx():
     from lava.lib.dl import netx
 
     return netx
-
-
-def build_like_netx(path: str, input_message_bits: int):
-    """The Lava processes netx 0.6.0 builds from a .net file (input without neuron, flatten,
-    dense, dense_rec, conv; CUBA neurons), written from LAVA_NETX_NIR.md §5. Returns (input
-    port, list of LIF processes, output port)."""
-    layers, lifs = [], []
-    with h5py.File(path, "r") as f:
-        cfg = f["layer"]
-        shape_in, flatten, msg_bits, inp = None, False, input_message_bits, None
-        prev_out = None
-        for i in range(len(cfg)):
-            lay = cfg[str(i)]
-            kind = lay["type"][0].decode("ascii")
-            if kind == "input":
-                shape_in = tuple(int(s) for s in lay["shape"][()][::-1])
-                continue
-            if kind == "flatten":
-                flatten = True
-                continue
-            neuron = lay["neuron"]
-            shape = tuple(int(s) for s in lay["shape"][()][::-1])
-            if kind in ("dense", "dense_rec"):
-                shape = (int(np.prod(shape)),)
-            kw = {"vth": neuron["vThMant"][()], "du": neuron["iDecay"][()] - 1, "dv": neuron["vDecay"][()],
-                  "bias_exp": 6}
-            if "bias" in lay:
-                kw["bias_mant"] = lay["bias"][()].astype(int).astype(np.int32)
-            lif = LIF(shape=shape, **kw)
-            if kind in ("dense", "dense_rec"):
-                w = lay["weight"][()].astype(int)
-                parts = [w] + ([lay["weight_rec"][()].astype(int)] if kind == "dense_rec" else [])
-                w_opt, nwb, wexp = netx_optimize_weight_bits(np.hstack(parts))
-                syn_kw = {"weight_exp": wexp, "num_weight_bits": nwb, "num_message_bits": msg_bits}
-                if "delay" in lay:
-                    d = np.repeat(lay["delay"][()].reshape(-1, 1).astype(int), w.shape[1], axis=1)
-                    syn = DelayDense(weights=w_opt[:, :w.shape[1]], delays=d, max_delay=62, **syn_kw)
-                else:
-                    syn = Dense(weights=w_opt[:, :w.shape[1]], **syn_kw)
-                if kind == "dense_rec":
-                    rec = Dense(weights=w_opt[:, w.shape[1]:], **syn_kw)
-                    lif.s_out.connect(rec.s_in)
-                    rec.a_out.connect(lif.a_in)
-            else:
-                w = lay["weight"][()].astype(int)[:, :, ::-1, ::-1].transpose(0, 3, 2, 1)
-                syn = Conv(weight=w, input_shape=shape_in, stride=lay["stride"][()][::-1],
-                           padding=lay["padding"][()][::-1], dilation=lay["dilation"][()][::-1],
-                           groups=int(lay["groups"][()]), num_message_bits=msg_bits)
-            if prev_out is None:
-                inp = syn.s_in
-            elif flatten:
-                prev_out.transpose([2, 1, 0]).flatten().connect(syn.s_in)
-            else:
-                prev_out.connect(syn.s_in)
-            flatten = False
-            syn.a_out.connect(lif.a_in)
-            prev_out, shape_in, msg_bits = lif.s_out, shape, 0
-            lifs.append(lif)
-            layers.append(syn)
-    return inp, lifs, prev_out
 
 
 def _run_net(path: str, info: dict, x_lava: np.ndarray, steps: int):
