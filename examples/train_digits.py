@@ -171,6 +171,10 @@ def export_and_check(spec: Spec, model: nn.Module, seconds: float, epochs: int, 
     if acc_sim != acc64:
         raise SnncError(f"snnc float simulator accuracy {acc_sim:.4f} differs from torch (float64) {acc64:.4f}",
                         node=spec.neuron_type)
+    if spec.encoding == "current":
+        # analog pixel input in [0, 1]: compiled graphs quantize it to 8 bits (without this mark the
+        # integer lowering takes the input for spikes, scale 1, and rounds the pixels to 0/1)
+        graph.nodes["input"].metadata.update(analog=True, max_abs=1.0)
     graph.metadata.update(neuron_type=spec.neuron_type, digits_steps=spec.steps, digits_encoding=spec.encoding,
                           digits_test_seed=TEST_SEED, digits_hidden=spec.hidden, float_test_accuracy=acc_sim,
                           torch_test_accuracy=acc32, train_epochs=epochs, train_seconds=round(seconds, 1),

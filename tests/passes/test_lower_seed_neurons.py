@@ -97,3 +97,35 @@ def test_lmht_time_mixing_is_refused_for_streaming_target():
     g, _ = cases()["LMHT"]
     with pytest.raises(UnsupportedError, match="non-causal.*loihi2"):
         compile_graph(g, make_config("loihi2"))
+
+
+
+def _analog_agreement(g, low) -> float:
+    agree = []
+    for seed in (1, 2):
+        x = np.repeat(np.random.default_rng(seed).random((8, 1, 10)), 40, axis=1)    # direct encoding in [0, 1]
+        a = run_graph(g, x, record="all").outputs["nrn"]
+        b = run_graph(low, x, record="all").outputs["nrn"]        # the runtime quantizes x to 8 bits
+        assert b.sum() > 0
+        agree.append(np.mean(a == b))
+    return float(np.mean(agree))
+
+
+# Analog 8-bit input (scale 127) and an Affine bias fed through a constant source. The bias
+# column's ConstantSource emits 127 (the input's scale), so the 8-bit weights keep their full
+# width and the bias costs no agreement. With a source emitting 1 (before the fix) the bias row
+# bounded the state scale 127x lower: fc weight_max_abs 4..18 instead of 120..127, agreement with
+# bias 0.04-0.09 below the same model without bias (measured; after the fix within +-0.01; LNM's
+# power-of-two state scale keeps max|W| in [64, 127]).
+@pytest.mark.parametrize("kind", ["LMHT", "CLIF", "LNM", "LIFB"])
+def test_bias_with_analog_input_keeps_weight_resolution(kind):
+    graphs = {}
+    for bias in (True, False):
+        g, _ = cases(bias=bias)[kind]
+        g.nodes["input"].metadata.update(analog=True, max_abs=1.0)
+        graphs[bias] = (g, *compile_graph(g, make_config("fpga")))
+    g, low, report = graphs[True]
+    assert np.asarray(low.nodes["fc.bias_source"].value).reshape(-1).tolist() == [127]
+    assert low.nodes["fc.bias"].input_kind == "graded"
+    assert report["nodes"]["fc"]["weight_max_abs"] >= 64
+    assert _analog_agreement(g, low) >= _analog_agreement(*graphs[False][:2]) - 0.02
