@@ -118,7 +118,8 @@ class IntRF(Node):
         im' = rtz(di * re, D) + rtz(dr * im, D) + in_im
         (re, im) = overflow((re', im'), state_bits)
         s = 1[re > threshold]                         (comparison '>' : S5-RF's strict rule)
-    No reset. (A non-identity readout is not lowered: the pass rejects it.)"""
+    No reset. (An S5-RF layer with a readout matrix V, spiking on Re(V x), is not an IntRF: the
+    lowering builds it from IntDense and IntCubaLIF nodes, ``lower_integer._lower_rf_readout``.)"""
 
     shape: tuple
     decay_real: np.ndarray

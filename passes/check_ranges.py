@@ -7,7 +7,11 @@ largest input payload, assuming the worst case at every step:
     |u|max = |a|max / (1 - current_mult / 2**D)      (infinite if current_mult = 2**D)
     |v|max = (|u|max + |bias|max) / (1 - voltage_mult / 2**D)   (infinite if voltage_mult = 2**D)
 
-and compares them with the state width. Findings go to the report per node
+and compares them with the state width. A synapse's ``weight_exp`` scales its row sum (a floor
+shift, exp < 0, adds 1 LSB). A lowering pass that proves a tighter bound for a structure this
+analysis cannot follow stores it as ``metadata['state_bound']`` on the node (the complex rotation
+loop of an S5-RF state with a readout, ``lower_integer._lower_rf_readout``); it is then used
+for that node's |u|, |v| and as its payload bound downstream. Findings go to the report per node
 (``overflow: 'none'`` = proven safe, ``'possible'`` = the bound exceeds the width, i.e. the
 state may saturate/wrap as the target's semantics define); ``strict`` makes 'possible' an error.
 """
@@ -29,7 +33,7 @@ from .pipeline import CompileContext, register_pass
 def _payload_max(graph: Graph, name: str) -> float:
     node = graph.nodes[name]
     if isinstance(node, IN.IntCubaLIF):
-        return 1.0 if node.threshold is not None else math.inf
+        return 1.0 if node.threshold is not None else float(node.metadata.get("state_bound", math.inf))
     if isinstance(node, N.Input):
         return float(node.metadata.get("max_abs", 1.0))
     if isinstance(node, N.SumPool2d):
@@ -56,7 +60,8 @@ def lif_bounds(graph: Graph, name: str) -> tuple[float, float]:
         if not hasattr(syn, "weight"):
             return math.inf, math.inf
         pm = max((_payload_max(graph, i.src) for i in graph.in_edges(e.src)), default=0.0)
-        a += _synapse_row_sum(syn) * pm
+        exp = int(getattr(syn, "weight_exp", 0))
+        a += _synapse_row_sum(syn) * pm * 2.0 ** exp + (1 if exp < 0 else 0)
     a *= 2 ** node.input_shift
     full = 2 ** node.decay_bits
     cur = float(np.max(node.current_mult))
@@ -64,6 +69,9 @@ def lif_bounds(graph: Graph, name: str) -> tuple[float, float]:
     u = a / (1 - cur / full) if cur < full else (0.0 if a == 0 else math.inf)
     bias = float(np.abs(np.asarray(0 if node.bias is None else node.bias)).max())
     v = (u + bias) / (1 - vol / full) if vol < full else (0.0 if u + bias == 0 else math.inf)
+    if "state_bound" in node.metadata:
+        proven = float(node.metadata["state_bound"])
+        u, v = min(u, proven), min(v, proven)
     return u, v
 
 

@@ -18,14 +18,22 @@ multiples of 64 (Lava's ``vth << 6``) and biases representable as ``int16 << exp
 
 An Affine bias b feeding a neuron without synaptic-current decay is added to the neuron's
 per-step bias (exact); with a decaying current it is fed through the current, as a weight
-column from a :class:`~snnc.ir.intneurons.ConstantSource` emitting c (exact), where c (the
-real value 1 at scale c) is the largest input scale sigma of the neuron's synapses (at least 1;
-127 behind an 8-bit analog input), so the bias column shares the weights' resolution instead
-of bounding S a factor sigma lower.
+column from a :class:`~snnc.ir.intneurons.ConstantSource` emitting 1 (exact).
 
-Supported now: Linear / Affine / Conv2d synapses into ``DiscreteLIF`` neurons, SumPool2d /
-AvgPool2d (as sums, the 1/k^2 folded into the next scale) and Flatten on spike paths, synapse
--> Output readouts. Other neuron kinds raise UnsupportedError naming the node.
+Supported now: Linear / Affine / Conv2d synapses into ``DiscreteLIF`` neurons and the seed
+neurons (LIFB, LMHT with its TimeMix, CLIF, RF, LNM), SumPool2d / AvgPool2d (as sums, the 1/k^2
+folded into the next scale) and Flatten on spike paths, synapse -> Output readouts. Other node
+kinds raise UnsupportedError naming the node.
+
+S5-RF with a readout matrix V (layer 0 with zoh/bilinear discretization, spike on Re(V x) > 1)
+is lowered to existing node kinds (every backend runs them): the state [re; im] lives in a
+non-spiking IntCubaLIF register, the complex decay is a recurrent IntDense rotation (delay 1,
+floor shift by decay_bits), Re(V x) an IntDense readout and the spike a stateless IntCubaLIF
+threshold; the state's static bound is proven here (``metadata['state_bound']``, used by
+check_ranges). Not for ``loihi2`` (the rotation weights need 12+ bits).
+
+LM-HT's T x T time mixing (IntTimeMix) is whole-window: ``hw['whole_window']`` holds the window
+length in steps, and the report says so per node.
 """
 
 from __future__ import annotations
@@ -62,6 +70,7 @@ class _Lowering:
         self.weights: dict[str, N.Node] = {}            # lowered synapses, by name
         self.loihi = self.p.name == "loihi2"
         self.qmax = (1 << (self.p.weight_bits - 1)) - 1
+        self.rewired: set[tuple[str, str]] = set()      # original edges replaced by a lowering
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -171,7 +180,7 @@ class _Lowering:
         # keep insertion order of the original graph
         order = [n for n in self.g.nodes if n in self.out.nodes] + [n for n in self.out.nodes if n not in self.g.nodes]
         self.out.nodes = {n: self.out.nodes[n] for n in order}
-        self.out.edges += [e for e in self.g.edges]
+        self.out.edges += [e for e in self.g.edges if (e.src, e.dst) not in self.rewired]
         for name, node in self.out.nodes.items():
             if isinstance(node, N.Output):
                 src = [e.src for e in self.g.in_edges(name)]
@@ -263,14 +272,13 @@ class _Lowering:
         alpha = current_decay
         biases = {s: _f(self.g.nodes[s].bias) for s in syn
                   if getattr(self.g.nodes[s], "bias", None) is not None and np.any(self.g.nodes[s].bias)}
-        bias_value = _bias_source_value(sigmas.values())
         # row maxima of |W_eff| over all incoming synapses (and bias columns through the current)
         row_max = np.zeros(n_rows)
         for s in syn:
             w = np.abs(_f(self.g.nodes[s].weight)).reshape(n_rows, -1) * np.abs(gain)[:, None]
             row_max = np.maximum(row_max, w.max(axis=1) / sigmas[s])
             if s in biases and (bias_as_input or (alpha is not None and np.any(alpha))):
-                row_max = np.maximum(row_max, np.abs(biases[s] * gain) / bias_value)
+                row_max = np.maximum(row_max, np.abs(biases[s] * gain))
         row_max = np.where(row_max > 0, row_max, 1.0)
         if self.p.weight_granularity == "tensor" or self.loihi:
             S = np.full(n_rows, self.qmax * 2 ** total_shift / row_max.max())
@@ -287,15 +295,17 @@ class _Lowering:
             if s in mixes:
                 tm = self.g.nodes[mixes[s]]
                 F = self.p.decay_bits
+                window = int(np.shape(tm.coefficients)[0])
                 self.out.nodes[mixes[s]] = INN.IntTimeMix(
                     coefficients=np.round(_f(tm.coefficients) * 2 ** F).astype(np.int64), frac_bits=F,
-                    metadata=dict(tm.metadata))
+                    metadata=dict(tm.metadata), hw={"whole_window": window})
+                self.ctx.note(mixes[s], execution="whole_window", window=window)
             if bias_as_input and s in biases:
                 # a constant input current: fed where the synapse's output goes (into the TimeMix
                 # for LM-HT, whose mixing then weights it like the rest of the current)
                 self._bias_through_current(s, mixes.get(s, name), biases[s] * gain, S, total_shift,
-                                           weight_exp=weight_exp, out_shape=self.shapes[s], value=bias_value)
-        return shape, S, {"gain": gain, "biases": {} if bias_as_input else biases, "bias_value": bias_value}
+                                           weight_exp=weight_exp, out_shape=self.shapes[s])
+        return shape, S, {"gain": gain, "biases": {} if bias_as_input else biases}
 
     def lower_lif(self, name: str, node: N.DiscreteLIF) -> None:
         alpha = None if node.current_decay is None else _f(node.current_decay)
@@ -314,8 +324,7 @@ class _Lowering:
             if alpha is None or not np.any(alpha):
                 bias_real = bias_real + b_full
             else:
-                self._bias_through_current(s, name, b_rows, S, shift, out_shape=self.shapes[s],
-                                           value=extra["bias_value"])
+                self._bias_through_current(s, name, b_rows, S, shift, out_shape=self.shapes[s])
         bias_int = np.round(bias_real * S_full).astype(np.int64)
         thr = None
         if node.v_threshold is not None:
@@ -435,10 +444,8 @@ class _Lowering:
 
     def lower_rf(self, name: str, node: N.RF) -> None:
         """RF -> IntComplexDense (both weight parts, accumulators shifted left by INPUT_SHIFT) +
-        IntRF (per-neuron complex decay with decay_bits fractional bits)."""
-        if node.readout is not None:
-            raise UnsupportedError("RF with a non-identity readout matrix is not supported by the integer lowering",
-                                   node=name, field="readout")
+        IntRF (per-neuron complex decay with decay_bits fractional bits). With a readout matrix
+        V (S5-RF layer 0, zoh) see :meth:`_lower_rf_readout`."""
         ins = self.g.in_edges(name)
         if len(ins) != 1 or not isinstance(self.g.nodes[ins[0].src], (N.Linear, N.Affine)):
             raise UnsupportedError("RF needs exactly one complex Linear/Affine input", node=name)
@@ -453,10 +460,8 @@ class _Lowering:
         factor = S0 / (sigma * 2 ** INPUT_SHIFT)
         q = lambda a: np.clip(np.round(a * factor), -self.qmax, self.qmax).astype(np.int64)  # noqa: E731
         kinds = {self._output_kind(e.src) for e in self.g.in_edges(syn_name)}
-        self.out.nodes[syn_name] = INN.IntComplexDense(weight_real=q(w.real), weight_imag=q(w.imag),
-                                                       weight_exp=INPUT_SHIFT, metadata=dict(syn.metadata))
-        self.ctx.note(syn_name, weight_bits=self.p.weight_bits,
-                      input_kind="binary" if kinds == {"binary"} else "graded")
+        input_kind = "binary" if kinds == {"binary"} else "graded"
+        self.ctx.note(syn_name, weight_bits=self.p.weight_bits, input_kind=input_kind)
         D = self.p.decay_bits
         decay = np.broadcast_to(np.asarray(node.decay, np.complex128), self.shapes[name])
         dr, di = np.round(decay.real * 2 ** D).astype(np.int64), np.round(decay.imag * 2 ** D).astype(np.int64)
@@ -464,13 +469,107 @@ class _Lowering:
         if np.any(mag >= 2 ** D):
             raise UnsupportedError(f"|decay| rounds to >= 1 at {D} fractional bits (unstable)", node=name,
                                    field="decay", hint="use more decay bits (config decay_bits)")
+        decay_error = float(np.abs((dr + 1j * di) / 2 ** D - decay).max())
+        if node.readout is not None:
+            self._lower_rf_readout(name, node, syn_name, q(w.real), q(w.imag), input_kind, dr, di, S0)
+            self.ctx.note(name, decay_error=decay_error)
+            return
+        self.out.nodes[syn_name] = INN.IntComplexDense(weight_real=q(w.real), weight_imag=q(w.imag),
+                                                       weight_exp=INPUT_SHIFT, metadata=dict(syn.metadata))
         self.out.nodes[name] = INN.IntRF(shape=tuple(self.shapes[name]), decay_real=dr, decay_imag=di,
                                          threshold=int(round(node.v_threshold * S0)), decay_bits=D,
                                          comparison=node.comparison, state_bits=self.p.state_bits,
                                          overflow="saturate" if self.p.state_overflow == "saturate" else "wrap",
                                          metadata={**node.metadata, "scale": S0})
         self.scale[name] = 1.0
-        self.ctx.note(name, state_scale=S0, decay_error=float(np.abs((dr + 1j * di) / 2 ** D - decay).max()))
+        self.ctx.note(name, state_scale=S0, decay_error=decay_error)
+
+    def _lower_rf_readout(self, name: str, node: N.RF, syn_name: str, w_re: np.ndarray, w_im: np.ndarray,
+                          input_kind: str, dr: np.ndarray, di: np.ndarray, S0: float) -> None:
+        """RF with a readout matrix V (y_t = V x_t, spike on Re y_t), in existing integer node
+        kinds (every backend runs them); x = (re, im) is carried as one real vector [re; im]:
+
+            {syn}           IntDense [W_re; W_im] (2P x H), weight_exp = INPUT_SHIFT
+            {name}.state    IntCubaLIF (2P,), no decay, no threshold: outputs x_t = its input
+            {name}.rotation IntDense [[dr, -di], [di, dr]] (diagonal blocks), weight_exp = -D,
+                            edge back into {name}.state with delay 1:
+                            x_t = in_t + floor(R x_{t-1} / 2**D)    (the complex decay)
+            {name}.readout  IntDense [Re Vq, -Im Vq] (P x 2P), Vq = round(V * 2**D),
+                            weight_exp = -D:  y_t = floor(Re(Vq x_t) / 2**D)
+            {name}          IntCubaLIF (P,), no decay, no reset: s_t = 1[y_t > threshold]
+        The rounding differs from IntRF's (one floor per component instead of two rtz
+        products); the error is <= 1 LSB per component and step, like IntRF's."""
+        shape = tuple(self.shapes[name])
+        if len(shape) != 1:
+            raise UnsupportedError(f"RF with a readout needs 1-d neurons, got shape {shape}", node=name,
+                                   field="readout")
+        P = shape[0]
+        V = np.asarray(node.readout, np.complex128)
+        if V.shape != (P, P):
+            raise UnsupportedError(f"readout must be complex[{P}, {P}], got shape {V.shape}", node=name,
+                                   field="readout")
+        if self.loihi:
+            raise UnsupportedError("an RF readout matrix becomes a recurrent rotation with 12+ bit weights, which "
+                                   "Lava's 8-bit Dense cannot hold", node=name, field="readout",
+                                   hint="compile for fpga or sim")
+        D, bits = self.p.decay_bits, self.p.state_bits
+        sat = self.p.state_overflow == "saturate"
+        state, rot, ro = f"{name}.state", f"{name}.rotation", f"{name}.readout"
+        syn = self.g.nodes[syn_name]
+        self.out.nodes[syn_name] = IN.IntDense(weight=np.concatenate([w_re, w_im]), weight_exp=INPUT_SHIFT,
+                                               input_kind=input_kind, acc_bits=64, out_bits=64,
+                                               metadata=dict(syn.metadata))
+        register = dict(current_mult=np.asarray(0, np.int64), voltage_mult=np.asarray(0, np.int64), input_shift=0,
+                        decay_bits=D, arith_bits=64, u_bits=bits, u_overflow="saturate" if sat else "wrap",
+                        v_bits=bits, v_overflow="saturate_sym" if sat else "wrap", reset="none")
+        Dr, Di = np.diag(dr.reshape(-1)), np.diag(di.reshape(-1))
+        rotation = np.block([[Dr, -Di], [Di, Dr]]).astype(np.int64)
+        Vq = np.round(V * 2 ** D)
+        readout = np.concatenate([Vq.real, -Vq.imag], axis=1).astype(np.int64)
+        # static bound of |re|, |im| (complex magnitude): |x_t| <= |lq| |x_{t-1}| + |u|max + sqrt(2)
+        pm = max(self._payload_bound(e.src) for e in self.g.in_edges(syn_name))
+        a_re = np.abs(w_re).sum(axis=1) * pm * 2 ** INPUT_SHIFT
+        a_im = np.abs(w_im).sum(axis=1) * pm * 2 ** INPUT_SHIFT
+        lam = np.sqrt(dr.astype(float) ** 2 + di.astype(float) ** 2).reshape(-1) / 2 ** D
+        bound = float(np.max((np.sqrt(a_re ** 2 + a_im ** 2) + np.sqrt(2)) / (1 - lam)))
+        meta = {"rf_state_of": name, "layout": "[re; im]"}
+        if np.isfinite(bound):      # proven here; check_ranges cannot follow the rotation loop itself
+            meta["state_bound"] = int(np.ceil(bound))
+        self.out.nodes[state] = IN.IntCubaLIF(shape=(2 * P,), threshold=None, **register, metadata=meta)
+        self.out.nodes[rot] = IN.IntDense(weight=rotation, weight_exp=-D, input_kind="graded", acc_bits=64,
+                                          out_bits=64, metadata={"rf_rotation_of": name})
+        self.out.nodes[ro] = IN.IntDense(weight=readout, weight_exp=-D, input_kind="graded", acc_bits=64,
+                                         out_bits=64, metadata={"rf_readout_of": name})
+        self.out.nodes[name] = IN.IntCubaLIF(shape=shape, threshold=np.asarray(int(round(node.v_threshold * S0))),
+                                             comparison=node.comparison, **register,
+                                             metadata={**node.metadata, "scale": S0})
+        delay = next(e.delay for e in self.g.in_edges(name) if e.src == syn_name)
+        self.rewired.add((syn_name, name))
+        self.out.edges += [Edge(syn_name, state, delay), Edge(state, rot, 0), Edge(rot, state, 1),
+                           Edge(state, ro, 0), Edge(ro, name, 0)]
+        self.scale[name] = 1.0
+        self.ctx.note(name, state_scale=S0, readout="dense", state_bound=bound,
+                      readout_error=float(np.abs(Vq / 2 ** D - V).max()))
+
+    def _payload_bound(self, name: str) -> float:
+        """Largest |integer value| on the output of an already lowered source node."""
+        node = self.g.nodes[name]
+        if isinstance(node, N.Input):     # analog: INPUT_BITS-bit samples; else spikes (as check_ranges)
+            if node.metadata.get("analog"):
+                return float((1 << (INPUT_BITS - 1)) - 1)
+            return float(node.metadata.get("max_abs", 1.0))
+        if isinstance(node, N.LIFB):
+            return float(np.abs(lifb_payload(node)[0]).max())
+        if isinstance(node, N.LMHT):
+            return float(node.levels)
+        if isinstance(node, (N.SumPool2d, N.AvgPool2d)):
+            k = _pair(node.kernel_size, "kernel_size", name)
+            return k[0] * k[1] * max(self._payload_bound(e.src) for e in self.g.in_edges(name))
+        if isinstance(node, N.Flatten):
+            return max(self._payload_bound(e.src) for e in self.g.in_edges(name))
+        if self._output_kind(name) == "binary":
+            return 1.0
+        return np.inf
 
     def lower_lnm(self, name: str, node: N.LNM) -> None:
         """LNM -> IntLNM: the state scale is a power of two 2**F (v_real = v / 2**F) so that the
@@ -488,45 +587,31 @@ class _Lowering:
         self.ctx.note(name, state_scale=scale, frac_bits=F)
 
     def _bias_through_current(self, syn: str, neuron: str, b_rows: np.ndarray, S: np.ndarray, shift: int, *,
-                              weight_exp: int = 0, out_shape: tuple | None = None, value: int = 1) -> None:
+                              weight_exp: int = 0, out_shape: tuple | None = None) -> None:
         """Feed the per-row constant ``b_rows`` (real units) into ``neuron`` every step, exactly:
-        a ConstantSource emitting ``value`` (the real constant 1 at scale ``value``, see
-        :func:`_bias_source_value`) and an integer synapse whose weights are the quantized bias
+        a ConstantSource emitting 1 and an integer synapse whose weights are the quantized bias
         (a 1x1 conv over a constant map for conv layers). ``shift`` = the total left shift
         between weight units and state units, ``weight_exp`` = the synapse's own part of it."""
         src = f"{syn}.bias_source"
         col = f"{syn}.bias"
-        w = np.round(b_rows * S / (value * 2 ** shift))
+        w = np.round(b_rows * S / 2 ** shift)
         if self.loihi:
             w = 2 * np.round(w / 2)
         w = np.clip(w, -self.qmax * (2 if self.loihi else 1), self.qmax * (2 if self.loihi else 1)).astype(np.int64)
-        kw = dict(weight_exp=weight_exp, input_kind="binary" if value == 1 else "graded")
+        kw = dict(weight_exp=weight_exp, input_kind="binary")
         if out_shape is not None and len(out_shape) == 3:
             self.out.nodes[src] = INN.ConstantSource(shape=(1, *out_shape[1:]),
-                                                     value=np.full((1, *out_shape[1:]), value, np.int64))
+                                                     value=np.ones((1, *out_shape[1:]), np.int64))
             self.out.nodes[col] = IN.IntConv2d(input_shape=tuple(out_shape[1:]), weight=w.reshape(-1, 1, 1, 1),
                                                stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1, bias=None,
                                                out_bits=24 if self.loihi else 64, **kw)
         else:
-            self.out.nodes[src] = INN.ConstantSource(shape=(1,), value=np.full(1, value, np.int64))
+            self.out.nodes[src] = INN.ConstantSource(shape=(1,), value=np.ones(1, np.int64))
             self.out.nodes[col] = IN.IntDense(weight=w.reshape(-1, 1), acc_bits=32 if self.loihi else 64,
                                               out_bits=32 if self.loihi else 64, **kw)
         delay = next((e.delay for e in self.g.edges if e.src == syn and e.dst == neuron), 0)
         self.out.edges.append(Edge(src, col, 0))
         self.out.edges.append(Edge(col, neuron, delay))   # the bias arrives when the synapse's output does
-
-
-#: upper bound of the value a bias's ConstantSource emits
-MAX_BIAS_SOURCE_VALUE = 1 << 16
-
-
-def _bias_source_value(sigmas) -> int:
-    """The integer c a bias column's ConstantSource emits (the real constant 1 at scale c): the
-    largest input scale of the neuron's synapses, at least 1 (spikes: 1, unchanged; an 8-bit
-    analog input: 127). With c = 1 behind an input of scale sigma > 1, the bias row
-    |b| would bound the state scale S a factor sigma below what the weights allow (|W| / sigma),
-    leaving the weights only ~qmax / sigma levels."""
-    return int(min(max(1, round(max(sigmas, default=1.0))), MAX_BIAS_SOURCE_VALUE))
 
 
 #: count-neuron LIFB: leak multiplier and threshold are multiples of 2**COUNT_ALIGN_BITS
