@@ -18,7 +18,10 @@ multiples of 64 (Lava's ``vth << 6``) and biases representable as ``int16 << exp
 
 An Affine bias b feeding a neuron without synaptic-current decay is added to the neuron's
 per-step bias (exact); with a decaying current it is fed through the current, as a weight
-column from a :class:`~snnc.ir.intneurons.ConstantSource` emitting 1 (exact).
+column from a :class:`~snnc.ir.intneurons.ConstantSource` emitting c (exact), where c (the
+real value 1 at scale c) is the largest input scale sigma of the neuron's synapses (at least 1;
+127 behind an 8-bit analog input), so the bias column shares the weights' resolution instead
+of bounding S a factor sigma lower.
 
 Supported now: Linear / Affine / Conv2d synapses into ``DiscreteLIF`` neurons and the seed
 neurons (LIFB, LMHT with its TimeMix, CLIF, RF, LNM), SumPool2d / AvgPool2d (as sums, the 1/k^2
@@ -272,13 +275,14 @@ class _Lowering:
         alpha = current_decay
         biases = {s: _f(self.g.nodes[s].bias) for s in syn
                   if getattr(self.g.nodes[s], "bias", None) is not None and np.any(self.g.nodes[s].bias)}
+        bias_value = _bias_source_value(sigmas.values())
         # row maxima of |W_eff| over all incoming synapses (and bias columns through the current)
         row_max = np.zeros(n_rows)
         for s in syn:
             w = np.abs(_f(self.g.nodes[s].weight)).reshape(n_rows, -1) * np.abs(gain)[:, None]
             row_max = np.maximum(row_max, w.max(axis=1) / sigmas[s])
             if s in biases and (bias_as_input or (alpha is not None and np.any(alpha))):
-                row_max = np.maximum(row_max, np.abs(biases[s] * gain))
+                row_max = np.maximum(row_max, np.abs(biases[s] * gain) / bias_value)
         row_max = np.where(row_max > 0, row_max, 1.0)
         if self.p.weight_granularity == "tensor" or self.loihi:
             S = np.full(n_rows, self.qmax * 2 ** total_shift / row_max.max())
@@ -304,8 +308,8 @@ class _Lowering:
                 # a constant input current: fed where the synapse's output goes (into the TimeMix
                 # for LM-HT, whose mixing then weights it like the rest of the current)
                 self._bias_through_current(s, mixes.get(s, name), biases[s] * gain, S, total_shift,
-                                           weight_exp=weight_exp, out_shape=self.shapes[s])
-        return shape, S, {"gain": gain, "biases": {} if bias_as_input else biases}
+                                           weight_exp=weight_exp, out_shape=self.shapes[s], value=bias_value)
+        return shape, S, {"gain": gain, "biases": {} if bias_as_input else biases, "bias_value": bias_value}
 
     def lower_lif(self, name: str, node: N.DiscreteLIF) -> None:
         alpha = None if node.current_decay is None else _f(node.current_decay)
@@ -324,7 +328,8 @@ class _Lowering:
             if alpha is None or not np.any(alpha):
                 bias_real = bias_real + b_full
             else:
-                self._bias_through_current(s, name, b_rows, S, shift, out_shape=self.shapes[s])
+                self._bias_through_current(s, name, b_rows, S, shift, out_shape=self.shapes[s],
+                                           value=extra["bias_value"])
         bias_int = np.round(bias_real * S_full).astype(np.int64)
         thr = None
         if node.v_threshold is not None:
@@ -587,31 +592,45 @@ class _Lowering:
         self.ctx.note(name, state_scale=scale, frac_bits=F)
 
     def _bias_through_current(self, syn: str, neuron: str, b_rows: np.ndarray, S: np.ndarray, shift: int, *,
-                              weight_exp: int = 0, out_shape: tuple | None = None) -> None:
+                              weight_exp: int = 0, out_shape: tuple | None = None, value: int = 1) -> None:
         """Feed the per-row constant ``b_rows`` (real units) into ``neuron`` every step, exactly:
-        a ConstantSource emitting 1 and an integer synapse whose weights are the quantized bias
+        a ConstantSource emitting ``value`` (the real constant 1 at scale ``value``, see
+        :func:`_bias_source_value`) and an integer synapse whose weights are the quantized bias
         (a 1x1 conv over a constant map for conv layers). ``shift`` = the total left shift
         between weight units and state units, ``weight_exp`` = the synapse's own part of it."""
         src = f"{syn}.bias_source"
         col = f"{syn}.bias"
-        w = np.round(b_rows * S / 2 ** shift)
+        w = np.round(b_rows * S / (value * 2 ** shift))
         if self.loihi:
             w = 2 * np.round(w / 2)
         w = np.clip(w, -self.qmax * (2 if self.loihi else 1), self.qmax * (2 if self.loihi else 1)).astype(np.int64)
-        kw = dict(weight_exp=weight_exp, input_kind="binary")
+        kw = dict(weight_exp=weight_exp, input_kind="binary" if value == 1 else "graded")
         if out_shape is not None and len(out_shape) == 3:
             self.out.nodes[src] = INN.ConstantSource(shape=(1, *out_shape[1:]),
-                                                     value=np.ones((1, *out_shape[1:]), np.int64))
+                                                     value=np.full((1, *out_shape[1:]), value, np.int64))
             self.out.nodes[col] = IN.IntConv2d(input_shape=tuple(out_shape[1:]), weight=w.reshape(-1, 1, 1, 1),
                                                stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1, bias=None,
                                                out_bits=24 if self.loihi else 64, **kw)
         else:
-            self.out.nodes[src] = INN.ConstantSource(shape=(1,), value=np.ones(1, np.int64))
+            self.out.nodes[src] = INN.ConstantSource(shape=(1,), value=np.full(1, value, np.int64))
             self.out.nodes[col] = IN.IntDense(weight=w.reshape(-1, 1), acc_bits=32 if self.loihi else 64,
                                               out_bits=32 if self.loihi else 64, **kw)
         delay = next((e.delay for e in self.g.edges if e.src == syn and e.dst == neuron), 0)
         self.out.edges.append(Edge(src, col, 0))
         self.out.edges.append(Edge(col, neuron, delay))   # the bias arrives when the synapse's output does
+
+
+#: upper bound of the value a bias's ConstantSource emits
+MAX_BIAS_SOURCE_VALUE = 1 << 16
+
+
+def _bias_source_value(sigmas) -> int:
+    """The integer c a bias column's ConstantSource emits (the real constant 1 at scale c): the
+    largest input scale of the neuron's synapses, at least 1 (spikes: 1, unchanged; an 8-bit
+    analog input: 127). With c = 1 behind an input of scale sigma > 1, the bias row
+    |b| would bound the state scale S a factor sigma below what the weights allow (|W| / sigma),
+    leaving the weights only ~qmax / sigma levels."""
+    return int(min(max(1, round(max(sigmas, default=1.0))), MAX_BIAS_SOURCE_VALUE))
 
 
 #: count-neuron LIFB: leak multiplier and threshold are multiples of 2**COUNT_ALIGN_BITS
