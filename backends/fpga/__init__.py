@@ -9,7 +9,7 @@ simulation through ctypes (bit-exact with the simulator), and a pre-synthesis re
 from .codegen import generate_sources, plan_model
 from .project import write_project, write_project_files
 from .resources import estimate_resources, format_resources
-from .run import run_fpga
+from .run import CModel, run_fpga
 
-__all__ = ["estimate_resources", "format_resources", "generate_sources", "plan_model", "run_fpga", "write_project",
-           "write_project_files"]
+__all__ = ["CModel", "estimate_resources", "format_resources", "generate_sources", "plan_model", "run_fpga",
+           "write_project", "write_project_files"]

@@ -215,22 +215,41 @@ def _dense(spec: LayerSpec) -> LayerCode:
     code = LayerCode(out_bits=node.out_bits if node.out_bits < 64 else 64,
                      multipliers=0 if node.input_kind == "binary" else int(w.size), work=int(w.size))
     wname, decl = const_array(spec, "w", np.ascontiguousarray(w.T))       # [n_in][n_out]: input-major
-    code.decls += [decl, f"static uint64_t {spec.cname}_acc[{n_out}];"]
-    acc = f"{spec.cname}_acc"
+    # Accumulators: a spike (x == 1, or any x != 0 for binary input) adds its weight column to an
+    # int32 accumulator when no partial sum of weights can leave int32 (max_o sum_i |w[o, i]| <
+    # 2**31); other values multiply into a uint64 accumulator (modulo 2**64, as the simulator's
+    # int64). When also max |x| (from the input's width) keeps every product sum inside int32,
+    # everything goes to the int32 accumulator. Exact either way: the final sum is the same int64.
+    col = float(np.abs(w).sum(axis=1).max(initial=0))
+    max_x = 1 if node.input_kind == "binary" else 2 ** (spec.in_bits - 1)
+    acc32, acc64 = f"{spec.cname}_acc32", f"{spec.cname}_acc64"
+    spikes32 = col < 2 ** 31
+    all32 = col * max_x < 2 ** 31
+    spike_acc, spike_t = (acc32, "int32_t") if spikes32 else (acc64, "uint64_t")
+    mul_acc, mul_t = (acc32, "int32_t") if all32 else (acc64, "uint64_t")
+    code.decls.append(decl)
+    if spikes32 or all32:
+        code.decls.append(f"static int32_t {acc32}[{n_out}];")
+    if not all32:
+        code.decls.append(f"static uint64_t {acc64}[{n_out}];")
+    add = f"for (int64_t o = 0; o < {n_out}; ++o) {spike_acc}[o] += ({spike_t})(int64_t){wname}[i][o];"
     if node.input_kind == "binary":        # any non-zero value is one spike: add the weight column
-        inner = (f"if (x[i] == 0) continue;\n"
-                 f"  for (int64_t o = 0; o < {n_out}; ++o) {acc}[o] += (uint64_t)(int64_t){wname}[i][o];")
+        inner = f"if (x[i] == 0) continue;\n  {add}"
     else:
-        inner = (f"const int64_t s = x[i];\n  if (s == 0) continue;\n"
-                 f"  for (int64_t o = 0; o < {n_out}; ++o) {acc}[o] += (uint64_t)(int64_t){wname}[i][o] * (uint64_t)s;")
-    post = "int64_t a = (int64_t)" + acc + "[o];\n"
+        inner = (f"const int64_t s = x[i];\n  if (s == 0) continue;\n  if (s == 1) {{ {add} continue; }}\n"
+                 f"  for (int64_t o = 0; o < {n_out}; ++o) {mul_acc}[o] += ({mul_t})(int64_t){wname}[i][o] * "
+                 f"({mul_t})s;")
+    used = [a for a in (acc32, acc64) if any(f" {a}[" in d for d in code.decls)]
+    zero = " ".join(f"{a}[o] = 0;" for a in used)
+    total = " + ".join(f"(uint64_t)(int64_t){a}[o]" if a == acc32 else f"{a}[o]" for a in used)
+    post = f"int64_t a = (int64_t)({total});\n"
     if node.acc_bits < 64:
         post += f"  a = snnc_wrap(a, {node.acc_bits});\n"
     if node.weight_exp:
         post += f"  a = snnc_shift_exp(a, {int(node.weight_exp)});\n"
     if node.out_bits < 64:
         post += f"  a = snnc_wrap(a, {node.out_bits});\n"
-    code.body = (f"for (int64_t o = 0; o < {n_out}; ++o) {acc}[o] = 0;\n"
+    code.body = (f"for (int64_t o = 0; o < {n_out}; ++o) {{ {zero} }}\n"
                  f"for (int64_t i = 0; i < {n_in}; ++i) {{\n  {inner}\n}}\n"
                  f"for (int64_t o = 0; o < {n_out}; ++o) {{\n  {post}  y[o] = a;\n}}\n")
     return code

@@ -41,53 +41,67 @@ def _pointers(arrays: list[np.ndarray | None]):
     return arr
 
 
+class CModel:
+    """A graph's generated C, built (or taken from the cache) and loaded once; :meth:`run` as
+    often as needed (the C twin of :class:`snnc.backends.sim.Simulator`)."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.plan, self.lib_path, self.cache_hit = build(graph)
+        self.lib = _load(self.lib_path)
+
+    def run(self, inputs, *, steps: int | None = None, record: str = "outputs", record_states: bool = False) -> Trace:
+        """``inputs``: [B, T, *shape] for a single-input graph or {input name: array}. Returns a
+        Trace like the simulator's: outputs [B, T, *shape] int64 (complex128 for complex synapse
+        outputs), states '<node>.<state>'."""
+        plan, graph = self.plan, self.graph
+        if record not in ("outputs", "all"):
+            raise SnncError(f"record must be 'outputs' or 'all', got '{record}'")
+        x = prepare_inputs(graph, inputs, steps, integer=True)
+        B, T = next(iter(x.values())).shape[:2]
+        if T % plan.window:
+            raise UnsupportedError(f"run length {T} is not a multiple of the model's window {plan.window} (TimeMix)",
+                                   hint=f"use --steps {plan.window * max(1, T // plan.window)}")
+        for name, a in x.items():
+            bits = plan.codes[name].out_bits
+            lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+            if a.size and (a.min() < lo or a.max() > hi):
+                raise SnncError(f"input values in [{a.min()}, {a.max()}] exceed the generated {bits}-bit input port "
+                                f"[{lo}, {hi}]", node=name,
+                                hint="set the Input node's metadata 'max_abs' (input calibration does) "
+                                     "before compiling")
+        ins = [np.ascontiguousarray(x[n].reshape(B, T, -1)) for n in plan.inputs]
+        outs = [np.zeros((B, T, plan.size(n)), np.int64) for n in plan.outputs]
+        wanted = set(graph.nodes) if record == "all" else set()
+        probes = []
+        for p in plan.probes:
+            keep = (p.kind == "output" and p.node in wanted and p.node not in plan.inputs
+                    and p.node not in plan.outputs) or (p.kind == "state" and record_states)
+            probes.append(np.zeros((B, T, p.size), np.int64) if keep else None)
+        rc = self.lib.snnc_lib_run(_pointers(ins), _pointers(outs), _pointers(probes), B, T)
+        if rc != 0:
+            raise SnncError(f"generated C refused the run (code {rc})")
+        trace = Trace()
+        by_probe = {p.key: (p, a) for p, a in zip(plan.probes, probes) if a is not None}
+        names = list(graph.nodes)
+        for name in names:
+            if record == "outputs" and name not in plan.outputs:
+                continue
+            if name in plan.inputs:
+                trace.outputs[name] = x[name]
+                continue
+            raw = outs[plan.outputs.index(name)] if name in plan.outputs else by_probe[name][1]
+            trace.outputs[name] = _decode(raw, plan.probes[names.index(name)], B, T)
+        for key, (p, a) in by_probe.items():
+            if p.kind == "state":
+                trace.states[key] = a.reshape(B, T, *p.shape)
+        return trace
+
+
 def run_fpga(graph: Graph, inputs, steps: int | None = None, record: str = "outputs",
              record_states: bool = False) -> Trace:
-    """Run ``graph`` (an integer graph) through its generated C. ``inputs``: [B, T, *shape] for a
-    single-input graph or {input name: array}. Returns a Trace like the simulator's: outputs
-    [B, T, *shape] int64 (complex128 for complex synapse outputs), states '<node>.<state>'."""
-    if record not in ("outputs", "all"):
-        raise SnncError(f"record must be 'outputs' or 'all', got '{record}'")
-    plan, lib_path, _ = build(graph)
-    x = prepare_inputs(graph, inputs, steps, integer=True)
-    B, T = next(iter(x.values())).shape[:2]
-    if T % plan.window:
-        raise UnsupportedError(f"run length {T} is not a multiple of the model's window {plan.window} (TimeMix)",
-                               hint=f"use --steps {plan.window * max(1, T // plan.window)}")
-    for name, a in x.items():
-        bits = plan.codes[name].out_bits
-        lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-        if a.size and (a.min() < lo or a.max() > hi):
-            raise SnncError(f"input values in [{a.min()}, {a.max()}] exceed the generated {bits}-bit input port "
-                            f"[{lo}, {hi}]", node=name,
-                            hint="set the Input node's metadata 'max_abs' (input calibration does) before compiling")
-    ins = [np.ascontiguousarray(x[n].reshape(B, T, -1)) for n in plan.inputs]
-    outs = [np.zeros((B, T, plan.size(n)), np.int64) for n in plan.outputs]
-    wanted = set(plan.graph.nodes) if record == "all" else set()
-    probes = []
-    for p in plan.probes:
-        keep = (p.kind == "output" and p.node in wanted and p.node not in plan.inputs
-                and p.node not in plan.outputs) or (p.kind == "state" and record_states)
-        probes.append(np.zeros((B, T, p.size), np.int64) if keep else None)
-    lib = _load(lib_path)
-    rc = lib.snnc_lib_run(_pointers(ins), _pointers(outs), _pointers(probes), B, T)
-    if rc != 0:
-        raise SnncError(f"generated C refused the run (code {rc})")
-    trace = Trace()
-    by_probe = {p.key: (p, a) for p, a in zip(plan.probes, probes) if a is not None}
-    for name in plan.graph.nodes:
-        if record == "outputs" and name not in plan.outputs:
-            continue
-        p = plan.probes[list(plan.graph.nodes).index(name)]
-        if name in plan.inputs:
-            trace.outputs[name] = x[name]
-            continue
-        raw = outs[plan.outputs.index(name)] if name in plan.outputs else by_probe[name][1]
-        trace.outputs[name] = _decode(raw, p, B, T)
-    for key, (p, a) in by_probe.items():
-        if p.kind == "state":
-            trace.states[key] = a.reshape(B, T, *p.shape)
-    return trace
+    """Run ``graph`` (an integer graph) through its generated C: ``CModel(graph).run(...)``."""
+    return CModel(graph).run(inputs, steps=steps, record=record, record_states=record_states)
 
 
 def _decode(raw: np.ndarray, p, B: int, T: int) -> np.ndarray:

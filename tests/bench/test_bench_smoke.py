@@ -20,3 +20,9 @@ def test_compile_scaling_smoke(repo_root):
     proc = _run(repo_root, "bench/compile_scaling.py", "--sizes", "1e4", "--targets", "fpga", "loihi2")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("fpga") >= 1 and "loihi2" in proc.stdout
+
+
+def test_fpga_vs_sim_smoke(repo_root):
+    proc = _run(repo_root, "bench/fpga_vs_sim.py", "--steps", "20")
+    assert proc.returncode == 0, proc.stderr
+    assert "True" in proc.stdout and "C speed-up" in proc.stdout
