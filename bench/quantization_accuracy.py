@@ -1,7 +1,8 @@
 """Float vs quantized test accuracy of the digits example models (issue 4: measured quality).
 
 For every ``examples/models/digits_*.nir`` (metadata ``digits_steps`` = T and
-``digits_encoding`` = 'rate' | 'current', written by examples/train_digits.py), compile for the
+``digits_encoding`` = 'rate' | 'current', ``digits_test_seed``, written by examples/train_digits.py;
+models with direct encoding mark their Input analog, so it is quantized to 8 bits), compile for the
 ``fpga`` target at 8, 6 and 4 weight bits (per-channel scales, 24-bit state), run the digits
 test split through the float simulator and the integer simulator, and print a markdown table.
 
@@ -33,7 +34,7 @@ def evaluate(path: str, limit: int | None) -> dict:
     _, _, x_test, y_test = load_digits_split()
     if limit:
         x_test, y_test = x_test[:limit], y_test[:limit]
-    x = encode(x_test, steps, mode, seed=1)
+    x = encode(x_test, steps, mode, seed=int(g.metadata.get("digits_test_seed", 1)))
     out = g.output_names()[0]
     row = {"model": os.path.basename(path), "T": steps, "encoding": mode,
            "float": accuracy_from_outputs(run_graph(g, x).outputs[out], y_test)}
