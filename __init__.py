@@ -15,8 +15,9 @@ __version__ = "0.1.0"
 
 
 def load(path, **options) -> Graph:
-    """Load a model file (``.nir``; ``.net`` once the Lava importer exists) into a Graph with
-    inferred shapes. ``options`` go to :func:`snnc.frontend.nir_import.load_nir`."""
+    """Load a model file (``.nir``, or a lava-dl netx ``.net``) into a Graph with inferred shapes.
+    ``options`` go to :func:`snnc.frontend.nir_import.load_nir` or
+    :func:`snnc.frontend.netx_import.load_net`."""
     from snnc.frontend.loader import load_model
 
     return load_model(path, **options)
