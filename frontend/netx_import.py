@@ -383,9 +383,13 @@ class _Importer:
             return
         self.check_neuron_type(lay, self.neuron_group(lay))
         transform = {}
-        for key in ("weight", "bias"):
-            if lay.has(key):
-                transform[key] = lay.scalar(key)
+        for key in ("weight", "bias"):          # netx keeps them in an input transform it never applies
+            if lay.has(key) and isinstance(lay.g[key], h5py.Dataset):
+                value = np.asarray(lay.dataset(key))
+                if value.dtype.kind in "biuf" and value.size and np.isfinite(value).all():
+                    value = value.astype(np.float64).reshape(-1)
+                    value = [int(v) if v == int(v) else float(v) for v in value]
+                    transform[key] = value[0] if len(value) == 1 else value
         if transform:
             self.g.metadata["netx_input_transform"] = transform
         self.g.add_node("input", N.Input(shape=shape))

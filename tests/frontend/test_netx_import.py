@@ -292,3 +292,16 @@ def test_imported_graph_emits_for_lava(tmp_path):
         report = emit_lava(g, str(tmp_path / case))
         assert (tmp_path / case / "network.py").exists()
         assert report["netx"]["written"] is expressible, report["netx"]
+
+
+@pytest.mark.parametrize("case", ["input_neuron", "delays", "dense_rec"])
+def test_imported_graph_saves_as_nir(case, tmp_path):
+    layers, opts = NF.NETWORKS[case]()
+    g = _load(NF.write_net(tmp_path / "m.net", layers), **opts)
+    snnc.save(g, tmp_path / "m.nir")
+    h = snnc.load(tmp_path / "m.nir")
+    assert h.metadata["source_format"] == "netx" and h.metadata["level"] == "integer"
+    x = NF.random_inputs(g.nodes["input"].shape, 2, 25, seed=5, kind=g.metadata["input_kind"])
+    a, b = _sim(g, x), _sim(h, x)
+    assert all(np.array_equal(a.states[k], b.states[k]) for k in a.states)
+    assert np.array_equal(a.outputs["output"], b.outputs["output"])
