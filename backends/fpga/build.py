@@ -39,19 +39,24 @@ def compiler_version(cc: str) -> str:
     return res.stdout.splitlines()[0] if res.stdout else path
 
 
-def build_key(files: dict[str, str], cc: str = CC) -> str:
+def _flags(opt: str) -> list[str]:
+    """CFLAGS with the optimization level replaced by ``opt`` (e.g. '-O0' for quick test builds)."""
+    return [opt if f.startswith("-O") else f for f in CFLAGS]
+
+
+def build_key(files: dict[str, str], cc: str = CC, opt: str = "-O2") -> str:
     h = hashlib.sha256()
     h.update(compiler_version(cc).encode())
-    h.update(" ".join(CFLAGS).encode())
+    h.update(" ".join(_flags(opt)).encode())
     for rel in sorted(files):
         h.update(rel.encode() + b"\0" + files[rel].encode() + b"\0")
     return h.hexdigest()[:32]
 
 
-def compile_library(folder: str, cc: str = CC) -> str:
+def compile_library(folder: str, cc: str = CC, opt: str = "-O2") -> str:
     """gcc the project sources in ``folder`` into ``folder/libsnnc_model.so``."""
     out = os.path.join(folder, LIB_NAME)
-    cmd = [shutil.which(cc) or cc, *CFLAGS, "-shared", "-o", out,
+    cmd = [shutil.which(cc) or cc, *_flags(opt), "-shared", "-o", out,
            os.path.join(folder, "firmware", "snnc_model.cpp"), os.path.join(folder, "lib", "snnc_lib.cpp")]
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode != 0:
@@ -60,10 +65,13 @@ def compile_library(folder: str, cc: str = CC) -> str:
     return out
 
 
-def build(graph: Graph) -> tuple[ModelPlan, str, bool]:
-    """(plan, path of the shared library, cache hit?) for ``graph``."""
+def build(graph: Graph, *, opt: str = "-O2") -> tuple[ModelPlan, str, bool]:
+    """(plan, path of the shared library, cache hit?) for ``graph``. ``opt``: gcc optimization
+    level; the generated code has no undefined behaviour (all wrapping arithmetic goes through
+    ``uint64_t``), so every level computes the same values; -O2 is the default and what the
+    Makefile uses, lower levels only build faster (tests that build hundreds of models)."""
     plan, files = generate_sources(graph)
-    key = build_key(files)
+    key = build_key(files, opt=opt)
     entry = os.path.join(cache_root(), key)
     lib = os.path.join(entry, LIB_NAME)
     if os.path.exists(lib):
@@ -72,7 +80,7 @@ def build(graph: Graph) -> tuple[ModelPlan, str, bool]:
     tmp = tempfile.mkdtemp(prefix=".build-", dir=cache_root())
     try:
         write_sources(tmp, files)
-        compile_library(tmp)
+        compile_library(tmp, opt=opt)
         try:
             os.replace(tmp, entry)
         except OSError:                      # another process built the same entry meanwhile

@@ -45,9 +45,9 @@ class CModel:
     """A graph's generated C, built (or taken from the cache) and loaded once; :meth:`run` as
     often as needed (the C twin of :class:`snnc.backends.sim.Simulator`)."""
 
-    def __init__(self, graph: Graph):
+    def __init__(self, graph: Graph, *, opt: str = "-O2"):
         self.graph = graph
-        self.plan, self.lib_path, self.cache_hit = build(graph)
+        self.plan, self.lib_path, self.cache_hit = build(graph, opt=opt)
         self.lib = _load(self.lib_path)
 
     def run(self, inputs, *, steps: int | None = None, record: str = "outputs", record_states: bool = False) -> Trace:
