@@ -171,6 +171,40 @@ class IntLMHT(Node):
 
 @register_node_type
 @dataclass(eq=False)
+class IntBinaryLMHT(Node):
+    """Fixed-point LM-HT neuron of the time-multiplexed binary reparameterisation (NEURONS.md
+    §2, the authors' ``LMHT_Inference_Neuron``): every step of the multi-level neuron becomes
+    ``substeps`` = L sub-steps (steps of this node), spikes are binary (amplitude
+    ``threshold``), and the leak acts only on the first sub-step of each block of L. State
+    v int[shape]. Per step t:
+
+        v = v_init                           (at t = 0, and at every t % window == 0 if window is set)
+        h = rtz(v * leak_mult, decay_bits) + x    if t % substeps == 0      (block start: leak)
+            v + x                                  otherwise                 (no leak)
+        s = 1[h >= threshold]                      (inclusive, threshold > 0)
+        v = overflow(h - s * threshold, state_bits);   out = s  (0/1)
+
+    ``window`` counts steps of this node (a multiple of ``substeps``). With the step's whole
+    current delivered on the block's first sub-step (what ``passes.reparam_lmht`` builds),
+    the block's spike count equals IntLMHT's level k = clip(floor(h / threshold), 0, L) and v
+    after the block equals IntLMHT's v, for any sign of the current."""
+
+    shape: tuple
+    leak_mult: int
+    threshold: int
+    substeps: int
+    v_init: int = 0
+    window: int | None = None
+    decay_bits: int = 12
+    state_bits: int = 24
+    overflow: str = "saturate"
+    stateful: ClassVar[bool] = True
+    output_kind: ClassVar[str] = "binary"
+    is_neuron: ClassVar[bool] = True
+
+
+@register_node_type
+@dataclass(eq=False)
 class IntLNM(Node):
     """Fixed-point polynomial IF (LNM). State v int[shape] with ``frac_bits`` fractional bits
     (v_real = v / 2**frac_bits). Coefficients int[d+1] in the same format. Horner:

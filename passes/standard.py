@@ -8,6 +8,7 @@ from snnc.ir.graph import Graph
 from . import check_ranges as _check_ranges  # noqa: F401  (registers 'check_ranges')
 from . import decouple_burst as _decouple_burst  # noqa: F401  (registers 'decouple_burst')
 from . import lower_integer as _lower_integer  # noqa: F401  (registers 'lower_integer', 'insert_latency')
+from . import reparam_lmht as _reparam_lmht  # noqa: F401  (registers 'reparam_lmht')
 from .discretize import discretize
 from .flatten_subgraphs import flatten_subgraphs
 from .fold_batchnorm import fold_batchnorm
@@ -34,8 +35,9 @@ def _fold(graph: Graph, ctx: CompileContext) -> Graph:
 
 _FLOAT = ["flatten_subgraphs", "discretize", "fold_batchnorm", "calibrate_inputs"]
 PIPELINES.update({
-    "sim": _FLOAT + ["lower_integer", "check_ranges"],
-    "fpga": _FLOAT + ["lower_integer", "check_ranges"],
+    # reparam_lmht acts only with the config lmht: {mapping: binary_time_multiplexed}
+    "sim": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
+    "fpga": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
     # Loihi 2: burst neurons become LIF populations where that is exact (else graded spikes)
     "loihi2": _FLOAT + ["lower_integer", "decouple_burst", "insert_latency", "check_ranges"],
 })

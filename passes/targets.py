@@ -11,6 +11,13 @@ config field and the allowed range.
     decay_bits: 12                               # fractional bits of decay multipliers
     calibration: {inputs: calib.npy, percentile: 99.99}
     strict: false                                # overflow findings become errors
+    lmht: {mapping: graded}                      # graded | binary_time_multiplexed (fpga, sim)
+
+``lmht.mapping`` chooses how LM-HT's multi-level spikes are deployed: ``graded`` (default;
+payload k in 0..L, exact for any parameters) or ``binary_time_multiplexed`` (the paper's L x T
+binary reparameterisation, ``passes.reparam_lmht``: binary spikes at L sub-steps per step,
+applied where the pass proves it exact, refused otherwise). ``loihi2`` streams, so it cannot
+run LM-HT's whole-window time mixing in either form.
 """
 
 from __future__ import annotations
@@ -55,7 +62,8 @@ PROFILES: dict[str, TargetProfile] = {
                             adjustable={"weight_bits": (2, 8)}),
 }
 
-_CONFIG_KEYS = {"target", "dt", "weights", "state", "decay_bits", "calibration", "strict"}
+_CONFIG_KEYS = {"target", "dt", "weights", "state", "decay_bits", "calibration", "strict", "lmht"}
+LMHT_MAPPINGS = ("graded", "binary_time_multiplexed")
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class CompileConfig:
     calibration_inputs: str | None = None
     calibration_percentile: float = 100.0
     strict: bool = False
+    lmht_mapping: str = "graded"
 
 
 def _check_range(value, allowed, where: str):
@@ -126,10 +135,21 @@ def make_config(target: str, overrides: dict | None = None, *, source: str | Non
         strict = overrides.get("strict", False)
         if not isinstance(strict, bool):
             raise ConfigError("must be true or false", field="strict")
+        lmht = overrides.get("lmht") or {}
+        if not isinstance(lmht, dict):
+            raise ConfigError("must be a mapping", field="lmht")
+        if set(lmht) - {"mapping"}:
+            raise ConfigError(f"unknown key(s) {sorted(set(lmht) - {'mapping'})}", field="lmht")
+        lmht_mapping = lmht.get("mapping", "graded")
+        _check_range(lmht_mapping, LMHT_MAPPINGS, "lmht.mapping")
+        if lmht_mapping != "graded" and profile.synapse_latency:
+            raise ConfigError(f"target {target} streams (one step of latency per synapse), but LM-HT's time "
+                              "mixing needs whole-window execution", field="lmht.mapping",
+                              hint="compile for fpga or sim")
     except ConfigError as exc:
         raise (exc.with_file(source) if source else exc) from None
     return CompileConfig(replace(profile, **changes), dt=dt, calibration_inputs=inputs,
-                         calibration_percentile=float(pct), strict=strict)
+                         calibration_percentile=float(pct), strict=strict, lmht_mapping=lmht_mapping)
 
 
 def load_config(path: str, target: str | None = None) -> CompileConfig:

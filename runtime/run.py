@@ -85,7 +85,10 @@ def quantize_inputs(graph: Graph, inputs: dict[str, np.ndarray]) -> dict[str, np
 
 def run_graph(graph: Graph, inputs, *, steps: int | None = None, record: str = "outputs",
               record_states: bool = False, dt: float | None = None, dtype=np.float64) -> Trace:
-    """Simulate ``graph`` (discretized first if needed) on ``inputs`` (B, T, ...)."""
+    """Simulate ``graph`` (discretized first if needed) on ``inputs`` (B, T, ...). A
+    time-multiplexed graph (``metadata['substeps']`` = L, see ``passes.reparam_lmht``) runs
+    L sub-steps per step: step t's input is presented on its first sub-step, and the trace
+    comes back per step (outputs summed over each block, states after its last sub-step)."""
     if record not in ("outputs", "all"):
         raise SnncError(f"record must be 'outputs' or 'all', got '{record}'")
     graph = prepare_for_simulation(graph, dt)
@@ -94,6 +97,12 @@ def run_graph(graph: Graph, inputs, *, steps: int | None = None, record: str = "
     elif graph.metadata.get("level") == "integer":
         inputs = quantize_inputs(graph, {graph.input_names()[0]: inputs})
     sim = Simulator(graph, dtype=dtype)
+    substeps = int(graph.metadata.get("substeps", 1))
+    if substeps > 1:     # time-multiplexed (passes.reparam_lmht): per-step data in and out
+        from snnc.passes.reparam_lmht import expand_inputs, reduce_trace
+
+        sub = sim.run(expand_inputs(graph, inputs, steps), record=record, record_states=record_states)
+        return reduce_trace(graph, sub)
     return sim.run(inputs, steps=steps, record=record, record_states=record_states)
 
 

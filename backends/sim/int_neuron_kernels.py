@@ -148,6 +148,24 @@ class IntLMHTKernel(NeuronKernel):
         return k, {"v": v}
 
 
+@register(IN.IntBinaryLMHT)
+class IntBinaryLMHTKernel(NeuronKernel):
+    state_names = ("v",)
+
+    def init_state(self, batch):
+        return {"v": np.full((batch, *self.out_shape), self.node.v_init, np.int64)}
+
+    def step(self, x, state, t):
+        n = self.node
+        v = state["v"]
+        if n.window and t % n.window == 0 and t > 0:
+            v = np.full_like(v, n.v_init)
+        leak = ops.rtz_shift(v * n.leak_mult, n.decay_bits) if t % n.substeps == 0 else v
+        h = leak + _i(x)
+        s = (h >= n.threshold).astype(np.int64)
+        return s, {"v": _overflow(h - s * n.threshold, n.state_bits, n.overflow)}
+
+
 @register(IN.IntLNM)
 class IntLNMKernel(NeuronKernel):
     state_names = ("v",)

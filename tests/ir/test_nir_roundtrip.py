@@ -86,6 +86,8 @@ EXAMPLES.update({
     "IntRF": ((4,), INN.IntRF(shape=(4,), decay_real=ri(4), decay_imag=ri(4), threshold=4096)),
     "IntTimeMix": ((4,), INN.IntTimeMix(coefficients=ri(3, 3), frac_bits=10)),
     "IntLMHT": ((4,), INN.IntLMHT(shape=(4,), leak_mult=4800, threshold=1024, levels=2, v_init=512, window=4)),
+    "IntBinaryLMHT": ((4,), INN.IntBinaryLMHT(shape=(4,), leak_mult=4800, threshold=1024, substeps=2, v_init=-512,
+                                              window=8)),
     "IntLNM": ((4,), INN.IntLNM(shape=(4,), coefficients=ri(3), frac_bits=10, threshold=1024, v_reset=0,
                                 v_min=-4096, v_max=4096)),
     "ConstantSource": ((4,), INN.ConstantSource(shape=(4,), value=np.ones(4, np.int64))),
