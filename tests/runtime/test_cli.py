@@ -116,6 +116,45 @@ def _bad_threshold(p):
         f["node/nodes/lif2"].create_dataset("v_threshold", data=t)
 
 
+def _set_weight(p, value):
+    with h5py.File(p, "r+") as f:
+        w = f["node/nodes/fc1/weight"][()].astype(np.float64)
+        w[3, 2] = value
+        del f["node/nodes/fc1/weight"]
+        f["node/nodes/fc1"].create_dataset("weight", data=w)
+
+
+def _bad_inf_weight(p):
+    _set_weight(p, np.inf)
+
+
+def _bad_huge_weight(p):
+    _set_weight(p, 1e300)
+
+
+def _bad_zero_delay_cycle(p):
+    """A loop lif2 -> fc1 in an snnc file (snnc_version set: its edge delays are explicit, no
+    NIR convention applies) whose delays (snnc_edge_delays) are all 0: no node can go first."""
+    with h5py.File(p, "r+") as f:
+        e = [list(r) for r in f["node/edges"][()]]
+        e.append([b"lif2", b"fc1"])
+        del f["node/edges"]
+        f["node"].create_dataset("edges", data=np.array(e, dtype=object), dtype=h5py.string_dtype())
+        meta = f["node"].require_group("metadata")
+        if "snnc_edge_delays" in meta:
+            del meta["snnc_edge_delays"]
+        meta.create_dataset("snnc_edge_delays", data=np.zeros(len(e), np.int64))
+        if "snnc_version" not in meta:
+            meta.create_dataset("snnc_version", data="0.1.0", dtype=h5py.string_dtype())
+
+
+def _bad_wrong_node_type(p):
+    """fc2 claims to be a LIF neuron: its fields are a Linear's."""
+    with h5py.File(p, "r+") as f:
+        del f["node/nodes/fc2/type"]
+        f["node/nodes/fc2"].create_dataset("type", data="LIF", dtype=h5py.string_dtype())
+
+
 BAD_FILES = {
     # case: (mutator, words that must appear in the message)
     "unknown_type": (_bad_unknown_type, ["fc2", "Frobnicate", "type"]),
@@ -128,6 +167,10 @@ BAD_FILES = {
     "empty": (_bad_empty, ["m.nir"]),
     "zero_size_layer": (_bad_zero_size, ["fc2"]),
     "negative_threshold": (_bad_threshold, ["lif2", "v_threshold", "> 0"]),
+    "inf_weight": (_bad_inf_weight, ["fc1", "weight", "inf"]),
+    "huge_weight": (_bad_huge_weight, ["fc1", "weight", "1e+300"]),
+    "zero_delay_cycle": (_bad_zero_delay_cycle, ["cycle without delay", "delay"]),
+    "wrong_node_type": (_bad_wrong_node_type, ["fc2"]),
 }
 
 
