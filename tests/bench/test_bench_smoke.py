@@ -26,3 +26,9 @@ def test_fpga_vs_sim_smoke(repo_root):
     proc = _run(repo_root, "bench/fpga_vs_sim.py", "--steps", "20")
     assert proc.returncode == 0, proc.stderr
     assert "True" in proc.stdout and "C speed-up" in proc.stdout
+
+
+def test_run_all_smoke(repo_root):
+    proc = _run(repo_root, "bench/run_all", "--quick", "--no-lava")
+    assert proc.returncode == 0, proc.stderr
+    assert "benchmark" in proc.stdout and "generated C vs simulator" in proc.stdout
