@@ -24,14 +24,21 @@ GOLDEN = [
     ("cnn_sinabs.fpga.npz", SHARED / "cnn_sinabs.nir", "fpga", 2, 12),
     ("lif_norse.loihi2.npz", SHARED / "lif_norse.nir", "loihi2", 3, 32),
     ("lif_rockpool.sim.npz", SHARED / "lif_rockpool.nir", "sim", 3, 32),
-]
+] + [(f"digits_{k}.fpga.npz", ROOT / f"examples/models/digits_{k}.nir", "fpga", 3, 16)
+     for k in ("lif", "cubalif", "lifb", "clif", "rf", "lmht", "lnm")] + [
+    (f"digits_{k}.loihi2.npz", ROOT / f"examples/models/digits_{k}.nir", "loihi2", 3, 16)
+    for k in ("lif", "lifb", "rf")]
 
 
-def main() -> None:
+def main(only: list[str] | None = None) -> None:
     for fname, model, target, n, steps in GOLDEN:
+        if only and fname not in only:
+            continue
         record(str(model), str(HERE / fname), target=target, n=n, steps=steps, seed=0, overwrite=True)
         print("wrote", fname)
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:] or None)
