@@ -88,3 +88,13 @@ def test_bad_golden_file(tmp_path, repo_root, capsys):
     bad.write_bytes(b"nope")
     assert main(["golden", "check", str(repo_root / "examples/models/quickstart_lif.nir"), str(bad)]) == 1
     assert "bad.npz" in capsys.readouterr().err
+
+
+@pytest.mark.gcc
+@pytest.mark.parametrize("fname, model, target, n, steps",
+                         [g for g in GOLDEN if g[0].startswith("digits_") and g[2] == "fpga"],
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_golden_files_match_the_generated_c(fname, model, target, n, steps, capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("SNNC_CACHE_DIR", str(tmp_path))
+    assert main(["golden", "check", str(model), str(GOLDEN_DIR / fname), "--backend", "fpga"]) == 0, \
+        capsys.readouterr().out
