@@ -41,9 +41,19 @@ def _run_lava(graph, inputs, steps, record, record_states) -> Trace:
 BACKENDS = {"sim": _run_sim, "fpga": _run_fpga, "lava": _run_lava}
 
 
-def run_backend(name: str, graph: Graph, inputs, *, steps=None, record="all", record_states=True) -> Trace:
+def run_backend(name: str, graph: Graph, inputs, *, steps=None, record="all", record_states=True,
+                substep_inputs: bool = False) -> Trace:
+    """Run ``graph`` on backend ``name``. A time-multiplexed graph (``metadata['substeps']`` = L,
+    :mod:`snnc.passes.reparam_lmht`) takes per-step inputs and returns a per-step trace on every
+    backend alike (inputs spread over sub-steps, outputs summed per block), unless
+    ``substep_inputs`` (inputs and trace at the sub-step rate)."""
     if name not in BACKENDS:
         raise SnncError(f"unknown backend '{name}'", hint=f"choose from {sorted(BACKENDS)}")
+    if int(graph.metadata.get("substeps", 1)) > 1 and not substep_inputs:
+        from snnc.passes.reparam_lmht import expand_inputs, reduce_trace
+
+        trace = BACKENDS[name](graph, expand_inputs(graph, inputs, steps), None, record, record_states)
+        return reduce_trace(graph, trace)
     return BACKENDS[name](graph, inputs, steps, record, record_states)
 
 

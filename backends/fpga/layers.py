@@ -517,3 +517,22 @@ def _lnm(spec: LayerSpec) -> LayerCode:
               "y[i] = s;"]
     code.body = f"for (int64_t i = 0; i < {spec.n}; ++i) {{\n" + _indent("\n".join(lines), 2) + "}\n"
     return code
+
+
+@generates(INN.IntBinaryLMHT)
+def _binary_lmht(spec: LayerSpec) -> LayerCode:
+    n = spec.node
+    code = LayerCode(out_bits=2, multipliers=spec.n, work=spec.n)
+    v_arr = state_array(spec, code, "v", n.state_bits, init=scalar(n.v_init))
+    thr = scalar(n.threshold)
+    lines = [f"int64_t v = {v_arr}[i];"]
+    if n.window:
+        lines.append(f"if (t % {int(n.window)} == 0 && t > 0) v = {scalar(n.v_init)};")
+    lines += [f"const int64_t leak = (t % {int(n.substeps)} == 0) ? snnc_decay(v, {scalar(n.leak_mult)}, "
+              f"{n.decay_bits}) : v;   /* leak on block starts only */",
+              "const int64_t h = snnc_add(leak, x[i]);",
+              f"const int64_t s = snnc_fire_ge(h, {thr});",
+              f"{v_arr}[i] = {_overflow(n.overflow, f'snnc_sub(h, snnc_mul(s, {thr}))', n.state_bits)};",
+              "y[i] = s;"]
+    code.body = f"for (int64_t i = 0; i < {spec.n}; ++i) {{\n" + _indent("\n".join(lines), 2) + "}\n"
+    return code
