@@ -75,7 +75,13 @@ def quantize_inputs(graph: Graph, inputs: dict[str, np.ndarray]) -> dict[str, np
     for name, x in inputs.items():
         meta = graph.nodes[name].metadata
         scale = float(meta.get("scale", 1.0))
-        q = np.round(np.asarray(x, np.float64) * scale)
+        xf = np.asarray(x, np.float64)
+        if not meta.get("analog") and not np.array_equal(xf, np.round(xf)):
+            raise SnncError("non-integer input values for an input compiled for spikes / integer payloads (they "
+                            "would be rounded)", node=name,
+                            hint="compile with calibration data (config 'calibration') or set the Input node's "
+                                 "metadata analog=True and max_abs before compiling, so the input is quantized")
+        q = np.round(xf * scale)
         if meta.get("analog"):
             lim = float(meta.get("max_abs", np.inf))
             q = np.clip(q, -lim, lim)

@@ -243,3 +243,19 @@ def test_missing_output_parent(shared_models, tmp_path, capsys):
     assert rc == 1
     err = capsys.readouterr().err
     assert "parent folder does not exist" in err and "Traceback" not in err
+
+
+def test_fractional_input_to_a_spike_input_is_refused(tmp_path, capsys):
+    """A compiled graph whose Input expects spikes / integers refuses real-valued data instead of
+    silently rounding it (0.3 -> 0)."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    out = tmp_path / "q"
+    assert main(["compile", str(repo / "examples/models/quickstart_lif.nir"), "--target", "sim", "-o", str(out)]) == 0
+    np.save(tmp_path / "x.npy", np.full((8, 16), 0.3))
+    assert main(["run", str(out), "--input", str(tmp_path / "x.npy"), "--out", str(tmp_path / "o.npz")]) == 1
+    err = capsys.readouterr().err
+    assert "non-integer input values" in err and "Traceback" not in err
+    np.save(tmp_path / "x.npy", np.ones((8, 16)))
+    assert main(["run", str(out), "--input", str(tmp_path / "x.npy"), "--out", str(tmp_path / "o.npz")]) == 0
