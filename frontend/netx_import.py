@@ -102,6 +102,8 @@ from snnc.ir import nodes as N
 from snnc.ir.errors import ConfigError, FileFormatError, ParameterError, ShapeError, SnncError, UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.intnodes import IntConv2d, IntCubaLIF, IntDense
+from snnc.ir.netx_rules import lava_dense_weights
+from snnc.ir.netx_rules import optimize_weight_bits as netx_optimize_weight_bits
 
 #: layer types netx 0.6.0 builds
 LAYER_TYPES = ("input", "flatten", "dense", "dense_rec", "conv")
@@ -125,58 +127,6 @@ IGNORED_MODES = ("error", "ignore")
 # ---------------------------------------------------------------------------------------------
 # netx / Lava weight arithmetic
 # ---------------------------------------------------------------------------------------------
-
-
-def netx_optimize_weight_bits(w: np.ndarray) -> tuple[np.ndarray, int, int, bool, str | None]:
-    """lava-dl 0.6.0 ``netx.utils.optimize_weight_bits`` restated (clip included):
-    returns ``(w << scale_bits, num_weight_bits, weight_exp = -scale_bits, clipped, problem)``.
-    ``problem`` is set (and the other values meaningless) where netx fails (all-zero matrix:
-    division by zero) or shifts by a negative amount (weights beyond its range)."""
-    w = np.asarray(w, np.int64)
-    wmax, wmin = int(w.max()), int(w.min())
-    clipped = False
-    if (wmax > 254 and wmin < 0) or (wmin < -256 and wmax > 0):
-        w = np.clip(w, -256, 254)
-        wmax, wmin = int(w.max()), int(w.min())
-        clipped = True
-    if wmax == 0 and wmin == 0:
-        return w, 0, 0, clipped, "all weights are 0: netx's optimize_weight_bits divides by zero"
-    if wmax < 0:
-        scale, signed = -256.0 / wmin, 0
-    elif wmin >= 0:
-        scale, signed = 255.0 / wmax, 0
-    else:
-        scale, signed = min(127.0 / wmax if wmax > 0 else math.inf, -128.0 / wmin), 1
-    scale_bits = int(np.floor(np.log2(scale))) + signed
-    if scale_bits < 0:
-        return w, 0, 0, clipped, (f"weights span [{wmin}, {wmax}]: netx's optimize_weight_bits would shift them "
-                                  f"by {scale_bits} bits (zeroing them); excitatory weights must be <= 255, "
-                                  "inhibitory >= -256")
-    n = 8
-    while n > 0 and np.any(w % (1 << n)):
-        n -= 1
-    n -= signed
-    return w << scale_bits, 8 - scale_bits - n, -scale_bits, clipped, None
-
-
-def lava_sign_mode(w: np.ndarray) -> int:
-    """Lava's ``determine_sign_mode``: 2 excitatory (min >= 0), 3 inhibitory (max <= 0), 1 mixed."""
-    return 2 if w.min() >= 0 else (3 if w.max() <= 0 else 1)
-
-
-def lava_dense_weights(w: np.ndarray, num_weight_bits: int) -> tuple[np.ndarray, int, int]:
-    """The weights Lava's bit-accurate Dense/DelayDense use after ``clip_weights`` (8 bits) and
-    ``truncate_weights`` under the sign mode it derives itself (netx passes none):
-    ``(weights, sign_mode, truncated_bits)``; truncated_bits < 0 means Lava would shift by a
-    negative count."""
-    mode = lava_sign_mode(w)
-    mixed, inh = mode == 1, mode == 3
-    m = -w if inh else w
-    m = np.clip(m, -256 if mixed else 0, 255)
-    k = 8 - int(num_weight_bits) + int(mixed)
-    if k > 0:
-        m = (m >> k) << k
-    return (-m if inh else m), mode, k
 
 
 # ---------------------------------------------------------------------------------------------

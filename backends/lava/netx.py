@@ -28,8 +28,6 @@ The IR's first synapse reads graded input when its ``input_kind`` is 'graded': l
 
 from __future__ import annotations
 
-import math
-
 import h5py
 import numpy as np
 
@@ -37,6 +35,7 @@ from snnc.ir import intnodes as IN
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
 from snnc.ir.graph import Graph
+from snnc.ir.netx_rules import lava_sign_mode, optimize_weight_bits
 from snnc.passes.infer_shapes import _pair, conv_padding, infer_shapes
 
 from .mapping import MAX_LAVA_DELAY, lava_dense_effective, to_lava_layout
@@ -50,33 +49,17 @@ class NotExpressible(UnsupportedError):
 
 
 def netx_optimize_weight_bits(w: np.ndarray) -> tuple[np.ndarray, int, int]:
-    """lava-dl 0.6.0 ``netx.utils.optimize_weight_bits`` restated: (weights << scale_bits,
-    num_weight_bits, weight_exp = -scale_bits). Raises NotExpressible where netx would clip
-    (with a warning), fail, or shift left by a negative amount."""
+    """lava-dl 0.6.0 ``netx.utils.optimize_weight_bits`` (:func:`snnc.ir.netx_rules.optimize_weight_bits`):
+    (weights << scale_bits, num_weight_bits, weight_exp = -scale_bits). Raises NotExpressible
+    where netx would clip (with a warning), fail, or shift left by a negative amount."""
     w = np.asarray(w, np.int64)
-    wmax, wmin = int(w.max()), int(w.min())
-    if (wmax > 254 and wmin < 0) or (wmin < -256 and wmax > 0):
-        raise NotExpressible(f"weights span [{wmin}, {wmax}]: netx clips mixed-sign weights to [-256, 254]")
-    if wmax == 0 and wmin == 0:
-        raise NotExpressible("an all-zero weight matrix (netx's optimize_weight_bits divides by zero)")
-    if wmax < 0:
-        scale, signed = -256 / wmin, 0
-    elif wmin >= 0:
-        scale, signed = 255 / wmax, 0
-    else:
-        scale, signed = min(127 / wmax if wmax > 0 else math.inf, -128 / wmin), 1
-    scale_bits = int(math.floor(math.log2(scale))) + signed
-    if scale_bits < 0:
-        raise NotExpressible(f"weights up to {wmax}: netx would shift them by {scale_bits} bits")
-    n = 8
-    while n > 0 and np.any(w % (1 << n)):
-        n -= 1
-    n -= signed
-    return w << scale_bits, 8 - scale_bits - n, -scale_bits
-
-
-def _sign_mode(w: np.ndarray) -> int:
-    return 2 if w.min() >= 0 else (3 if w.max() <= 0 else 1)
+    out, nwb, wexp, clipped, problem = optimize_weight_bits(w)
+    if clipped:
+        raise NotExpressible(f"weights span [{int(w.min())}, {int(w.max())}]: netx clips mixed-sign weights to "
+                             "[-256, 254]")
+    if problem:
+        raise NotExpressible(problem)
+    return out, nwb, wexp
 
 
 def _check_dense_weights(name: str, parts: list[np.ndarray]) -> dict:
@@ -88,7 +71,7 @@ def _check_dense_weights(name: str, parts: list[np.ndarray]) -> dict:
     for p in parts:
         q = w_out[:, col:col + p.shape[1]]
         col += p.shape[1]
-        mode = _sign_mode(q)
+        mode = lava_sign_mode(q)
         if 8 - nwb + int(mode == 1) < 0:
             raise NotExpressible(f"{name}: netx's num_weight_bits {nwb} exceeds Lava's 8-bit weights")
         eff = lava_dense_effective(q, mode, nwb)

@@ -155,7 +155,7 @@ CORPUS = {
     "zero_size_weight": (lambda p: _layers(p, [NF.dense(np.ones((3, 0)), NF.cuba())]), ShapeError, "layer/0",
                          "weight", "zero-size"),
     "all_zero_weights": (_edit(lambda f: _replace(f, "layer/2/weight", np.zeros((5, 12), np.float32))),
-                         UnsupportedError, "layer/2", "weight", "all weights are 0"),
+                         UnsupportedError, "layer/2", "weight", "all-zero weight matrix"),
     "excitatory_beyond_255": (_edit(lambda f: _replace(f, "layer/2/weight", np.full((5, 12), 300, np.float32))),
                               UnsupportedError, "layer/2", "weight", "shift"),
     "negative_delay": (_edit(lambda f: f["layer/1"].create_dataset("delay", data=np.full(12, -1, np.float32))),
