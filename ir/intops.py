@@ -40,6 +40,8 @@ LAVA_STATE_BITS = 24
 LAVA_PORT_BITS = 32
 #: float64 holds every integer of magnitude below 2**53 exactly
 FLOAT64_EXACT = 2 ** 53
+#: float32 holds every integer of magnitude below 2**24 exactly
+FLOAT32_EXACT = 2 ** 24
 
 I64 = np.int64
 
@@ -102,8 +104,14 @@ def wrap(x, bits):
     """Two's complement wrap to ``bits`` (1..64): the value in [-2**(bits-1), 2**(bits-1))
     congruent to x modulo 2**bits. (Lava: int32 ports and sums ``bits=32``; Conv output
     ``signed_clamp(x, 24)``.)"""
+    if isinstance(bits, (int, np.integer)) and int(bits) in _NARROW:      # same value, ~10x faster
+        return np.asarray(x).astype(_NARROW[int(bits)]).astype(I64)
     s = 64 - _i(bits)
     return np.right_shift(np.left_shift(_i(x), s), s)
+
+
+#: widths whose wrap is numpy's integer narrowing (two's complement truncation)
+_NARROW = {8: np.int8, 16: np.int16, 32: np.int32}
 
 
 @_modular
@@ -208,27 +216,39 @@ def column_abs_sum_max(w_t) -> float:
 
 
 def matmul(x, w_t, *, max_abs_x: int | None = None, w_t_float: np.ndarray | None = None,
-           w_bound: float | None = None) -> np.ndarray:
+           w_bound: float | None = None, w_t_float32: np.ndarray | None = None) -> np.ndarray:
     """Exact integer sums of products ``x @ w_t`` modulo 2**64 (C: ``snnc_dot`` per output).
 
     ``x: int[..., n_in]``, ``w_t: int[n_in, n_out]`` -> ``int64[..., n_out]``.
 
-    Uses float64 BLAS when that is provably exact: every product and every partial sum is an
-    integer of magnitude at most ``B = max_j sum_i |w_t[i, j]| * max|x|``; if ``B < 2**52`` (a
-    margin over 2**53 for the float estimate of B), all of them are exactly representable in
-    float64, so every addition is exact whatever order or blocking the BLAS uses, and the result
-    equals the int64 sum. Otherwise the int64 matmul (no BLAS; wraps modulo 2**64 like C).
-    ``max_abs_x``: a known bound on |x| (1 for spikes) to skip scanning x; ``w_t_float`` and
-    ``w_bound``: cached ``w_t.astype(float64)`` and :func:`column_abs_sum_max` of ``w_t``."""
-    x, w_t = _i(x), _i(w_t)
+    Uses float BLAS when that is provably exact: every product and every partial sum is an
+    integer of magnitude at most ``B = max_j sum_i |w_t[i, j]| * max|x|``. If ``B < 2**23``,
+    all of them are exactly representable in float32 (24-bit significand), so every addition is
+    exact whatever order or blocking the BLAS uses; if ``B < 2**52``, the same holds in float64
+    (the factor 2 is a margin over the float estimate of B). Otherwise the int64 matmul (no BLAS;
+    wraps modulo 2**64 like C). ``max_abs_x``: a known bound on |x| (1 for spikes) to skip
+    scanning x; ``w_t_float`` / ``w_t_float32`` and ``w_bound``: cached float64 / float32 copies
+    of ``w_t`` and :func:`column_abs_sum_max` of ``w_t``."""
+    x = np.asarray(x)                     # int or bool (spikes); converted only as each path needs
+    if x.dtype.kind not in "biu":
+        x = _i(x)
+    w_t = _i(w_t)
     if x.size == 0 or w_t.size == 0:
         return np.zeros((*x.shape[:-1], w_t.shape[-1]), I64)
-    xmax = float(np.abs(x.astype(np.float64)).max()) if max_abs_x is None else float(max_abs_x)
+    if max_abs_x is not None:
+        xmax = float(max_abs_x)
+    elif x.dtype == np.bool_:
+        xmax = 1.0
+    else:
+        xmax = float(max(abs(int(x.min())), abs(int(x.max()))))
     wf = w_t.astype(np.float64) if w_t_float is None else w_t_float
     bound = column_abs_sum_max(wf) if w_bound is None else w_bound
+    if bound * xmax < FLOAT32_EXACT / 2:
+        w32 = w_t.astype(np.float32) if w_t_float32 is None else w_t_float32
+        return (x.astype(np.float32) @ w32).astype(I64)
     if bound * xmax < FLOAT64_EXACT / 2:
         return (x.astype(np.float64) @ wf).astype(I64)
-    return x @ w_t
+    return _i(x) @ w_t
 
 
 # ----------------------------------------------------------------------------------------
@@ -322,8 +342,8 @@ C_HEADER: str = (
 )
 
 __all__ = [
-    "C_DOT", "C_HEADER", "DECAY_BITS", "FLOAT64_EXACT", "LAVA_ACT_SHIFT", "LAVA_PORT_BITS", "LAVA_STATE_BITS", "OPS",
-    "OPS_BY_NAME", "IntOp", "add", "asr", "binarize", "clip", "column_abs_sum_max", "decay", "fire", "fire_ge",
-    "fire_gt", "floor_div", "lava_wrap", "matmul", "mul", "rtz_shift", "saturate", "saturate_sym", "shift_exp",
-    "shl", "sub", "wrap",
+    "C_DOT", "C_HEADER", "DECAY_BITS", "FLOAT32_EXACT", "FLOAT64_EXACT", "LAVA_ACT_SHIFT", "LAVA_PORT_BITS",
+    "LAVA_STATE_BITS", "OPS", "OPS_BY_NAME", "IntOp", "add", "asr", "binarize", "clip", "column_abs_sum_max",
+    "decay", "fire", "fire_ge", "fire_gt", "floor_div", "lava_wrap", "matmul", "mul", "rtz_shift", "saturate",
+    "saturate_sym", "shift_exp", "shl", "sub", "wrap",
 ]

@@ -46,8 +46,8 @@ def prepare_inputs(graph: Graph, inputs, steps: int | None = None, *, integer: b
         if integer:
             if a.dtype.kind in "fc" and not np.array_equal(a, np.round(a)):
                 raise SnncError("integer graph needs integer-valued inputs", node=name)
-            a = a.astype(np.int64)
+            a = np.asarray(a, dtype=np.int64)
         else:
-            a = a.astype(dtype)
+            a = np.asarray(a, dtype=dtype)
         res[name] = a
     return res

@@ -38,19 +38,25 @@ class IntDenseKernel(Kernel):
         self.node.validate(self.name)
         self.w_t = np.ascontiguousarray(np.asarray(self.node.weight, np.int64).T)
         self.w_t_float = self.w_t.astype(np.float64)
+        self.w_t_float32 = self.w_t.astype(np.float32)
         self.w_bound = O.column_abs_sum_max(self.w_t_float)
 
     def apply(self, x):
         n = self.node
         if _binary(n):
-            x = O.binarize(x)
-        acc = O.matmul(x, self.w_t, max_abs_x=1 if _binary(n) else None, w_t_float=self.w_t_float,
-                       w_bound=self.w_bound)
-        if n.acc_bits < 64:
+            x = np.not_equal(x, 0)          # = O.binarize(x), kept as bool (1 byte per value)
+        xmax = 1 if _binary(n) else (int(np.abs(x).max()) if x.size else 0)
+        acc = O.matmul(x, self.w_t, max_abs_x=xmax, w_t_float=self.w_t_float,
+                       w_bound=self.w_bound, w_t_float32=self.w_t_float32)
+        # |acc| <= w_bound * xmax: a wrap to a width that holds that bound is the identity, skip it
+        bound = self.w_bound * xmax
+        if n.acc_bits < 64 and bound >= 2.0 ** (n.acc_bits - 1) - 1:
             acc = O.wrap(acc, n.acc_bits)
+            bound = 2.0 ** (n.acc_bits - 1)
         if n.weight_exp:
             acc = O.shift_exp(acc, n.weight_exp)
-        if n.out_bits < 64:
+            bound = bound * 2.0 ** n.weight_exp + 1
+        if n.out_bits < 64 and bound >= 2.0 ** (n.out_bits - 1) - 1:
             acc = O.wrap(acc, n.out_bits)
         return acc
 

@@ -24,6 +24,7 @@ from snnc.ir.signals import prepare_inputs
 from snnc.passes.infer_shapes import infer_shapes
 
 from . import kernels as K
+from .allocator import tune_allocator
 from .ops import shift_time
 
 
@@ -47,6 +48,7 @@ class Simulator:
     Integer graphs always run in int64."""
 
     def __init__(self, graph: Graph, *, dtype=np.float64):
+        tune_allocator()
         self.graph = graph
         self.integer = _integer_graph(graph)
         self.dtype = np.int64 if self.integer else np.dtype(dtype).type

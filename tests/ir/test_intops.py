@@ -217,10 +217,24 @@ def test_matmul_float_path_equals_int_path(xs, w_scale):
     assert np.array_equal(O.matmul(x[None], w_t)[0], exact)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 60), st.integers(0, 2 ** 23))
+def test_matmul_float32_path_is_exact_below_its_bound(n_in, w_max):
+    """Bounds just below 2**23 take the float32 path; the result equals the exact sums."""
+    rng = np.random.default_rng(n_in + w_max)
+    x = rng.integers(0, 2, (5, n_in))
+    w_t = rng.integers(-w_max, w_max, (n_in, 3), endpoint=True)
+    w_t[:, 0] = w_max // n_in * np.where(rng.random(n_in) < 0.5, 1, -1)        # a column near the bound
+    exact = np.array([[sum(int(a) * int(b) for a, b in zip(row, w_t[:, j])) for j in range(3)] for row in x])
+    assert np.array_equal(O.matmul(x, w_t, max_abs_x=1), exact)
+
+
 def test_matmul_uses_float_only_when_exact():
     # bound 2**52 or more -> int64 path; the float path would round 2**53 + 1
     w_t = np.array([[2 ** 53 + 1]], dtype=np.int64)
     assert O.matmul(np.array([[1]]), w_t)[0, 0] == 2 ** 53 + 1
+    # bound 2**23 + 1 leaves float32 (which would round 2**24 + 1)
+    assert O.matmul(np.array([[1, 1]]), np.array([[2 ** 23 + 1], [2 ** 23]]))[0, 0] == 2 ** 24 + 1
     assert O.column_abs_sum_max(np.zeros((0, 3))) == 0.0
     assert O.matmul(np.zeros((2, 0), np.int64), np.zeros((0, 3), np.int64)).shape == (2, 3)
 
@@ -229,3 +243,12 @@ def test_c_header_names_every_op():
     for op in O.OPS:
         assert f"static inline int64_t {op.c_name}(" in O.C_HEADER
     assert "snnc_dot" in O.C_HEADER
+
+
+@pytest.mark.parametrize("bits", [8, 16, 32])
+def test_wrap_narrowing_fast_path_equals_shift_definition(bits):
+    rng = np.random.default_rng(bits)
+    x = np.concatenate([EDGE, rng.integers(I64_MIN, I64_MAX, 5000, dtype=np.int64, endpoint=True)])
+    s = 64 - bits
+    assert np.array_equal(O.wrap(x, bits), np.right_shift(np.left_shift(x, s), s))
+    assert np.array_equal(O.wrap(x, bits), O.wrap(x, np.full(x.shape, bits)))
