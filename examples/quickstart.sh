@@ -1,17 +1,9 @@
 #!/usr/bin/env bash
-# The main job on the shipped example model (grows into `snnc demo` as the backends land):
-# set up the envs, inspect the model, simulate it, report.
+# The main job: set up both envs (first run only), then `snnc demo` on the shipped example models:
+# compile each for sim, fpga and loihi2, run the digits test set on the simulator, the generated C
+# and Lava, check bit-exactness, print one table; plots and summary.json go to demo_out/.
+# Extra arguments go to `snnc demo` (e.g. --force, --samples 100, --no-lava).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/setup
-out="$(mktemp -d)"
-.venv/bin/snnc inspect examples/models/quickstart_lif.nir
-.venv/bin/snnc run examples/models/quickstart_lif.nir --input examples/data/quickstart_input.npy \
-    --out "$out/quickstart_trace.npz" --record all
-.venv/bin/python - "$out/quickstart_trace.npz" <<'PY'
-import sys, numpy as np
-t = np.load(sys.argv[1])
-for k in ("lif1", "lif2", "output"):
-    print(f"{k:8s} shape {t[k].shape}  spikes/sample {t[k].sum() / t[k].shape[0]:.1f}")
-PY
-echo "traces in $out"
+exec .venv/bin/snnc demo -o demo_out "$@"

@@ -29,8 +29,11 @@ def _is_neuron(node: N.Node) -> bool:
 
 def synapse_count(node: N.Node, in_shape: tuple | None, out_shape: tuple) -> int:
     """Connections a synapse node implements: dense out x in; conv: every output element
-    times (C_in / groups) x kernel size (padding positions included); pooling: output x kernel."""
+    times (C_in / groups) x kernel size (padding positions included); pooling: output x kernel;
+    a complex synapse (IntComplexDense, real and imaginary weight) counts each connection once."""
     w = getattr(node, "weight", None)
+    if w is None:
+        w = getattr(node, "weight_real", None)
     if w is not None and isinstance(w, np.ndarray):
         if w.ndim == 2:
             return int(w.size) * int(np.prod(out_shape[:-1], dtype=np.int64))
