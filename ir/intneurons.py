@@ -137,23 +137,74 @@ class IntRF(Node):
 @register_node_type
 @dataclass(eq=False)
 class IntTimeMix(Node):
-    """Whole-window integer time mixing: y_t = rtz(sum_j coefficients[t, j] * x_j, frac_bits)
-    over each window of T steps. ``coefficients``: int[T, T] with ``frac_bits`` fractional bits."""
+    """Integer time mixing of LM-HT (NEURONS.md §2) over windows of W steps, ``coefficients``:
+    int[W, W] with ``frac_bits`` fractional bits. Two executions of the same mixing:
+
+    * ``latency`` = 0 (sim, fpga): whole-window, non-causal. Window k = steps kW .. kW + W - 1:
+
+          y_{kW+i} = rtz(sum_j coefficients[i, j] * x_{kW+j}, frac_bits)
+
+    * ``latency`` = W (loihi2, streaming): causal, one window late. Windows start at ``phase``
+      (window k = steps phase + kW .. phase + kW + W - 1); inputs before ``phase`` are ignored,
+      the output is 0 before ``phase`` + W, and then
+
+          y_{phase+(k+1)W+i} = rtz(sum_j coefficients[i, j] * x_{phase+kW+j}, frac_bits)
+
+      State (after the step): ``buffer`` int[W, *shape], the inputs of the current window by
+      position; ``mixed`` int[W, *shape], the mixed previous window being emitted. Per step t
+      >= phase, with i = (t - phase) % W: y = mixed[i]; buffer[i] = x; at i = W - 1:
+      mixed[r] = rtz(sum_j coefficients[r, j] * buffer[j], frac_bits) for every r.
+
+    So the streaming output is the whole-window output of the input shifted by ``phase``,
+    delayed by W more steps. ``passes.lower_integer.insert_latency`` sets latency and phase.
+    ``latency`` and ``phase`` are written to files only when not 0 (older files stay valid)."""
 
     coefficients: np.ndarray
     frac_bits: int
+    latency: int = 0
+    phase: int = 0
+    #: the node kind mixes whole windows (latency 0); see :attr:`streaming` for the instance
     whole_window: ClassVar[bool] = True
+    omit_defaults: ClassVar[tuple] = ("latency", "phase")
+
+    @property
+    def window(self) -> int:
+        return int(np.shape(self.coefficients)[0])
+
+    @property
+    def streaming(self) -> bool:
+        """True for the causal execution with one window of latency."""
+        return bool(self.latency)
+
+    def validate(self, name: str) -> None:
+        from .errors import ParameterError
+
+        c = np.asarray(self.coefficients)
+        if c.ndim != 2 or c.shape[0] != c.shape[1]:
+            raise ParameterError(f"must be a square W x W matrix, got shape {c.shape}", node=name,
+                                 field="coefficients")
+        if self.latency not in (0, self.window):
+            raise ParameterError(f"must be 0 (whole-window) or the window {self.window} (streaming), got "
+                                 f"{self.latency}", node=name, field="latency")
+        if self.phase < 0 or (self.phase and not self.latency):
+            raise ParameterError(f"must be >= 0, and 0 for whole-window mixing (got {self.phase})", node=name,
+                                 field="phase")
 
 
 @register_node_type
 @dataclass(eq=False)
 class IntLMHT(Node):
-    """Fixed-point multi-level neuron. State v int[shape]. Per step:
+    """Fixed-point multi-level neuron. State v int[shape], v = ``v_init`` at t = 0. Per step t:
 
+        t < phase:  idle: v stays v_init, out = 0, the input is ignored
+        v = v_init                             (if window is set, t > phase, (t - phase) % window == 0)
         h = rtz(v * leak_mult, decay_bits) + x           (leak_mult may exceed 2**decay_bits: growth)
         k = clip(floor(h / threshold), 0, levels)        (integer floor division)
         v = overflow(h - k * threshold, state_bits);  out = k (graded payload)
-    The state restarts at ``v_init`` every ``window`` steps (when set)."""
+    With ``phase`` = 0 (sim, fpga) the state restarts every ``window`` steps from t = 0. A
+    streaming target (loihi2) sets ``phase`` to the steps its synapses and mixing delay the
+    input (``passes.lower_integer.insert_latency``), so windows stay aligned with the input's
+    and the neuron cannot fire on the pre-roll (e.g. v_init > 0 growing with leak > 1)."""
 
     shape: tuple
     leak_mult: int
@@ -164,9 +215,11 @@ class IntLMHT(Node):
     decay_bits: int = 12
     state_bits: int = 24
     overflow: str = "saturate"
+    phase: int = 0
     stateful: ClassVar[bool] = True
     output_kind: ClassVar[str] = "graded"
     is_neuron: ClassVar[bool] = True
+    omit_defaults: ClassVar[tuple] = ("phase",)
 
 
 @register_node_type

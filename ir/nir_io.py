@@ -94,6 +94,8 @@ def _write_node(group: h5py.Group, name: str, node: Node) -> None:
     none_fields = []
     for fname in node.param_fields():
         value = getattr(node, fname)
+        if fname in getattr(node, "omit_defaults", ()) and value == defaults.get(fname):
+            continue   # a field added later with a default keeping the old meaning: older files stay identical
         if value is None:
             if defaults.get(fname, None) is not None:
                 none_fields.append(fname)  # None where the default is not: must be recorded

@@ -35,8 +35,13 @@ floor shift by decay_bits), Re(V x) an IntDense readout and the spike a stateles
 threshold; the state's static bound is proven here (``metadata['state_bound']``, used by
 check_ranges). Not for ``loihi2`` (the rotation weights need 12+ bits).
 
-LM-HT's T x T time mixing (IntTimeMix) is whole-window: ``hw['whole_window']`` holds the window
-length in steps, and the report says so per node.
+LM-HT's T x T time mixing (IntTimeMix) is lowered whole-window: ``hw['whole_window']`` holds the
+window length in steps, and the report says so per node. It is non-causal (step t of a window
+needs the window's later inputs), so a streaming target (``loihi2``) runs it one window late:
+``insert_latency`` turns every IntTimeMix into the causal form (``latency`` = W, ``phase`` =
+the steps the synapses before it delay its input) and sets every IntLMHT's ``phase`` to its own
+input delay, which keeps the LM-HT windows aligned with the input and the neurons idle (no
+spurious spikes) until their first real input arrives; see :func:`insert_latency`.
 """
 
 from __future__ import annotations
@@ -149,12 +154,7 @@ class _Lowering:
             elif isinstance(node, N.LNM):
                 self.lower_lnm(name, node)
             elif isinstance(node, N.TimeMix):
-                if self.p.synapse_latency:
-                    raise UnsupportedError(
-                        "LM-HT's T x T time mixing is non-causal (step t needs inputs of later steps): a streaming "
-                        f"target like {self.p.name} cannot run it", node=name,
-                        hint="compile for fpga or sim (whole-window execution), or retrain with a causal "
-                             "(lower-triangular) mixing")
+                # whole-window here; a streaming target's insert_latency makes it causal (one window late)
                 if not all(isinstance(self.g.nodes[c], N.LMHT) for c in self.consumers(name)):
                     raise UnsupportedError("TimeMix must feed LMHT neurons", node=name)
             elif isinstance(node, (N.SumPool2d, N.Flatten)):
@@ -712,7 +712,29 @@ def insert_latency(graph: Graph, ctx: CompileContext) -> Graph:
     input delay equals an output delay). A synapse output edge on a cycle keeps its delay d >= 1
     (Lava's Dense provides one of those steps, so loop dynamics are unchanged); any other
     synapse output edge gets d + latency. Each node's added shift relative to the float graph
-    is stored in ``hw['latency']``, which the runtime uses to align traces."""
+    is stored in ``hw['latency']``, which the runtime uses to align traces.
+
+    LM-HT (the time-window nodes). With p the shift of a node's input:
+
+    * every IntTimeMix becomes streaming: ``latency`` = W (its window), ``phase`` = p; its
+      output is shifted by p + W;
+    * every IntLMHT gets ``phase`` = p (idle before, window restarts at p + kW).
+
+    Exactness (proof sketch). Let R be this graph without the added latency (edge delays as
+    before this pass, IntTimeMix whole-window, IntLMHT phase 0). Claim, by induction in
+    evaluation order: a node n of shift l_n outputs at step t >= l_n what R's n outputs at
+    step t - l_n, and an IntTimeMix / IntLMHT outputs 0 at t < l_n (a stateless node fed only
+    by such nodes, Inputs (shift 0) and zeros, too). Synapses and sums: linear and stateless,
+    each edge shifted by the same l (checked below; constant sources are the same at every
+    step, so their paths may arrive early). IntTimeMix: its input at p + s is R's at s, for
+    s >= 0; it collects windows from p, so window k of its input is R's window k, and the
+    mixed window k appears at p + (k + 1) W + i: R's output at kW + i, shifted by p + W.
+    IntLMHT: idle (v = v_init, out 0) for t < p, then the same recursion as R's from
+    v = v_init on the same inputs, with restarts at p + kW, R's at kW. The pre-roll inputs
+    (e.g. bias currents that arrive before the data) are ignored by the idle / collecting
+    nodes, and an idle neuron cannot grow to its threshold on them. So Output nodes equal R's
+    shifted by their ``hw['latency']``: run T + max latency steps (inputs zero-padded) and
+    read steps l .. l + T - 1."""
     lat = ctx.config.profile.synapse_latency
     out = graph.copy()
     if lat == 0:
@@ -743,13 +765,45 @@ def insert_latency(graph: Graph, ctx: CompileContext) -> Graph:
         else:
             final.append(e)
     out.edges = final
-    # latency of every node relative to the float graph: longest added shift on its input paths
+    # latency of every node relative to the float graph: longest added shift on its input paths;
+    # a node fed only by constant sources (a bias column) is the same at every step
     latency = {n: 0 for n in out.nodes}
-    for name in out.evaluation_order():
-        for e in out.in_edges(name):
-            if e not in rec:
-                added = lat if isinstance(out.nodes[e.src], syn_types) else 0
-                latency[name] = max(latency[name], latency[e.src] + added)
+    constant = {}
+    windowed = (INN.IntTimeMix, INN.IntLMHT)
+    import networkx as nx
+
+    dag = nx.DiGraph()
+    dag.add_nodes_from(out.nodes)
+    dag.add_edges_from((e.src, e.dst) for e in out.edges if e not in rec)
+    for name in nx.lexicographical_topological_sort(dag, key=list(out.nodes).index):
+        node = out.nodes[name]
+        ins = [e for e in out.in_edges(name) if e not in rec]
+        arrivals = {}
+        for e in ins:
+            added = lat if isinstance(out.nodes[e.src], syn_types) else 0
+            arrivals[e] = latency[e.src] + added
+            latency[name] = max(latency[name], arrivals[e])
+        constant[name] = isinstance(node, INN.ConstantSource) or (
+            isinstance(node, syn_types) and bool(ins) and all(constant[e.src] for e in ins)
+            and len(ins) == len(out.in_edges(name)))
+        if isinstance(node, windowed):
+            shifts = {arrivals[e] for e in ins if not constant[e.src]}
+            if len(shifts) > 1:
+                raise UnsupportedError(f"the inputs of this LM-HT node arrive with different latencies "
+                                       f"{sorted(shifts)} on {ctx.config.profile.name}, so its windows cannot be "
+                                       "aligned with all of them", node=name,
+                                       hint="compile for fpga or sim (no synapse latency)")
+            p = latency[name]
+            if isinstance(node, INN.IntTimeMix):
+                w = node.window
+                node.latency, node.phase = w, p
+                node.hw = {k: v for k, v in node.hw.items() if k != "whole_window"}
+                node.hw["streaming_window"] = w
+                latency[name] = p + w
+                ctx.note(name, execution="streaming", window=w, window_latency=w, phase=p)
+            else:
+                node.phase = p
+                ctx.note(name, phase=p)
     for n, node in out.nodes.items():
         node.hw = {**node.hw, "latency": int(latency[n])}
     return out

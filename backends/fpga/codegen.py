@@ -2,7 +2,8 @@
 
 The model is one top function, ``snnc_top``, that advances the network by one *window* of
 ``SNNC_WINDOW`` time steps: 1 step, or the TimeMix window length for graphs with whole-window
-layers (LM-HT's T x T mixing). State lives in file-scope ``static`` arrays (fixed sizes, no
+layers (LM-HT's T x T mixing, latency 0: sim/fpga graphs). A streaming TimeMix (latency =
+window, loihi2 graphs) is an ordinary per-step layer with static window buffers. State lives in file-scope ``static`` arrays (fixed sizes, no
 dynamic memory); the top's ``reset`` argument restores the initial state before the window.
 
 Schedule (the simulator's, :meth:`snnc.ir.graph.Graph.components`): the graph's strongly
@@ -140,8 +141,9 @@ def plan_model(graph: Graph) -> ModelPlan:
                                  shape=tuple(shapes[name]), complex=codes[name].out_complex))
     for name in graph.nodes:
         for sname, _, size in codes[name].states:
-            plan.probes.append(Probe(key=f"{name}.{sname}", kind="state", node=name, size=size,
-                                     shape=tuple(shapes[name])))
+            n = specs[name].n        # a state of several rows per neuron (TimeMix buffers): [rows, *shape]
+            shape = tuple(shapes[name]) if size == n else (size // n, *shapes[name])
+            plan.probes.append(Probe(key=f"{name}.{sname}", kind="state", node=name, size=size, shape=shape))
     return plan
 
 

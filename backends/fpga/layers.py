@@ -5,7 +5,9 @@ input) and returns a :class:`LayerCode`: file-scope declarations (constant param
 state), the statements of one time step, and the statements that restore the initial state.
 Step statements read ``x`` (``int64_t[in_size]``: the node's summed input at this step), write
 ``y`` (the node's output row) and may read ``t`` (``int64_t``: the step index since the last
-reset). Whole-window nodes (TimeMix) instead read ``xw[W][in_size]`` and write ``yw[W][..]``.
+reset). Whole-window nodes (TimeMix with latency 0) instead read ``xw[W][in_size]`` and write
+``yw[W][..]``; a streaming TimeMix (latency W, loihi2 graphs) is a per-step node with static
+window buffers.
 
 Every operation is a function of :mod:`snnc.ir.intops` (``snnc_add``, ``snnc_decay``, ...), in
 the same order as the simulator's kernel (:mod:`snnc.backends.sim.int_kernels`,
@@ -465,6 +467,9 @@ def _rf(spec: LayerSpec) -> LayerCode:
 @generates(INN.IntTimeMix)
 def _time_mix(spec: LayerSpec) -> LayerCode:
     n = spec.node
+    n.validate(spec.name)
+    if n.streaming:
+        return _time_mix_streaming(spec)
     c = np.asarray(n.coefficients, np.int64)
     tw = int(c.shape[0])
     code = LayerCode(out_bits=64, whole_window=tw, multipliers=tw * spec.in_size, work=tw * spec.in_size)
@@ -481,6 +486,46 @@ def _time_mix(spec: LayerSpec) -> LayerCode:
     return code
 
 
+def _time_mix_streaming(spec: LayerSpec) -> LayerCode:
+    """IntTimeMix with latency W (loihi2 graphs): one step at a time, static buffers
+    ``buffer[W][n]`` (inputs of the current window) and ``mixed[W][n]`` (the mixed previous
+    window, emitted during this one), flat ``[r * n + i]``."""
+    n = spec.node
+    c = np.asarray(n.coefficients, np.int64)
+    tw, size = int(c.shape[0]), spec.in_size
+    code = LayerCode(out_bits=64, multipliers=tw * size, work=tw * size)
+    cname, decl = const_array(spec, "coef", c)
+    code.decls.append(decl)
+    arrays = {}
+    for sname, bits in (("buffer", spec.in_bits), ("mixed", 64)):
+        arr = f"{spec.cname}_s_{sname}"
+        t = spec.types.add(f"{arr}_t", bits)
+        code.decls.append(f"static {t} {arr}[{tw * size}];")
+        code.reset += f"for (int64_t i = 0; i < {tw * size}; ++i) {arr}[i] = 0;\n"
+        code.states.append((sname, arr, tw * size))
+        arrays[sname] = arr
+    buf, mixed = arrays["buffer"], arrays["mixed"]
+    code.body = f"""if (t < {int(n.phase)}) {{
+  for (int64_t i = 0; i < {size}; ++i) y[i] = 0;   /* before the first window */
+}} else {{
+  const int64_t r = (t - {int(n.phase)}) % {tw};
+  for (int64_t i = 0; i < {size}; ++i) {{
+    y[i] = (int64_t){mixed}[r * {size} + i];
+    {buf}[r * {size} + i] = x[i];
+  }}
+  if (r == {tw - 1})     /* window complete: mix it, emitted during the next window */
+    for (int64_t tt = 0; tt < {tw}; ++tt)
+      for (int64_t i = 0; i < {size}; ++i) {{
+        uint64_t acc = 0;
+        for (int64_t j = 0; j < {tw}; ++j)
+          acc += (uint64_t)(int64_t){cname}[tt][j] * (uint64_t)(int64_t){buf}[j * {size} + i];
+        {mixed}[tt * {size} + i] = snnc_rtz_shift((int64_t)acc, {int(n.frac_bits)});
+      }}
+}}
+"""
+    return code
+
+
 @generates(INN.IntLMHT)
 def _lmht(spec: LayerSpec) -> LayerCode:
     n = spec.node
@@ -488,13 +533,21 @@ def _lmht(spec: LayerSpec) -> LayerCode:
     v_arr = state_array(spec, code, "v", n.state_bits, init=scalar(n.v_init))
     thr = scalar(n.threshold)
     lines = [f"int64_t v = {v_arr}[i];"]
+    phase = int(n.phase)
     if n.window:
-        lines.append(f"if (t % {int(n.window)} == 0 && t > 0) v = {scalar(n.v_init)};")
+        if phase:
+            lines.append(f"if ((t - {phase}) % {int(n.window)} == 0 && t > {phase}) v = {scalar(n.v_init)};")
+        else:
+            lines.append(f"if (t % {int(n.window)} == 0 && t > 0) v = {scalar(n.v_init)};")
     lines += [f"const int64_t h = snnc_add(snnc_decay(v, {scalar(n.leak_mult)}, {n.decay_bits}), x[i]);",
               f"const int64_t k = snnc_clip(snnc_floor_div(h, {thr}), 0, {int(n.levels)});",
               f"{v_arr}[i] = {_overflow(n.overflow, f'snnc_sub(h, snnc_mul(k, {thr}))', n.state_bits)};",
               "y[i] = k;"]
-    code.body = f"for (int64_t i = 0; i < {spec.n}; ++i) {{\n" + _indent("\n".join(lines), 2) + "}\n"
+    body = f"for (int64_t i = 0; i < {spec.n}; ++i) {{\n" + _indent("\n".join(lines), 2) + "}\n"
+    if phase:
+        body = (f"if (t < {phase}) {{   /* idle until the first input arrives: v stays v_init, no output */\n"
+                f"  for (int64_t i = 0; i < {spec.n}; ++i) y[i] = 0;\n}} else {{\n" + _indent(body, 2) + "}\n")
+    code.body = body
     return code
 
 

@@ -29,7 +29,9 @@ IntLIFB, IntCLIF,      ``SnncLIFB``, ``SnncCLIF``, ``SnncRF``, ``SnncLMHT``, ``S
 IntRF, IntLMHT, IntLNM
 Flatten                no process: a transpose/reshape of the source port (virtual ports)
 Output                 no process: the recorded output of its source, shifted by the edge delay
-IntTimeMix             UnsupportedError (whole-window, non-causal: cannot stream)
+IntTimeMix             ``SnncTimeMix`` when streaming (latency = window, what the loihi2 lowering
+                       builds: causal, one window late); latency 0 (whole-window, non-causal):
+                       UnsupportedError
 =====================  =========================================================================
 
 Time: Lava's connection processes (Dense, Conv, the Snnc* synapses with latency 1) deliver one
@@ -68,7 +70,7 @@ _SYNAPSES = (IN.IntDense, IN.IntConv2d, N.SumPool2d, INN.IntComplexDense)
 _ALIASES = (N.Flatten, N.Output)
 #: state names per neuron kind, as the simulator records them
 STATE_NAMES = {IN.IntCubaLIF: ("u", "v"), INN.IntLIFB: ("v",), INN.IntCLIF: ("u", "m"), INN.IntRF: ("re", "im"),
-               INN.IntLMHT: ("v",), INN.IntLNM: ("v",)}
+               INN.IntLMHT: ("v",), INN.IntLNM: ("v",), INN.IntTimeMix: ("buffer", "mixed")}
 
 
 def lava_shape(shape) -> tuple[int, ...]:
@@ -213,11 +215,14 @@ class _Planner:
 
     def _check_supported(self, name: str, node) -> None:
         if isinstance(node, INN.IntTimeMix):
-            raise UnsupportedError(
-                "IntTimeMix (LM-HT's T x T time mixing) is whole-window and non-causal: step t needs inputs of "
-                "later steps, so it cannot stream on Loihi/Lava", node=name,
-                hint="compile for fpga or sim (whole-window execution), or retrain with a causal mixing")
-        ok = (N.Input, INN.ConstantSource, *_SYNAPSES, *_NEURONS, *_ALIASES)
+            node.validate(name)
+            if not node.streaming:
+                raise UnsupportedError(
+                    "IntTimeMix (LM-HT's T x T time mixing) with latency 0 is whole-window and non-causal: step t "
+                    "needs inputs of later steps, so it cannot stream on Loihi/Lava", node=name,
+                    hint="compile the model for loihi2: it runs the mixing causally, one window late "
+                         "(IntTimeMix latency = window)")
+        ok = (N.Input, INN.ConstantSource, INN.IntTimeMix, *_SYNAPSES, *_NEURONS, *_ALIASES)
         if not isinstance(node, ok):
             raise UnsupportedError(f"the Lava backend has no mapping for {node.type_name}", node=name,
                                    hint="lower the graph for loihi2 first (integer nodes only)")
@@ -373,8 +378,11 @@ class _Planner:
                                    "latency": int(proc.latency), "shape": list(self.shapes[name])}
 
     def _states(self, name: str, node, key: str) -> None:
+        shape = list(self.shapes[name])
+        if isinstance(node, INN.IntTimeMix):
+            shape = [node.window, *shape]         # window buffers: (W, *shape)
         for s in STATE_NAMES[type(node)]:
-            self.plan.states[f"{name}.{s}"] = {"proc": key, "var": s, "shape": list(self.shapes[name])}
+            self.plan.states[f"{name}.{s}"] = {"proc": key, "var": s, "shape": shape}
 
     def _input(self, name: str, node: N.Input) -> None:
         shape = tuple(self.shapes[name])
@@ -651,8 +659,13 @@ class _Planner:
         elif isinstance(node, INN.IntLMHT):
             args = {"shape": ls, "leak_mult": int(node.leak_mult), "threshold": int(node.threshold),
                     "levels": int(node.levels), "state_init": int(node.v_init), "window": int(node.window or 0),
-                    "decay_bits": int(node.decay_bits), "state_bits": int(node.state_bits), "overflow": node.overflow}
-            cls, note = "SnncLMHT", "graded level output"
+                    "phase": int(node.phase), "decay_bits": int(node.decay_bits), "state_bits": int(node.state_bits),
+                    "overflow": node.overflow}
+            cls, note = "SnncLMHT", "graded level output" + (f", idle until step {node.phase}" if node.phase else "")
+        elif isinstance(node, INN.IntTimeMix):
+            args = {"shape": ls, "coefficients": [[int(c) for c in row] for row in np.asarray(node.coefficients)],
+                    "frac_bits": int(node.frac_bits), "phase": int(node.phase)}
+            cls, note = "SnncTimeMix", f"streaming time mixing, one window ({node.window} steps) late"
         else:
             args = {"shape": ls, "coefficients": [int(c) for c in np.asarray(node.coefficients).reshape(-1)],
                     "frac_bits": int(node.frac_bits), "threshold": int(node.threshold),

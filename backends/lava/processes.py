@@ -12,6 +12,8 @@ Conventions:
 * Time: Lava's ``time_step`` is 1-based; the IR's step index is ``t = time_step - 1``.
 * Ports carry int64 (the IR's edge values are int64); Lava's own processes that receive them sum
   their inputs starting from their own port dtype, which numpy promotes to int64.
+* ``SnncTimeMix`` (LM-HT's streaming time mixing) is element-wise like a neuron: ``a_in`` ->
+  ``s_out`` in the same step; its one window of latency is part of the IR node's equation.
 * Neuron processes: ``a_in`` -> ``s_out`` in the same step (no latency), like Lava's LIF. States
   are ``Var`` s named as the simulator's state traces (``u``, ``v``, ``m``, ``re``, ``im``) and
   hold the value after the step.
@@ -303,9 +305,9 @@ class PySnncRFModel(PyLoihiProcessModel):
 
 class SnncLMHT(_SnncNeuron):
     """``snnc.ir.intneurons.IntLMHT``: graded level output k in 0..levels. State ``v`` (starts at
-    ``v_init``, restarts every ``window`` steps when window > 0). Proc params ``leak_mult``,
-    ``threshold``, ``levels``, ``v_init`` (= ``state_init``), ``window``, ``decay_bits``,
-    ``state_bits``, ``overflow``."""
+    ``v_init``; idle, v held and output 0, for t < ``phase``; restarts at t = phase + k *
+    ``window`` when window > 0). Proc params ``leak_mult``, ``threshold``, ``levels``, ``v_init``
+    (= ``state_init``), ``window``, ``phase``, ``decay_bits``, ``state_bits``, ``overflow``."""
 
     STATES = ("v",)
 
@@ -319,14 +321,66 @@ class PySnncLMHTModel(_SnncNeuronModel):
     def step(self, x, t):
         p = self.proc_params
         v = fx_i64(self.v)
+        phase = int(p.get("phase", 0))
+        if t < phase:
+            return np.zeros_like(v)
         window = int(p.get("window", 0))
-        if window and t % window == 0 and t > 0:
+        if window and (t - phase) % window == 0 and t > phase:
             v = np.full_like(v, int(p["state_init"]))
         thr = int(p["threshold"])
         h = fx_rtz_shift(v * int(p["leak_mult"]), int(p["decay_bits"])) + x
         k = np.clip(np.floor_divide(h, thr), 0, int(p["levels"]))
         self.v[:] = fx_overflow(h - k * thr, int(p["state_bits"]), p["overflow"])
         return k
+
+
+# --- IntTimeMix (streaming: one window of latency) --------------------------------------------
+
+
+class SnncTimeMix(AbstractProcess):
+    """``snnc.ir.intneurons.IntTimeMix`` with latency W (the loihi2 form): LM-HT's W x W time
+    mixing, causal, one window late. ``a_in`` -> ``s_out`` (same shape, same step). Vars
+    ``buffer`` and ``mixed`` of shape (*shape, W): the current window's inputs and the mixed
+    previous window (window position last, so that a trace in the IR layout is (W, *ir_shape)).
+    Per step t >= ``phase``, i = (t - phase) % W: send mixed[..., i]; buffer[..., i] = input;
+    at i = W - 1 mixed[..., r] = rtz(sum_j coefficients[r][j] * buffer[..., j], frac_bits).
+    Before ``phase``: send 0, ignore the input. Proc params ``coefficients`` (W x W nested
+    list), ``frac_bits``, ``phase``."""
+
+    def __init__(self, *, shape, coefficients, name=None, **params):
+        shape = tuple(int(s) for s in shape)
+        w = len(coefficients)
+        super().__init__(shape=shape, coefficients=coefficients, name=name, **params)
+        self.a_in = InPort(shape=shape)
+        self.s_out = OutPort(shape=shape)
+        self.buffer = Var(shape=(*shape, w), init=0)
+        self.mixed = Var(shape=(*shape, w), init=0)
+
+
+@implements(proc=SnncTimeMix, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("fixed_pt")
+class PySnncTimeMixModel(PyLoihiProcessModel):
+    a_in: PyInPort = _IN64
+    s_out: PyOutPort = _OUT64
+    buffer: np.ndarray = _var64()
+    mixed: np.ndarray = _var64()
+
+    def run_spk(self):
+        p = self.proc_params
+        x = fx_i64(self.a_in.recv())
+        t, phase = self.time_step - 1, int(p["phase"])
+        if t < phase:
+            self.s_out.send(np.zeros_like(x))
+            return
+        c = fx_i64(p["coefficients"])
+        w = c.shape[0]
+        i = (t - phase) % w
+        self.s_out.send(fx_i64(self.mixed[..., i]).copy())
+        self.buffer[..., i] = x
+        if i == w - 1:
+            acc = np.einsum("rj,...j->...r", c, fx_i64(self.buffer))
+            self.mixed[:] = fx_rtz_shift(acc, int(p["frac_bits"]))
 
 
 # --- IntLNM ----------------------------------------------------------------------------------

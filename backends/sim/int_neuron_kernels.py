@@ -112,7 +112,18 @@ class IntRFKernel(NeuronKernel):
 
 @register(IN.IntTimeMix)
 class IntTimeMixKernel(Kernel):
-    whole_window = True
+    """Latency 0: whole-window (all T steps at once, T a multiple of the window). Latency W:
+    streaming, a stateful per-step node (states ``buffer``, ``mixed``: [B, W, *shape])."""
+
+    state_names = ("buffer", "mixed")
+
+    def __init__(self, *a):
+        super().__init__(*a)
+        self.node.validate(self.name)
+        self.whole_window = not self.node.streaming
+        self.stateful = self.node.streaming
+        if self.whole_window:
+            self.state_names = ()
 
     def apply(self, x):
         from snnc.ir.errors import UnsupportedError
@@ -127,7 +138,28 @@ class IntTimeMixKernel(Kernel):
         return ops.rtz_shift(acc, self.node.frac_bits).reshape(x.shape)
 
     def run(self, x, record_states=False):
-        return self.apply(x), {}
+        if self.whole_window:
+            return self.apply(x), {}
+        return super().run(x, record_states)
+
+    def init_state(self, batch):
+        w = self.node.window
+        return {"buffer": np.zeros((batch, w, *self.out_shape), np.int64),
+                "mixed": np.zeros((batch, w, *self.out_shape), np.int64)}
+
+    def step(self, x, state, t):
+        n = self.node
+        if t < n.phase:
+            return np.zeros((x.shape[0], *self.out_shape), np.int64), state
+        i = (t - n.phase) % n.window
+        y = state["mixed"][:, i].copy()
+        buffer = state["buffer"].copy()
+        buffer[:, i] = _i(x)
+        mixed = state["mixed"]
+        if i == n.window - 1:
+            acc = np.einsum("rj,bj...->br...", _i(n.coefficients), buffer)
+            mixed = ops.rtz_shift(acc, n.frac_bits)
+        return y, {"buffer": buffer, "mixed": mixed}
 
 
 @register(IN.IntLMHT)
@@ -140,7 +172,9 @@ class IntLMHTKernel(NeuronKernel):
     def step(self, x, state, t):
         n = self.node
         v = state["v"]
-        if n.window and t % n.window == 0 and t > 0:
+        if t < n.phase:             # idle pre-roll of a streaming target: no input has arrived yet
+            return np.zeros_like(v), state
+        if n.window and (t - n.phase) % n.window == 0 and t > n.phase:
             v = np.full_like(v, n.v_init)
         h = ops.rtz_shift(v * n.leak_mult, n.decay_bits) + _i(x)
         k = np.clip(np.floor_divide(h, n.threshold), 0, n.levels)

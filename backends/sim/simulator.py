@@ -5,8 +5,9 @@ without a cycle (one node) is computed for all T steps at once ("node-major": on
 T x B rows for a synapse, one step loop for a neuron); a component with a cycle is computed
 step by step, its nodes in zero-delay topological order. Edge delays are time shifts. Both
 schedules give identical results, because a node's output at step t depends only on its
-inputs at steps <= t (TimeMix, the one non-causal node, sees whole windows and may not sit on
-a cycle).
+inputs at steps <= t (a whole-window TimeMix, the one non-causal node, sees whole windows and
+may not sit on a cycle; the streaming TimeMix of loihi2 graphs, one window late, is causal
+and runs step by step like a neuron).
 
 Arrays are ``[T, B, *shape]`` inside; the public API takes and returns ``[B, T, *shape]``.
 """

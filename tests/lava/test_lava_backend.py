@@ -46,7 +46,8 @@ def _load_graphs_module():
 
 LG = _load_graphs_module()
 
-MODELS = [REPO / "examples" / "models" / "quickstart_lif.nir"] + sorted(SHARED.glob("*.nir"))
+MODELS = [REPO / "examples" / "models" / "quickstart_lif.nir", REPO / "examples" / "models" / "digits_lmht.nir"] \
+    + sorted(SHARED.glob("*.nir"))
 #: (batch, steps) per model: the CNN's Lava Conv on 34x34 inputs is the slow one
 RUN_SIZE = {"cnn_sinabs": (1, 6)}
 
@@ -106,7 +107,8 @@ def test_record_outputs_only_and_padding():
     assert np.array_equal(trace.outputs["output"], ref.outputs["output"])
 
 
-def test_time_mix_is_rejected():
+def test_whole_window_time_mix_is_rejected():
+    """A latency-0 IntTimeMix (what sim/fpga run) is non-causal; loihi2 graphs stream it."""
     g = LG.seed_neurons()
     g.add_node("mix", INN.IntTimeMix(coefficients=np.eye(4, dtype=np.int64), frac_bits=0))
     g.add_node("o2", N.Output(shape=(12,)))
@@ -114,6 +116,35 @@ def test_time_mix_is_rejected():
     g.add_edge("mix", "o2")
     with pytest.raises(UnsupportedError, match="mix.*whole-window"):
         run_lava(g, LG.spike_inputs(g, 1, 4))
+
+
+def _stream_module():
+    spec = importlib.util.spec_from_file_location("snnc_test_streaming_lmht",
+                                                  REPO / "tests" / "passes" / "test_streaming_lmht.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("case", [
+    dict(seed=1, layers=1, window=4, leaks=[1.45, 1, 1], v_inits=[0.9, 0, 0], bias=True),
+    dict(seed=2, layers=2, window=3, leaks=[0.6, 1.2, 1], v_inits=[-0.3, 0.4, 0], bias=True),
+    dict(seed=3, layers=3, window=2, leaks=[1.0, 1.45, 0.9], v_inits=[0.4, 0.9, -0.3], bias=False),
+], ids=["1layer-W4-growth", "2layers-W3", "3layers-W2"])
+def test_streaming_lmht_bit_exact(case):
+    """loihi2-lowered LM-HT chains: SnncTimeMix (streaming, one window late) and SnncLMHT with
+    its phase equal the simulator on every output and state (the window buffers too), every
+    step, pre-roll included."""
+    graph, _ = compile_graph(_stream_module().lmht_chain(**case), make_config("loihi2"))
+    plan = plan_network(graph)
+    used = {row["node"]: row["lava"] for row in plan.table}
+    assert {used[n] for n in graph.nodes if n.startswith("mix")} == {"SnncTimeMix"}
+    T = 3 * case["window"] + max(int(n.hw["latency"]) for n in graph.nodes.values())
+    rng = np.random.default_rng(case["seed"])
+    inputs = {"input": (rng.random((1, T, 10)) < 0.4).astype(np.int64)}
+    trace = run_lava(graph, inputs, record="all", record_states=True)
+    ref = LG.assert_bit_exact(trace, graph, inputs)
+    assert any(ref.outputs[n].any() for n in graph.nodes if n.startswith("lmht"))
 
 
 def test_emitted_module_runs_as_a_script(tmp_path):

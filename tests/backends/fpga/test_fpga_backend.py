@@ -76,11 +76,11 @@ def _models():
 @pytest.mark.parametrize("path", _models(), ids=lambda p: os.path.basename(p))
 def test_models_bit_exact(path, target):
     graph = snnc.load(path)
-    if target == "loihi2" and any(isinstance(n, N.TimeMix) for n in graph.nodes.values()):
-        with pytest.raises(UnsupportedError, match="TimeMix|whole-window|causal"):   # refused, by design
-            compile_graph(graph, make_config(target))
-        return
     lowered, _ = compile_graph(graph, make_config(target))
+    if target == "loihi2" and any(isinstance(n, N.TimeMix) for n in graph.nodes.values()):
+        # LM-HT's mixing streams one window late: a per-step C kernel (no whole-window top)
+        assert all(n.streaming for n in lowered.nodes.values() if isinstance(n, INN.IntTimeMix))
+        assert plan_model(lowered).window == 1
     w = plan_model(lowered).window
     inputs = random_inputs(lowered, 2, 8 * w, seed=3, rate=0.3)
     ref = assert_bit_exact(lowered, inputs)
@@ -96,7 +96,7 @@ def test_hand_graphs_every_node_kind(name, graded):
 
 @pytest.mark.parametrize("bias", [False, True])
 @pytest.mark.parametrize("kind", ["LMHT", "CLIF", "RF", "LNM", "LIFB"])
-@pytest.mark.parametrize("target", ["sim", "fpga"])
+@pytest.mark.parametrize("target", ["sim", "fpga", "loihi2"])
 def test_seed_neurons_lowered_from_float(kind, bias, target):
     cases = SEED.cases(bias)
     if kind not in cases:
@@ -144,6 +144,26 @@ def test_time_multiplexed_lmht(target):
         assert set(b.outputs) == set(a.outputs)
         for k, v in a.outputs.items():
             assert np.array_equal(b.outputs[k], v), (backend, k)
+
+
+STREAM = _module(REPO / "tests" / "passes" / "test_streaming_lmht.py", "snnc_test_streaming_lmht")
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2 ** 31 - 1), layers=st.integers(1, 3), window=st.integers(2, 4), bias=st.booleans(),
+       leaks=st.lists(st.sampled_from([0.6, 1.0, 1.45]), min_size=3, max_size=3),
+       v_inits=st.lists(st.sampled_from([-0.3, 0.0, 0.9]), min_size=3, max_size=3))
+def test_streaming_lmht_bit_exact(seed, layers, window, bias, leaks, v_inits):
+    """loihi2-lowered LM-HT chains (streaming IntTimeMix with phase, IntLMHT with phase): the
+    C stepping kernels equal the simulator, every output and state (the mixing's window
+    buffers too), every step, over the pre-roll and several windows."""
+    g = STREAM.lmht_chain(seed, layers=layers, window=window, leaks=leaks, v_inits=v_inits, bias=bias)
+    lowered, _ = compile_graph(g, make_config("loihi2"))
+    assert any(isinstance(n, INN.IntTimeMix) and n.streaming for n in lowered.nodes.values())
+    T = 3 * window + max(int(n.hw["latency"]) for n in lowered.nodes.values())
+    rng = np.random.default_rng(seed)
+    ref = assert_bit_exact(lowered, {"input": (rng.random((2, T, 10)) < 0.4).astype(np.int64)})
+    assert any(np.any(v) for k, v in ref.outputs.items() if k.startswith("lmht"))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
