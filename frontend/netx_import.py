@@ -231,6 +231,27 @@ class _Layer:
 # ---------------------------------------------------------------------------------------------
 
 
+def lava_int_dense(w: np.ndarray, wexp: int, graded: bool, *, delayed: bool, meta: dict) -> IntDense:
+    """Lava's arithmetic on its effective weights ``w`` (scaled by 2**-wexp):
+    Dense binary: int64 sum of the selected columns, >> -wexp, int32 port;
+    Dense graded: int32 ``W.dot(s)`` (wraps), >> -wexp;
+    DelayDense (both): int64 sum, >> -wexp, int32 buffer."""
+    w = np.asarray(w, np.int64)
+    s = -int(wexp)
+    bound = float(np.abs(w).sum(axis=1).max()) if w.size else 0.0
+    if graded and not delayed:
+        acc_bits = 32
+    else:
+        acc_bits = 32 if bound < INT32_LIMIT and not graded else 64   # binary: no wrap is possible below 2**31
+    if not graded and s > 0 and not np.any(w % (1 << s)):
+        w, s = w >> s, 0                 # same sums: every weight is a multiple of 2**s
+    node = IntDense(weight=w, weight_exp=-s, input_kind="graded" if graded else "binary", acc_bits=acc_bits,
+                    out_bits=32)
+    node.metadata.update(meta)
+    return node
+
+
+
 class _Importer:
     def __init__(self, path: str, f: h5py.File, opts: dict):
         self.path, self.f, self.o = path, f, opts
@@ -593,23 +614,7 @@ class _Importer:
         self.after_neuron(neuron, (n_out,))
 
     def int_dense(self, w: np.ndarray, wexp: int, graded: bool, *, delayed: bool, meta: dict) -> IntDense:
-        """Lava's arithmetic on its effective weights ``w`` (scaled by 2**-wexp):
-        Dense binary: int64 sum of the selected columns, >> -wexp, int32 port;
-        Dense graded: int32 ``W.dot(s)`` (wraps), >> -wexp;
-        DelayDense (both): int64 sum, >> -wexp, int32 buffer."""
-        w = np.asarray(w, np.int64)
-        s = -int(wexp)
-        bound = float(np.abs(w).sum(axis=1).max()) if w.size else 0.0
-        if graded and not delayed:
-            acc_bits = 32
-        else:
-            acc_bits = 32 if bound < INT32_LIMIT and not graded else 64   # binary: no wrap is possible below 2**31
-        if not graded and s > 0 and not np.any(w % (1 << s)):
-            w, s = w >> s, 0                 # same sums: every weight is a multiple of 2**s
-        node = IntDense(weight=w, weight_exp=-s, input_kind="graded" if graded else "binary", acc_bits=acc_bits,
-                        out_bits=32)
-        node.metadata.update(meta)
-        return node
+        return lava_int_dense(w, wexp, graded, delayed=delayed, meta=meta)
 
     def delays(self, lay: _Layer, wshape: tuple[int, int]) -> np.ndarray:
         """netx: clamp to 62 when the max exceeds it; scalar -> every synapse; 1-d of length n_out

@@ -17,6 +17,7 @@ _ENUMS = {
     "comparison": N.COMPARISONS,
     "reset": ("zero", "subtract", "none", "multiplicative"),
     "form": ("increment", "map"),
+    "spike_rule": ("re", "phase"),          # snnc.ir.intneurons.RF_SPIKE_RULES
 }
 
 

@@ -117,9 +117,14 @@ class IntRF(Node):
         re' = rtz(dr * re, D) - rtz(di * im, D) + in_re
         im' = rtz(di * re, D) + rtz(dr * im, D) + in_im
         (re, im) = overflow((re', im'), state_bits)
-        s = 1[re > threshold]                         (comparison '>' : S5-RF's strict rule)
-    No reset. (An S5-RF layer with a readout matrix V, spiking on Re(V x), is not an IntRF: the
-    lowering builds it from IntDense and IntCubaLIF nodes, ``lower_integer._lower_rf_readout``.)"""
+        s = 1[re' > threshold]                        (spike_rule 're', comparison '>': S5-RF's strict rule)
+        s = 1[re' >= threshold and im' >= 0 and im < 0]  (spike_rule 'phase', comparison '>=': Lava's RF
+                                                     process, lava.proc.rf, a spike per upward zero
+                                                     crossing of the imaginary part; im = the state
+                                                     before this step)
+    No reset. ``overflow`` 'saturate' clips to ±(2**(state_bits-1) - 1), as Lava's RF does. (An
+    S5-RF layer with a readout matrix V, spiking on Re(V x), is not an IntRF: the lowering builds
+    it from IntDense and IntCubaLIF nodes, ``lower_integer._lower_rf_readout``.)"""
 
     shape: tuple
     decay_real: np.ndarray
@@ -129,9 +134,14 @@ class IntRF(Node):
     comparison: str = ">"
     state_bits: int = 24
     overflow: str = "saturate"
+    spike_rule: str = "re"
     stateful: ClassVar[bool] = True
     output_kind: ClassVar[str] = "binary"
     is_neuron: ClassVar[bool] = True
+
+
+#: IntRF.spike_rule values
+RF_SPIKE_RULES = ("re", "phase")
 
 
 @register_node_type

@@ -3,8 +3,9 @@
 The model is one top function, ``snnc_top``, that advances the network by one *window* of
 ``SNNC_WINDOW`` time steps: 1 step, or the TimeMix window length for graphs with whole-window
 layers (LM-HT's T x T mixing, latency 0: sim/fpga graphs). A streaming TimeMix (latency =
-window, loihi2 graphs) is an ordinary per-step layer with static window buffers. State lives in file-scope ``static`` arrays (fixed sizes, no
-dynamic memory); the top's ``reset`` argument restores the initial state before the window.
+window, loihi2 graphs) is an ordinary per-step layer with static window buffers. State lives in
+file-scope ``static`` arrays (fixed sizes, no dynamic memory); the top's ``reset`` argument
+restores the initial state before the window.
 
 Schedule (the simulator's, :meth:`snnc.ir.graph.Graph.components`): the graph's strongly
 connected components in topological order; a component of one node is computed for every step

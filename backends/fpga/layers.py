@@ -458,7 +458,8 @@ def _rf(spec: LayerSpec) -> LayerCode:
         f"re2 = {_overflow(n.overflow, 're2', n.state_bits)};",
         f"im2 = {_overflow(n.overflow, 'im2', n.state_bits)};",
         f"{re_arr}[i] = re2; {im_arr}[i] = im2;",
-        f"y[i] = {_fire(n.comparison, 're2', scalar(n.threshold))};",
+        f"y[i] = {_fire(n.comparison, 're2', scalar(n.threshold))}"
+        + (" && im2 >= 0 && im < 0;" if n.spike_rule == "phase" else ";"),
     ]
     code.body = f"for (int64_t i = 0; i < {spec.n}; ++i) {{\n" + _indent("\n".join(lines), 2) + "}\n"
     return code

@@ -654,8 +654,10 @@ class _Planner:
         elif isinstance(node, INN.IntRF):
             args = {"shape": ls, "decay_real": L(node.decay_real), "decay_imag": L(node.decay_imag),
                     "threshold": int(node.threshold), "decay_bits": int(node.decay_bits),
-                    "comparison": node.comparison, "state_bits": int(node.state_bits), "overflow": node.overflow}
-            cls, note = "SnncRF", "S5 rule: spike on Re > threshold, no reset"
+                    "comparison": node.comparison, "state_bits": int(node.state_bits), "overflow": node.overflow,
+                    "spike_rule": node.spike_rule}
+            cls, note = "SnncRF", ("S5 rule: spike on Re > threshold, no reset" if node.spike_rule == "re" else
+                                   "phase rule (lava.proc.rf): Re >= threshold at an upward zero crossing of Im")
         elif isinstance(node, INN.IntLMHT):
             args = {"shape": ls, "leak_mult": int(node.leak_mult), "threshold": int(node.threshold),
                     "levels": int(node.levels), "state_init": int(node.v_init), "window": int(node.window or 0),

@@ -260,7 +260,8 @@ class SnncRF(AbstractProcess):
     """``snnc.ir.intneurons.IntRF``: complex state (``re``, ``im``), inputs ``a_real_in`` and
     ``a_imag_in`` (the two accumulators of a complex synapse), spike ``re' (cmp) threshold``, no
     reset. Vars ``decay_real``, ``decay_imag``; proc params ``threshold``, ``decay_bits``,
-    ``comparison``, ``state_bits``, ``overflow``."""
+    ``comparison``, ``state_bits``, ``overflow``, ``spike_rule`` ('re': S5; 'phase': also
+    im' >= 0 and im < 0, lava.proc.rf's rule)."""
 
     def __init__(self, *, shape, decay_real, decay_imag, name=None, **params):
         shape = tuple(int(s) for s in shape)
@@ -295,9 +296,12 @@ class PySnncRFModel(PyLoihiProcessModel):
         im2 = fx_rtz_shift(di * re, d) + fx_rtz_shift(dr * im, d) + in_im
         re2 = fx_overflow(re2, int(p["state_bits"]), p["overflow"])
         im2 = fx_overflow(im2, int(p["state_bits"]), p["overflow"])
+        s = fx_fire(re2, int(p["threshold"]), p["comparison"])
+        if p.get("spike_rule", "re") == "phase":       # before the state update: ``im`` may be a view of it
+            s = s * (im2 >= 0).astype(s.dtype) * (im < 0).astype(s.dtype)
         self.re[:] = re2
         self.im[:] = im2
-        self.s_out.send(fx_fire(re2, int(p["threshold"]), p["comparison"]))
+        self.s_out.send(s)
 
 
 # --- IntLMHT ---------------------------------------------------------------------------------

@@ -1,0 +1,159 @@
+"""lava-dl netx *blocks* driven directly by a spike source, as snnc integer graphs.
+
+lava-dl users also build networks from ``lava.lib.dl.netx.blocks.process`` blocks in Python,
+without a ``.net`` file (lava-dl's own block tests do). These functions return the snnc graph equal
+to one such block fed by a ``RingBuffer`` (``source.s_out.connect(block.inp)``) and read by a sink
+on ``block.out``, bit for bit on ``Loihi2SimCfg(select_tag='fixed_pt')``:
+
+===========================================  =========================================================
+netx block (lava-dl 0.6.0)                   snnc graph ``input -> synapse -> (delay 1) -> neuron``
+===========================================  =========================================================
+``Dense(shape, neuron_params={LIF, vth, du,  ``IntDense`` (Lava Dense's clipped/truncated weights,
+dv, bias_exp}, weight, num_weight_bits,      :func:`snnc.ir.netx_rules.lava_dense_weights`) ->
+weight_exponent)``                           ``IntCubaLIF.from_lava``
+``ComplexDense(shape, neuron_params={RF,     ``IntComplexDense`` (the two Lava Dense synapses, each
+vth, period, alpha, state_exp, decay_bits},  truncated under its own sign mode; the RF's
+weight_real, weight_imag)``                  ``a_in << state_exp`` folded into ``weight_exp``) ->
+                                             ``IntRF(spike_rule='phase', comparison='>=')``
+===========================================  =========================================================
+
+Time: Lava's one-step latency of the synapse process is the edge delay 1, so step t of the
+simulation is Lava's ``time_step`` t + 1 and the sink's column t (``metadata['time_convention'] =
+'lava'``). Inputs are the spikes the ``RingBuffer`` sends (``data[:, t]``, any non-zero value
+is one spike), given to snnc as ``{'input': x[B, T, n_in]}``.
+
+Where Lava's arithmetic and the IR node would part ways, the builders refuse with an
+:class:`~snnc.ir.errors.UnsupportedError` naming the field instead of returning a graph that is
+not exact (graded input into an RF block, a negative weight exponent on a complex block, sums
+that could leave int32).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from snnc.ir import nodes as N
+from snnc.ir.errors import ParameterError, ShapeError, UnsupportedError
+from snnc.ir.graph import Graph
+from snnc.ir.intneurons import IntComplexDense, IntRF
+from snnc.ir.intnodes import IntCubaLIF
+from snnc.ir.netx_rules import lava_dense_weights
+
+from .netx_import import INT32_LIMIT, lava_int_dense
+
+#: Lava RF's state width (``real``/``imag`` are clipped to ±(2**23 - 1))
+LAVA_RF_STATE_BITS = 24
+
+
+def _integer_matrix(w, field: str) -> np.ndarray:
+    a = np.asarray(w)
+    if a.ndim != 2 or 0 in a.shape:
+        raise ShapeError(f"must be a non-empty 2-d matrix [n_out, n_in], got shape {a.shape}", field=field)
+    if a.dtype.kind not in "iub":
+        if a.dtype.kind != "f" or not np.all(np.isfinite(a)) or np.any(a != np.round(a)):
+            raise ParameterError("Lava's Dense takes integer weights (netx would truncate these)", field=field,
+                                 hint="quantize the weights first")
+    return a.astype(np.int64)
+
+
+def _block_weights(w: np.ndarray, num_weight_bits: int, field: str) -> np.ndarray:
+    eff, mode, trunc = lava_dense_weights(w, int(num_weight_bits))
+    if trunc < 0:
+        raise UnsupportedError(f"num_weight_bits {num_weight_bits} exceeds what Lava's Dense truncates in sign mode "
+                               f"{mode} (it would shift by {trunc})", field=field)
+    return eff
+
+
+def _chain(name: str, n_in: int, shape: tuple, synapse, neuron, meta: dict) -> Graph:
+    g = Graph(metadata={"level": "integer", "target": "loihi2", "source_format": "netx-block", "netx_block": name,
+                        "time_convention": "lava", "input_kind": "spikes", **meta})
+    g.add_node("input", N.Input(shape=(n_in,)))
+    g.add_node("synapse", synapse)
+    g.add_node("neuron", neuron)
+    g.add_node("output", N.Output(shape=tuple(shape)))
+    g.add_edge("input", "synapse", 0)
+    g.add_edge("synapse", "neuron", 1)
+    g.add_edge("neuron", "output", 0)
+    g.validate()
+    from snnc.passes.infer_shapes import infer_shapes
+
+    infer_shapes(g)
+    return g
+
+
+def dense_block(weight, *, vth: int, du: int, dv: int, bias_mant=0, bias_exp: int = 0,
+                num_weight_bits: int = 8, weight_exponent: int = 0) -> Graph:
+    """netx ``Dense`` block with a Lava ``LIF`` neuron (``neuron_params={'neuron_proc': LIF, 'vth',
+    'du', 'dv', 'bias_exp'}``, block defaults ``num_weight_bits=8``, ``weight_exponent=0``) on
+    binary input spikes. ``weight``: int[n_out, n_in] as given to the block; ``vth`` (mantissa,
+    Lava shifts it by 6), ``du``, ``dv`` (12-bit decays), ``bias_mant`` (int16), ``bias_exp``.
+    States of the neuron node: ``u``, ``v`` (Lava's 24-bit current and voltage)."""
+    w = _integer_matrix(weight, "weight")
+    eff = _block_weights(w, num_weight_bits, "weight")
+    syn = lava_int_dense(eff, int(weight_exponent), False, delayed=False,
+                         meta={"num_weight_bits": int(num_weight_bits), "netx_weight_exp": int(weight_exponent)})
+    n_out = w.shape[0]
+    neuron = IntCubaLIF.from_lava((n_out,), du=int(du), dv=int(dv), vth=int(vth), bias_mant=bias_mant,
+                                  bias_exp=int(bias_exp))
+    return _chain("Dense", w.shape[1], (n_out,), syn, neuron, {})
+
+
+def lava_rf_decays(period, alpha, decay_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lava ``RF``'s integer decays, computed as ``lava.proc.rf.process.RF`` does in float64:
+    ``np.int32((1 - alpha) * cos(2 pi / period) * 2**decay_bits)`` (truncation toward zero), same
+    for sin. Returns ``(cos_decay, sin_decay)`` as int64 arrays."""
+    period = np.asarray(period, np.float64)
+    alpha = np.asarray(alpha, np.float64)
+    if np.any(period <= 0) or not np.all(np.isfinite(period)):
+        raise ParameterError("must be finite and > 0", field="period")
+    sin_decay = (1 - alpha) * np.sin(np.pi * 2 * 1 / period)
+    cos_decay = (1 - alpha) * np.cos(np.pi * 2 * 1 / period)
+    scale = 1 << int(decay_bits)
+    return (np.asarray(np.int32(cos_decay * scale), np.int64), np.asarray(np.int32(sin_decay * scale), np.int64))
+
+
+def complex_dense_block(weight_real, weight_imag, *, vth: float, period, alpha, state_exp: int = 0,
+                        decay_bits: int = 0, num_weight_bits_real: int = 8, num_weight_bits_imag: int = 8,
+                        weight_exponent_real: int = 0, weight_exponent_imag: int = 0) -> Graph:
+    """netx ``ComplexDense`` block with Lava's phase resonate-and-fire ``RF`` neuron
+    (``neuron_params={'neuron_proc': RF, 'vth', 'period', 'alpha', 'state_exp', 'decay_bits'}``)
+    on binary input spikes. Lava's RF: input ``a << state_exp``; ``real' = rtz(cos * real) -
+    rtz(sin * imag) + a_real``, ``imag' = rtz(sin * real) + rtz(cos * imag) + a_imag`` (rtz: shift
+    right by ``decay_bits`` toward zero), both clipped to ±(2**23 - 1); spike ``real' >= vth <<
+    state_exp and imag' >= 0 and imag < 0``. States of the neuron node: ``re``, ``im``."""
+    wr = _integer_matrix(weight_real, "weight_real")
+    wi = _integer_matrix(weight_imag, "weight_imag")
+    if wr.shape != wi.shape:
+        raise ShapeError(f"weight_real {wr.shape} and weight_imag {wi.shape} differ", field="weight_imag")
+    if int(weight_exponent_real) != int(weight_exponent_imag) or int(weight_exponent_real) < 0:
+        raise UnsupportedError("the two synapses of a complex block need the same weight exponent >= 0 (snnc's "
+                               "IntComplexDense has one left shift; a right shift before the RF's << state_exp "
+                               "would floor)", field="weight_exponent_real")
+    if int(decay_bits) < 0 or int(state_exp) < 0:
+        raise ParameterError("decay_bits and state_exp must be >= 0", field="decay_bits")
+    er = _block_weights(wr, num_weight_bits_real, "weight_real")
+    ei = _block_weights(wi, num_weight_bits_imag, "weight_imag")
+    shift = int(weight_exponent_real) + int(state_exp)
+    bound = max(float(np.abs(er).sum(axis=1).max()), float(np.abs(ei).sum(axis=1).max())) * 2.0 ** shift
+    if bound >= INT32_LIMIT:
+        raise UnsupportedError(f"a synaptic sum could reach {bound:.3g} after the shift by {shift}: Lava's int32 "
+                               "ports would wrap it", field="weight_real")
+    n_out = wr.shape[0]
+    cos_decay, sin_decay = lava_rf_decays(period, alpha, int(decay_bits))
+    if int(decay_bits) == 0:
+        raise UnsupportedError("decay_bits 0: Lava's fixed-point RF then multiplies by the float decays' int "
+                               "casts without a shift; use decay_bits > 0 (netx uses 12)", field="decay_bits")
+    thr = int(vth * (1 << int(state_exp))) if int(state_exp) > 0 else int(vth)
+    syn = IntComplexDense(weight_real=er, weight_imag=ei, weight_exp=shift)
+    syn.metadata.update({"num_weight_bits_real": int(num_weight_bits_real),
+                         "num_weight_bits_imag": int(num_weight_bits_imag), "lava_state_exp": int(state_exp)})
+    neuron = IntRF(shape=(n_out,), decay_real=np.broadcast_to(cos_decay, (n_out,)).copy(),
+                   decay_imag=np.broadcast_to(sin_decay, (n_out,)).copy(), threshold=thr,
+                   decay_bits=int(decay_bits), comparison=">=", state_bits=LAVA_RF_STATE_BITS, overflow="saturate",
+                   spike_rule="phase")
+    if np.any(np.hypot(cos_decay, sin_decay) >= (1 << int(decay_bits))):
+        raise ParameterError("|decay| must be < 1 (alpha in (0, 1])", field="alpha")
+    return _chain("ComplexDense", wr.shape[1], (n_out,), syn, neuron, {})
+
+
+__all__ = ["dense_block", "complex_dense_block", "lava_rf_decays", "LAVA_RF_STATE_BITS"]

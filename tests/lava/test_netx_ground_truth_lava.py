@@ -1,0 +1,112 @@
+"""lava-dl 0.6.0's netx ground truth on Lava (Loihi2SimCfg fixed_pt), in the Lava env.
+
+Same data and graphs as tests/frontend/test_netx_ground_truth.py (which checks the snnc
+simulator and the generated C): here snnc's emitted Lava network reproduces the ground truth and
+equals the simulator on every output and state at every step; and lava-nc's own processes
+(Dense, RF) built as netx's ComplexDense block builds them reproduce it too, so the phase-RF
+reading of the data is Lava's, not ours.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("lava")
+
+from snnc.backends.lava.run import run_lava  # noqa: E402
+from snnc.backends.sim import simulate  # noqa: E402
+from snnc.frontend.netx_blocks import complex_dense_block, dense_block  # noqa: E402
+from snnc.frontend.netx_import import load_net  # noqa: E402
+from snnc.ir.netx_rules import lava_dense_weights  # noqa: E402
+
+TESTS = Path(__file__).resolve().parents[1]
+STEPS = 400
+
+
+def _wheel_module():
+    spec = importlib.util.spec_from_file_location("snnc_lavadl_wheel", TESTS / "data_sources" / "lavadl_wheel.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+W = _wheel_module()
+
+
+@pytest.fixture(scope="module")
+def gt():
+    try:
+        return W.NetxGroundTruth(W.wheel())
+    except W.WheelUnavailable as exc:
+        pytest.fail(f"lava-dl 0.6.0 ground truth unavailable: {exc}")
+
+
+def _lava_equals_sim(graph, inputs):
+    lava = run_lava(graph, inputs, record="all", record_states=True)
+    ref = simulate(graph, inputs, record="all", record_states=True)
+    for name, arr in ref.outputs.items():
+        assert np.array_equal(lava.outputs[name], arr), name
+    for name, arr in ref.states.items():
+        assert np.array_equal(lava.states[name], arr), name
+    return lava
+
+
+def test_tinynet_on_lava(gt, tmp_path):
+    bias = gt.npy("gts/tinynet/input_bias.npy")
+    g = load_net(gt.extract("tiny.net", tmp_path), input_bias=bias.transpose(2, 1, 0).astype(np.int64),
+                 reset_interval=17, reset_offset=0)
+    x = np.zeros((1, 20) + tuple(g.nodes["input"].shape), np.int64)
+    lava = _lava_equals_sim(g, {"input": x})
+    out = np.moveaxis(lava.outputs["output"][0], 0, -1)
+    assert np.array_equal(out[..., 2:17], gt.npy("gts/tinynet/output.npy")[0][..., 1:].astype(np.int64))
+
+
+def test_dense_block_on_lava(gt):
+    g = dense_block(gt.npy("gts/dense/weight.npy"), vth=6, du=4095, dv=415, bias_exp=6)
+    x = gt.npy("gts/dense/in.npy").T[None, :STEPS].astype(np.int64)
+    lava = _lava_equals_sim(g, {"input": x})
+    assert np.array_equal(lava.outputs["neuron"][0].T, gt.npy("gts/dense/out.npy")[:, :STEPS].astype(np.int64))
+
+
+def test_complex_dense_block_on_lava(gt):
+    g = complex_dense_block(gt.npy("gts/complex_dense/weight_r.npy"), gt.npy("gts/complex_dense/weight_img.npy"),
+                            vth=25, period=11, alpha=.05, state_exp=6, decay_bits=12)
+    x = gt.npy("gts/complex_dense/in.npy").T[None, :STEPS].astype(np.int64)
+    lava = _lava_equals_sim(g, {"input": x})
+    want = gt.npy("gts/complex_dense/out.npy")[:, :STEPS].astype(np.int64)
+    assert np.array_equal(lava.outputs["neuron"][0].T, want) and want.sum() > 0
+
+
+def test_lava_own_rf_processes_reproduce_the_data(gt):
+    """netx's ComplexDense block = two lava Dense (num_weight_bits 8, weight_exp 0) into a lava RF;
+    built here from lava-nc's processes directly (lava-dl itself is not installed)."""
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi2SimCfg
+    from lava.proc.dense.process import Dense
+    from lava.proc.io.sink import RingBuffer as Sink
+    from lava.proc.io.source import RingBuffer as Source
+    from lava.proc.rf.process import RF
+
+    wr, wi = gt.npy("gts/complex_dense/weight_r.npy"), gt.npy("gts/complex_dense/weight_img.npy")
+    data = gt.npy("gts/complex_dense/in.npy")[:, :STEPS]
+    src = Source(data=data)
+    real, imag = Dense(weights=wr, num_weight_bits=8), Dense(weights=wi, num_weight_bits=8)
+    rf = RF(shape=(wr.shape[0],), vth=25, period=11, alpha=.05, state_exp=6, decay_bits=12)
+    sink = Sink(shape=(wr.shape[0],), buffer=STEPS)
+    src.s_out.connect(real.s_in)
+    src.s_out.connect(imag.s_in)
+    real.a_out.connect(rf.a_real_in)
+    imag.a_out.connect(rf.a_imag_in)
+    rf.s_out.connect(sink.a_in)
+    try:
+        rf.run(condition=RunSteps(num_steps=STEPS), run_cfg=Loihi2SimCfg(select_tag="fixed_pt"))
+        spikes = sink.data.get()
+    finally:
+        rf.stop()
+    assert np.array_equal(spikes.astype(np.int64), gt.npy("gts/complex_dense/out.npy")[:, :STEPS].astype(np.int64))
+    # and snnc's truncation of the block's weights is Lava Dense's
+    assert np.array_equal(lava_dense_weights(wr.astype(np.int64), 8)[0], wr.astype(np.int64))
