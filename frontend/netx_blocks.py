@@ -15,6 +15,9 @@ weight_exponent)``                           ``IntCubaLIF.from_lava``
 vth, period, alpha, state_exp, decay_bits},  truncated under its own sign mode; the RF's
 weight_real, weight_imag)``                  ``a_in << state_exp`` folded into ``weight_exp``) ->
                                              ``IntRF(spike_rule='phase', comparison='>=')``
+``ComplexInput(shape, neuron_params={RF_IZ,  identity ``IntComplexDense`` (``<< state_exp``, edge
+vth, period, alpha, state_exp,               delay 0: no synapse process) ->
+decay_bits})``                               ``IntRF(spike_rule='iz')``
 ===========================================  =========================================================
 
 Time: Lava's one-step latency of the synapse process is the edge delay 1, so step t of the
@@ -64,7 +67,7 @@ def _block_weights(w: np.ndarray, num_weight_bits: int, field: str) -> np.ndarra
     return eff
 
 
-def _chain(name: str, n_in: int, shape: tuple, synapse, neuron, meta: dict) -> Graph:
+def _chain(name: str, n_in: int, shape: tuple, synapse, neuron, meta: dict, delay: int = 1) -> Graph:
     g = Graph(metadata={"level": "integer", "target": "loihi2", "source_format": "netx-block", "netx_block": name,
                         "time_convention": "lava", "input_kind": "spikes", **meta})
     g.add_node("input", N.Input(shape=(n_in,)))
@@ -72,7 +75,7 @@ def _chain(name: str, n_in: int, shape: tuple, synapse, neuron, meta: dict) -> G
     g.add_node("neuron", neuron)
     g.add_node("output", N.Output(shape=tuple(shape)))
     g.add_edge("input", "synapse", 0)
-    g.add_edge("synapse", "neuron", 1)
+    g.add_edge("synapse", "neuron", delay)
     g.add_edge("neuron", "output", 0)
     g.validate()
     from snnc.passes.infer_shapes import infer_shapes
@@ -114,13 +117,15 @@ def lava_rf_decays(period, alpha, decay_bits: int) -> tuple[np.ndarray, np.ndarr
 
 def complex_dense_block(weight_real, weight_imag, *, vth: float, period, alpha, state_exp: int = 0,
                         decay_bits: int = 0, num_weight_bits_real: int = 8, num_weight_bits_imag: int = 8,
-                        weight_exponent_real: int = 0, weight_exponent_imag: int = 0) -> Graph:
+                        weight_exponent_real: int = 0, weight_exponent_imag: int = 0, neuron: str = "RF") -> Graph:
     """netx ``ComplexDense`` block with Lava's phase resonate-and-fire ``RF`` neuron
     (``neuron_params={'neuron_proc': RF, 'vth', 'period', 'alpha', 'state_exp', 'decay_bits'}``)
     on binary input spikes. Lava's RF: input ``a << state_exp``; ``real' = rtz(cos * real) -
     rtz(sin * imag) + a_real``, ``imag' = rtz(sin * real) + rtz(cos * imag) + a_imag`` (rtz: shift
     right by ``decay_bits`` toward zero), both clipped to ±(2**23 - 1); spike ``real' >= vth <<
-    state_exp and imag' >= 0 and imag < 0``. States of the neuron node: ``re``, ``im``."""
+    state_exp and imag' >= 0 and imag < 0``. ``neuron='RF_IZ'``: Lava's ``RF_IZ`` instead (spike
+    on ``imag' >= vth << state_exp``, then real = 0, imag = threshold - 1). States of the neuron
+    node: ``re``, ``im``."""
     wr = _integer_matrix(weight_real, "weight_real")
     wi = _integer_matrix(weight_imag, "weight_imag")
     if wr.shape != wi.shape:
@@ -138,22 +143,53 @@ def complex_dense_block(weight_real, weight_imag, *, vth: float, period, alpha, 
     if bound >= INT32_LIMIT:
         raise UnsupportedError(f"a synaptic sum could reach {bound:.3g} after the shift by {shift}: Lava's int32 "
                                "ports would wrap it", field="weight_real")
-    n_out = wr.shape[0]
-    cos_decay, sin_decay = lava_rf_decays(period, alpha, int(decay_bits))
-    if int(decay_bits) == 0:
-        raise UnsupportedError("decay_bits 0: Lava's fixed-point RF then multiplies by the float decays' int "
-                               "casts without a shift; use decay_bits > 0 (netx uses 12)", field="decay_bits")
-    thr = int(vth * (1 << int(state_exp))) if int(state_exp) > 0 else int(vth)
     syn = IntComplexDense(weight_real=er, weight_imag=ei, weight_exp=shift)
     syn.metadata.update({"num_weight_bits_real": int(num_weight_bits_real),
                          "num_weight_bits_imag": int(num_weight_bits_imag), "lava_state_exp": int(state_exp)})
-    neuron = IntRF(shape=(n_out,), decay_real=np.broadcast_to(cos_decay, (n_out,)).copy(),
-                   decay_imag=np.broadcast_to(sin_decay, (n_out,)).copy(), threshold=thr,
-                   decay_bits=int(decay_bits), comparison=">=", state_bits=LAVA_RF_STATE_BITS, overflow="saturate",
-                   spike_rule="phase")
+    node = lava_rf_neuron((wr.shape[0],), vth=vth, period=period, alpha=alpha, state_exp=state_exp,
+                          decay_bits=decay_bits, neuron=neuron)
+    return _chain("ComplexDense", wr.shape[1], (wr.shape[0],), syn, node, {})
+
+
+def lava_rf_neuron(shape: tuple, *, vth: float, period, alpha, state_exp: int, decay_bits: int,
+                   neuron: str = "RF") -> IntRF:
+    """The IntRF equal to Lava's ``RF`` (``neuron='RF'``, phase rule) or ``RF_IZ``
+    (``neuron='RF_IZ'``) with these parameters, for an input already shifted by ``state_exp``:
+    threshold ``int(vth * 2**state_exp)``, decays :func:`lava_rf_decays`, 24-bit symmetric clip."""
+    rules = {"RF": "phase", "RF_IZ": "iz"}
+    if neuron not in rules:
+        raise UnsupportedError(f"neuron '{neuron}' is not one of {sorted(rules)}", field="neuron_proc")
+    if int(decay_bits) <= 0:
+        raise UnsupportedError("decay_bits 0: Lava's fixed-point RF then multiplies by the float decays' int "
+                               "casts without a shift; use decay_bits > 0 (netx uses 12)", field="decay_bits")
+    cos_decay, sin_decay = lava_rf_decays(period, alpha, int(decay_bits))
     if np.any(np.hypot(cos_decay, sin_decay) >= (1 << int(decay_bits))):
         raise ParameterError("|decay| must be < 1 (alpha in (0, 1])", field="alpha")
-    return _chain("ComplexDense", wr.shape[1], (n_out,), syn, neuron, {})
+    thr = int(vth * (1 << int(state_exp))) if int(state_exp) > 0 else int(vth)
+    return IntRF(shape=tuple(shape), decay_real=np.broadcast_to(cos_decay, tuple(shape)).copy(),
+                 decay_imag=np.broadcast_to(sin_decay, tuple(shape)).copy(), threshold=thr,
+                 decay_bits=int(decay_bits), comparison=">=", state_bits=LAVA_RF_STATE_BITS, overflow="saturate",
+                 spike_rule=rules[neuron])
 
 
-__all__ = ["dense_block", "complex_dense_block", "lava_rf_decays", "LAVA_RF_STATE_BITS"]
+def complex_input_block(shape: int, *, vth: float, period, alpha, state_exp: int = 0, decay_bits: int = 0,
+                        neuron: str = "RF_IZ") -> Graph:
+    """netx ``ComplexInput`` block: the input drives both the real and the imaginary input of a
+    Lava ``RF_IZ`` (default) or ``RF`` neuron directly (ports, no synapse process, so no latency:
+    edge delay 0; the input is added as ``x << state_exp`` to both parts). ``shape``: number of
+    neurons. States of the neuron node: ``re``, ``im``."""
+    n = int(shape)
+    if n <= 0:
+        raise ShapeError(f"must be > 0, got {n}", field="shape")
+    if int(state_exp) < 0:
+        raise ParameterError("state_exp must be >= 0", field="state_exp")
+    eye = np.eye(n, dtype=np.int64)
+    syn = IntComplexDense(weight_real=eye, weight_imag=eye.copy(), weight_exp=int(state_exp))
+    syn.metadata["lava_state_exp"] = int(state_exp)
+    node = lava_rf_neuron((n,), vth=vth, period=period, alpha=alpha, state_exp=state_exp, decay_bits=decay_bits,
+                          neuron=neuron)
+    return _chain("ComplexInput", n, (n,), syn, node, {}, delay=0)
+
+
+__all__ = ["dense_block", "complex_dense_block", "complex_input_block", "lava_rf_neuron", "lava_rf_decays",
+           "LAVA_RF_STATE_BITS"]

@@ -17,7 +17,7 @@ _ENUMS = {
     "comparison": N.COMPARISONS,
     "reset": ("zero", "subtract", "none", "multiplicative"),
     "form": ("increment", "map"),
-    "spike_rule": ("re", "phase"),          # snnc.ir.intneurons.RF_SPIKE_RULES
+    "spike_rule": ("re", "phase", "iz"),          # snnc.ir.intneurons.RF_SPIKE_RULES
 }
 
 

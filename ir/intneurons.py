@@ -122,7 +122,10 @@ class IntRF(Node):
                                                      process, lava.proc.rf, a spike per upward zero
                                                      crossing of the imaginary part; im = the state
                                                      before this step)
-    No reset. ``overflow`` 'saturate' clips to ±(2**(state_bits-1) - 1), as Lava's RF does. (An
+        s = 1[im' >= threshold]                       (spike_rule 'iz', comparison '>=': Lava's RF_IZ,
+                                                     lava.proc.rf_iz); where s: re' = 0,
+                                                     im' = threshold - 1
+    No other reset. ``overflow`` 'saturate' clips to ±(2**(state_bits-1) - 1), as Lava's RF does. (An
     S5-RF layer with a readout matrix V, spiking on Re(V x), is not an IntRF: the lowering builds
     it from IntDense and IntCubaLIF nodes, ``lower_integer._lower_rf_readout``.)"""
 
@@ -141,7 +144,7 @@ class IntRF(Node):
 
 
 #: IntRF.spike_rule values
-RF_SPIKE_RULES = ("re", "phase")
+RF_SPIKE_RULES = ("re", "phase", "iz")
 
 
 @register_node_type

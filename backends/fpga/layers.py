@@ -457,10 +457,16 @@ def _rf(spec: LayerSpec) -> LayerCode:
         f"int64_t im2 = snnc_add(snnc_add(snnc_decay(re, {di}, {D}), snnc_decay(im, {dr}, {D})), x[{spec.n} + i]);",
         f"re2 = {_overflow(n.overflow, 're2', n.state_bits)};",
         f"im2 = {_overflow(n.overflow, 'im2', n.state_bits)};",
-        f"{re_arr}[i] = re2; {im_arr}[i] = im2;",
-        f"y[i] = {_fire(n.comparison, 're2', scalar(n.threshold))}"
-        + (" && im2 >= 0 && im < 0;" if n.spike_rule == "phase" else ";"),
     ]
+    thr = scalar(n.threshold)
+    if n.spike_rule == "iz":            # Lava RF_IZ: spike on Im, then re = 0, im = threshold - 1
+        lines += [f"const int s = {_fire(n.comparison, 'im2', thr)};",
+                  f"if (s) {{ re2 = 0; im2 = {thr} - 1; }}",
+                  f"{re_arr}[i] = re2; {im_arr}[i] = im2;", "y[i] = s;"]
+    else:
+        lines += [f"{re_arr}[i] = re2; {im_arr}[i] = im2;",
+                  f"y[i] = {_fire(n.comparison, 're2', thr)}"
+                  + (" && im2 >= 0 && im < 0;" if n.spike_rule == "phase" else ";")]
     code.body = f"for (int64_t i = 0; i < {spec.n}; ++i) {{\n" + _indent("\n".join(lines), 2) + "}\n"
     return code
 

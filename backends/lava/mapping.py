@@ -656,8 +656,10 @@ class _Planner:
                     "threshold": int(node.threshold), "decay_bits": int(node.decay_bits),
                     "comparison": node.comparison, "state_bits": int(node.state_bits), "overflow": node.overflow,
                     "spike_rule": node.spike_rule}
-            cls, note = "SnncRF", ("S5 rule: spike on Re > threshold, no reset" if node.spike_rule == "re" else
-                                   "phase rule (lava.proc.rf): Re >= threshold at an upward zero crossing of Im")
+            cls, note = "SnncRF", {"re": "S5 rule: spike on Re > threshold, no reset",
+                                   "phase": "phase rule (lava.proc.rf): Re >= threshold as Im crosses zero upward",
+                                   "iz": "RF_IZ rule (lava.proc.rf_iz): spike on Im >= threshold, then reset"
+                                   }[node.spike_rule]
         elif isinstance(node, INN.IntLMHT):
             args = {"shape": ls, "leak_mult": int(node.leak_mult), "threshold": int(node.threshold),
                     "levels": int(node.levels), "state_init": int(node.v_init), "window": int(node.window or 0),

@@ -261,7 +261,8 @@ class SnncRF(AbstractProcess):
     ``a_imag_in`` (the two accumulators of a complex synapse), spike ``re' (cmp) threshold``, no
     reset. Vars ``decay_real``, ``decay_imag``; proc params ``threshold``, ``decay_bits``,
     ``comparison``, ``state_bits``, ``overflow``, ``spike_rule`` ('re': S5; 'phase': also
-    im' >= 0 and im < 0, lava.proc.rf's rule)."""
+    im' >= 0 and im < 0, lava.proc.rf's rule; 'iz': spike on im', then re = 0, im = threshold - 1,
+    lava.proc.rf_iz)."""
 
     def __init__(self, *, shape, decay_real, decay_imag, name=None, **params):
         shape = tuple(int(s) for s in shape)
@@ -296,8 +297,14 @@ class PySnncRFModel(PyLoihiProcessModel):
         im2 = fx_rtz_shift(di * re, d) + fx_rtz_shift(dr * im, d) + in_im
         re2 = fx_overflow(re2, int(p["state_bits"]), p["overflow"])
         im2 = fx_overflow(im2, int(p["state_bits"]), p["overflow"])
-        s = fx_fire(re2, int(p["threshold"]), p["comparison"])
-        if p.get("spike_rule", "re") == "phase":       # before the state update: ``im`` may be a view of it
+        rule = p.get("spike_rule", "re")
+        if rule == "iz":                                # lava.proc.rf_iz: spike on Im, then reset
+            s = fx_fire(im2, int(p["threshold"]), p["comparison"])
+            re2 = np.where(s != 0, 0, re2)
+            im2 = np.where(s != 0, int(p["threshold"]) - 1, im2)
+        else:
+            s = fx_fire(re2, int(p["threshold"]), p["comparison"])
+        if rule == "phase":                             # before the state update: ``im`` may be a view of it
             s = s * (im2 >= 0).astype(s.dtype) * (im < 0).astype(s.dtype)
         self.re[:] = re2
         self.im[:] = im2

@@ -106,6 +106,11 @@ class IntRFKernel(NeuronKernel):
         im2 = ops.rtz_shift(di * re, D) + ops.rtz_shift(dr * im, D) + in_im
         re2 = _overflow(re2, n.state_bits, n.overflow)
         im2 = _overflow(im2, n.state_bits, n.overflow)
+        if n.spike_rule == "iz":
+            s = _fire(im2, n.threshold, n.comparison)
+            re2 = np.where(s, 0, re2)
+            im2 = np.where(s, n.threshold - 1, im2)
+            return s.astype(np.int64), {"re": re2, "im": im2}
         s = _fire(re2, n.threshold, n.comparison)
         if n.spike_rule == "phase":
             s = s & (im2 >= 0) & (im < 0)

@@ -14,7 +14,9 @@ compares exactly as it does, with ``np.array_equal`` on integer arrays:
   dv 415, 2000 steps): spikes vs ``out.npy``; the neuron current ``u`` vs ``current.npy * 64``
   at every step as well;
 * ``test_blocks.py::TestRFBlocks::test_dense``: ``gts/complex_dense`` (ComplexDense block, phase RF
-  vth 25, period 11, alpha 0.05, state_exp 6, decay_bits 12): spikes vs ``out.npy``.
+  vth 25, period 11, alpha 0.05, state_exp 6, decay_bits 12): spikes vs ``out.npy``;
+* ``test_blocks.py::TestRFBlocks::test_input``: ``gts/complex_dense`` (ComplexInput block, RF_IZ
+  vth 1.1, period 7, alpha 0.05, state_exp 6, decay_bits 12): spikes vs ``current.npy``.
 
 The simulator is checked against the data, and the generated C against the simulator (all
 outputs and states). Lava itself on the same graphs: tests/lava/test_netx_ground_truth_lava.py.
@@ -29,7 +31,7 @@ import numpy as np
 import pytest
 
 from snnc.backends.sim import simulate
-from snnc.frontend.netx_blocks import complex_dense_block, dense_block
+from snnc.frontend.netx_blocks import complex_dense_block, complex_input_block, dense_block
 from snnc.frontend.netx_import import load_net
 from snnc.ir.errors import ParameterError, ShapeError, UnsupportedError
 from snnc.ir.intneurons import IntRF
@@ -119,6 +121,18 @@ def test_complex_dense_block(gt):
     _c_equals_sim(g, short, simulate(g, short, record="all", record_states=True))
 
 
+def test_complex_input_block(gt):
+    g = complex_input_block(200, vth=1.1, period=7, alpha=.05, state_exp=6, decay_bits=12)
+    assert g.nodes["neuron"].spike_rule == "iz" and g.nodes["neuron"].threshold == 70
+    x = gt.npy("gts/complex_dense/in.npy").T[None].astype(np.int64)
+    trace = simulate(g, {"input": x}, record="all", record_states=True)
+    want = gt.npy("gts/complex_dense/current.npy")             # the block's output spikes
+    assert np.array_equal(_sink_layout(trace.outputs["neuron"][0]), want.astype(np.int64))
+    assert int(want.sum()) == 13548
+    short = {"input": x[:, :300]}
+    _c_equals_sim(g, short, simulate(g, short, record="all", record_states=True))
+
+
 def test_phase_rule_differs_from_s5_rule(gt):
     """The ground truth needs Lava's phase rule: the S5 rule (Re > threshold) on the same graph
     gives other spikes."""
@@ -133,6 +147,9 @@ def test_phase_rule_differs_from_s5_rule(gt):
 
 @pytest.mark.parametrize("call, error, field", [
     (lambda: dense_block(np.zeros((3,)), vth=1, du=0, dv=0), ShapeError, "weight"),
+    (lambda: complex_input_block(0, vth=1, period=5, alpha=.1, decay_bits=12), ShapeError, "shape"),
+    (lambda: complex_input_block(3, vth=1, period=5, alpha=.1, decay_bits=12, neuron="ADRF"), UnsupportedError,
+     "neuron_proc"),
     (lambda: dense_block(np.full((2, 2), 0.5), vth=1, du=0, dv=0), ParameterError, "weight"),
     (lambda: complex_dense_block(np.ones((2, 2)), np.ones((2, 3)), vth=1, period=5, alpha=.1, state_exp=6,
                                  decay_bits=12), ShapeError, "weight_imag"),
