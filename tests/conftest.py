@@ -24,6 +24,22 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
+@pytest.fixture(scope="session")
+def netx_ground_truth():
+    """lava-dl 0.6.0's netx test data, read from the wheel (tests/data_sources/lavadl_wheel.py:
+    downloaded once, sha256-checked, cached, never committed). Unavailable is a failure."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("snnc_lavadl_wheel",
+                                                  REPO_ROOT / "tests" / "data_sources" / "lavadl_wheel.py")
+    wheel = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(wheel)
+    try:
+        return wheel.NetxGroundTruth(wheel.wheel())
+    except wheel.WheelUnavailable as exc:
+        pytest.fail(f"lava-dl 0.6.0 ground truth unavailable: {exc}")
+
+
 # -- required test groups ------------------------------------------------------------------
 # Tests under tests/lava are marked `lava`, under tests/frontend/torch `torch`; tests that
 # compile C mark themselves `gcc`. SNNC_REQUIRE="lava,torch,gcc" (set by .ci/test per env)

@@ -24,9 +24,6 @@ outputs and states). Lava itself on the same graphs: tests/lava/test_netx_ground
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -36,25 +33,11 @@ from snnc.frontend.netx_import import load_net
 from snnc.ir.errors import ParameterError, ShapeError, UnsupportedError
 from snnc.ir.intneurons import IntRF
 
-TESTS = Path(__file__).resolve().parents[1]
-
-
-def _wheel_module():
-    spec = importlib.util.spec_from_file_location("snnc_lavadl_wheel", TESTS / "data_sources" / "lavadl_wheel.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-W = _wheel_module()
-
 
 @pytest.fixture(scope="module")
-def gt():
-    try:
-        return W.NetxGroundTruth(W.wheel())
-    except W.WheelUnavailable as exc:
-        pytest.fail(f"lava-dl 0.6.0 ground truth unavailable: {exc}")
+def gt(netx_ground_truth):
+    """lava-dl 0.6.0's netx test data (tests/conftest.py)."""
+    return netx_ground_truth
 
 
 def _sink_layout(trace_bt: np.ndarray) -> np.ndarray:

@@ -9,9 +9,6 @@ too, so the RF readings of the data are Lava's, not ours.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -23,26 +20,33 @@ from snnc.frontend.netx_blocks import complex_dense_block, complex_input_block, 
 from snnc.frontend.netx_import import load_net  # noqa: E402
 from snnc.ir.netx_rules import lava_dense_weights  # noqa: E402
 
-TESTS = Path(__file__).resolve().parents[1]
 STEPS = 400
 
 
-def _wheel_module():
-    spec = importlib.util.spec_from_file_location("snnc_lavadl_wheel", TESTS / "data_sources" / "lavadl_wheel.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-W = _wheel_module()
-
-
 @pytest.fixture(scope="module")
-def gt():
+def gt(netx_ground_truth):
+    """lava-dl 0.6.0's netx test data (tests/conftest.py)."""
+    return netx_ground_truth
+
+
+def _run_rf(data: np.ndarray, rf, *inports) -> np.ndarray:
+    """Send ``data`` [n, T] from a RingBuffer into ``inports``, run ``rf``'s network for T steps
+    on Loihi2SimCfg fixed_pt, return the spikes of ``rf.s_out`` [n, T]."""
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi2SimCfg
+    from lava.proc.io.sink import RingBuffer as Sink
+    from lava.proc.io.source import RingBuffer as Source
+
+    src = Source(data=data)
+    for port in inports:
+        src.s_out.connect(port)
+    sink = Sink(shape=rf.s_out.shape, buffer=data.shape[1])
+    rf.s_out.connect(sink.a_in)
     try:
-        return W.NetxGroundTruth(W.wheel())
-    except W.WheelUnavailable as exc:
-        pytest.fail(f"lava-dl 0.6.0 ground truth unavailable: {exc}")
+        rf.run(condition=RunSteps(num_steps=data.shape[1]), run_cfg=Loihi2SimCfg(select_tag="fixed_pt"))
+        return sink.data.get().astype(np.int64)
+    finally:
+        rf.stop()
 
 
 def _lava_equals_sim(graph, inputs):
@@ -90,24 +94,11 @@ def test_lava_own_rf_iz_process_reproduces_the_input_block_data(gt):
     """netx's ComplexInput block = the input port connected to both inputs of a lava RF_IZ; the
     snnc graph's RF_IZ rule equals it (its delay-0 identity synapse has no Lava counterpart, so
     this case is checked against Lava's own process, not snnc's emitted network)."""
-    from lava.magma.core.run_conditions import RunSteps
-    from lava.magma.core.run_configs import Loihi2SimCfg
-    from lava.proc.io.sink import RingBuffer as Sink
-    from lava.proc.io.source import RingBuffer as Source
     from lava.proc.rf_iz.process import RF_IZ
 
     data = gt.npy("gts/complex_dense/in.npy")[:, :STEPS]
-    src = Source(data=data)
     rf = RF_IZ(shape=(data.shape[0],), vth=1.1, period=7, alpha=.05, state_exp=6, decay_bits=12)
-    sink = Sink(shape=(data.shape[0],), buffer=STEPS)
-    src.s_out.connect(rf.a_real_in)
-    src.s_out.connect(rf.a_imag_in)
-    rf.s_out.connect(sink.a_in)
-    try:
-        rf.run(condition=RunSteps(num_steps=STEPS), run_cfg=Loihi2SimCfg(select_tag="fixed_pt"))
-        spikes = sink.data.get()
-    finally:
-        rf.stop()
+    spikes = _run_rf(data, rf, rf.a_real_in, rf.a_imag_in)
     want = gt.npy("gts/complex_dense/current.npy")[:, :STEPS].astype(np.int64)
     assert np.array_equal(spikes.astype(np.int64), want)
     g = complex_input_block(data.shape[0], vth=1.1, period=7, alpha=.05, state_exp=6, decay_bits=12)
@@ -118,29 +109,16 @@ def test_lava_own_rf_iz_process_reproduces_the_input_block_data(gt):
 def test_lava_own_rf_processes_reproduce_the_data(gt):
     """netx's ComplexDense block = two lava Dense (num_weight_bits 8, weight_exp 0) into a lava RF;
     built here from lava-nc's processes directly (lava-dl itself is not installed)."""
-    from lava.magma.core.run_conditions import RunSteps
-    from lava.magma.core.run_configs import Loihi2SimCfg
     from lava.proc.dense.process import Dense
-    from lava.proc.io.sink import RingBuffer as Sink
-    from lava.proc.io.source import RingBuffer as Source
     from lava.proc.rf.process import RF
 
     wr, wi = gt.npy("gts/complex_dense/weight_r.npy"), gt.npy("gts/complex_dense/weight_img.npy")
     data = gt.npy("gts/complex_dense/in.npy")[:, :STEPS]
-    src = Source(data=data)
     real, imag = Dense(weights=wr, num_weight_bits=8), Dense(weights=wi, num_weight_bits=8)
     rf = RF(shape=(wr.shape[0],), vth=25, period=11, alpha=.05, state_exp=6, decay_bits=12)
-    sink = Sink(shape=(wr.shape[0],), buffer=STEPS)
-    src.s_out.connect(real.s_in)
-    src.s_out.connect(imag.s_in)
     real.a_out.connect(rf.a_real_in)
     imag.a_out.connect(rf.a_imag_in)
-    rf.s_out.connect(sink.a_in)
-    try:
-        rf.run(condition=RunSteps(num_steps=STEPS), run_cfg=Loihi2SimCfg(select_tag="fixed_pt"))
-        spikes = sink.data.get()
-    finally:
-        rf.stop()
+    spikes = _run_rf(data, rf, real.s_in, imag.s_in)
     assert np.array_equal(spikes.astype(np.int64), gt.npy("gts/complex_dense/out.npy")[:, :STEPS].astype(np.int64))
     # and snnc's truncation of the block's weights is Lava Dense's
     assert np.array_equal(lava_dense_weights(wr.astype(np.int64), 8)[0], wr.astype(np.int64))
