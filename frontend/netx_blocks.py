@@ -107,12 +107,26 @@ def lava_rf_decays(period, alpha, decay_bits: int) -> tuple[np.ndarray, np.ndarr
     for sin. Returns ``(cos_decay, sin_decay)`` as int64 arrays."""
     period = np.asarray(period, np.float64)
     alpha = np.asarray(alpha, np.float64)
-    if np.any(period <= 0) or not np.all(np.isfinite(period)):
-        raise ParameterError("must be finite and > 0", field="period")
+    if np.any(period == 0) or np.any(np.isnan(period)) or not np.all(np.isfinite(alpha)):
+        raise ParameterError("period must be non-zero (inf: no rotation) and alpha finite", field="period")
     sin_decay = (1 - alpha) * np.sin(np.pi * 2 * 1 / period)
     cos_decay = (1 - alpha) * np.cos(np.pi * 2 * 1 / period)
     scale = 1 << int(decay_bits)
     return (np.asarray(np.int32(cos_decay * scale), np.int64), np.asarray(np.int32(sin_decay * scale), np.int64))
+
+
+def lava_rf_period_alpha(sin_decay_mant, cos_decay_mant) -> tuple[np.ndarray, np.ndarray]:
+    """slayer's ``neuron.rf.neuron_params`` as netx 0.6.0 uses it for a ``.net`` RF neuron:
+    ``sin = sinDecay / 4096``, ``cos = cosDecay / 4096``, ``alpha = 1 - sqrt(sin**2 + cos**2)``,
+    ``period = 1 / (arctan2(sin, cos) / 2 / pi)`` (float64, same operations, so Lava's RF then
+    recomputes the same integer decays netx gets; ``period`` is inf for sinDecay 0)."""
+    sin_decay = np.asarray(sin_decay_mant, np.float64) / (1 << 12)
+    cos_decay = np.asarray(cos_decay_mant, np.float64) / (1 << 12)
+    decay = 1 - np.sqrt(sin_decay ** 2 + cos_decay ** 2)
+    frequency = np.arctan2(sin_decay, cos_decay) / 2 / np.pi
+    with np.errstate(divide="ignore"):
+        period = 1 / frequency
+    return period, decay
 
 
 def complex_dense_block(weight_real, weight_imag, *, vth: float, period, alpha, state_exp: int = 0,
@@ -143,7 +157,7 @@ def complex_dense_block(weight_real, weight_imag, *, vth: float, period, alpha, 
     if bound >= INT32_LIMIT:
         raise UnsupportedError(f"a synaptic sum could reach {bound:.3g} after the shift by {shift}: Lava's int32 "
                                "ports would wrap it", field="weight_real")
-    syn = IntComplexDense(weight_real=er, weight_imag=ei, weight_exp=shift)
+    syn = IntComplexDense(weight_real=er, weight_imag=ei, weight_exp=shift, input_kind="binary")
     syn.metadata.update({"num_weight_bits_real": int(num_weight_bits_real),
                          "num_weight_bits_imag": int(num_weight_bits_imag), "lava_state_exp": int(state_exp)})
     node = lava_rf_neuron((wr.shape[0],), vth=vth, period=period, alpha=alpha, state_exp=state_exp,
@@ -192,4 +206,5 @@ def complex_input_block(shape: int, *, vth: float, period, alpha, state_exp: int
 
 
 __all__ = ["dense_block", "complex_dense_block", "complex_input_block", "lava_rf_neuron", "lava_rf_decays",
+           "lava_rf_period_alpha",
            "LAVA_RF_STATE_BITS"]

@@ -33,6 +33,12 @@ conv               ``IntConv2d`` (torch layout: the file's weight as stored; Lav
 CUBA / LOIHI       ``IntCubaLIF.from_lava(du = iDecay - 1, dv = vDecay, vth = vThMant, bias_mant = bias,
                    bias_exp = 6)``; a dense layer without ``neuron`` group gets netx's default
                    non-leaky integrator (``vThMant = 1 << 17``)
+dense with         ``IntComplexDense`` (binary input; each part through ``optimize_weight_bits`` and
+weight/real +      Lava's truncation, the floor shift folded, ``<< 6`` = the RF's state_exp) ->
+weight/imag, RF    (delay 1) -> ``IntRF``: Lava ``RF`` (``spike_rule='phase'``) for neuron types
+neuron             containing 'PHASE', else ``RF_IZ`` (``'iz'``); period and alpha from
+                   ``sinDecay``/``cosDecay`` as slayer's ``neuron_params``, ``vth = vThMant``,
+                   ``decay_bits`` 12 (:mod:`snnc.frontend.netx_blocks`)
 =================  ===================================================================================
 
 A last layer that can never fire (``vThMant << 6 >= 2**23 - 1``, e.g. netx's default neuron or
@@ -66,9 +72,10 @@ t + 1 and the traces compare index for index.
 
 Refused (an :mod:`snnc.ir.errors` exception naming the file, ``layer/<i>`` and the field)
 -----------------------------------------------------------------------------------------
-* neuron types other than CUBA/LOIHI: SDNN (sigma-delta), RF/ADRF (resonate-and-fire), ALIF and
-  unknown ones; layer types netx 0.6.0 does not implement (pool, convT, unpool, average,
-  concat, dense_comp), complex ``weight/real``/``weight/imag`` synapses, and unknown types;
+* neuron types other than CUBA/LOIHI and RF: SDNN (sigma-delta), ADRF, ALIF and unknown ones; RF
+  neurons on a real-valued synapse and complex synapses into non-RF neurons (netx fails); layer
+  types netx 0.6.0 does not implement (pool, convT, unpool, average, concat, dense_comp), and
+  unknown types;
 * what netx or Lava cannot build or would compute garbage from: missing fields, shapes that do
   not chain (netx's port connections would fail), an all-zero dense matrix or weights beyond
   netx's shift range (``optimize_weight_bits`` divides by zero / shifts by a negative amount),
@@ -101,6 +108,7 @@ import numpy as np
 from snnc.ir import nodes as N
 from snnc.ir.errors import ConfigError, FileFormatError, ParameterError, ShapeError, SnncError, UnsupportedError
 from snnc.ir.graph import Graph
+from snnc.ir.intneurons import IntComplexDense
 from snnc.ir.intnodes import IntConv2d, IntCubaLIF, IntDense
 from snnc.ir.netx_rules import lava_dense_weights
 from snnc.ir.netx_rules import optimize_weight_bits as netx_optimize_weight_bits
@@ -121,6 +129,9 @@ NETX_DEFAULT_NEURON = {"type": "CUBA", "iDecay": 0, "vDecay": 4096, "vThMant": 1
 #: Lava Conv's stride/padding/dilation/groups are int8 Vars
 CONV_PARAM_MAX = 127
 INT32_LIMIT = 2 ** 31
+#: netx's RF neuron parameters (``get_neuron_params``): state_exp 6, decay_bits 12
+RF_STATE_EXP = 6
+RF_DECAY_BITS = 12
 IGNORED_MODES = ("error", "ignore")
 
 
@@ -434,9 +445,11 @@ class _Importer:
             return t
         what = {"SDNN": "sigma-delta neurons (netx: Delta/SigmaDelta/Sigma)",
                 "ALIF": "adaptive LIF (netx 0.6.0 has no mapping for it and fails)"}
-        if "RF" in t:
-            lost = ", without the adaptation" if "ADRF" in t else ""
-            desc = f"resonate-and-fire neurons (netx: RF/RF_IZ{lost})"
+        if "ADRF" in t:
+            desc = "adaptive resonate-and-fire neurons (netx: RF_IZ, without the adaptation)"
+        elif "RF" in t:
+            desc = ("resonate-and-fire neurons on a real-valued synapse (netx connects an RF only to a complex "
+                    "dense layer, weight/real + weight/imag; anything else fails in netx)")
         else:
             desc = what.get(t, f"unknown neuron type '{t}'")
         raise lay.error(UnsupportedError, f"neuron type '{t}': {desc} cannot be imported", "neuron/type",
@@ -543,9 +556,12 @@ class _Importer:
         return np.broadcast_to(b.reshape(-1), (n,)).copy()
 
     def dense(self, lay: _Layer, rec: bool, last: bool) -> None:
+        if lay.has("weight/imag"):           # netx: `"weight/imag" in layer_config.f` -> ComplexDense
+            self.complex_dense(lay, rec)
+            return
         if lay.has("weight") and isinstance(lay.g["weight"], h5py.Group):
-            raise lay.error(UnsupportedError, "complex weight/real + weight/imag synapse (resonate-and-fire "
-                            "networks) cannot be imported", "weight")
+            raise lay.error(FileFormatError, "a 'weight' group without 'weight/imag' (netx reads it as a matrix "
+                            "and fails)", "weight")
         shape_field = lay.shape()
         n_out = math.prod(shape_field)
         w = self.matrix(lay, "weight", n_out)
@@ -611,6 +627,80 @@ class _Importer:
                                                  meta={**meta, "sign_mode": mode_r}))
             self.g.add_edge(neuron, name, 0)
             self.g.add_edge(name, neuron, 1)
+        self.after_neuron(neuron, (n_out,))
+
+    def complex_dense(self, lay: _Layer, rec: bool) -> None:
+        """netx's complex dense layer: ``weight/real`` and ``weight/imag`` each through
+        ``optimize_weight_bits`` into a Lava Dense (own num_weight_bits, weight_exp, sign mode),
+        both into a Lava ``RF`` (neuron type containing 'PHASE') or ``RF_IZ`` (other RF types) with
+        slayer's ``neuron_params``: period and alpha from ``sinDecay``/``cosDecay``, ``vth =
+        vThMant``, ``state_exp`` 6, ``decay_bits`` 12. No bias, delay or recurrence (netx ignores
+        them here)."""
+        from .netx_blocks import lava_rf_neuron, lava_rf_period_alpha
+
+        if rec:
+            raise lay.error(UnsupportedError, "a complex dense_rec layer: netx 0.6.0 builds a feed-forward "
+                            "ComplexDense and drops weight_rec", "weight_rec")
+        if not lay.has("neuron"):
+            raise lay.error(UnsupportedError, "a complex dense layer without neuron group: netx connects it to "
+                            "its default LIF, which has no real/imaginary inputs, and fails", "neuron")
+        self.neuron_group(lay)
+        t = lay.type_name("neuron/type")
+        if "RF" not in t or "ADRF" in t:
+            what = "adaptive RF (netx builds RF_IZ without the adaptation)" if "ADRF" in t else f"'{t}'"
+            raise lay.error(UnsupportedError, f"a complex dense layer with neuron type {what}: only RF neurons take "
+                            "complex input (netx: RF for *PHASE* types, else RF_IZ)", "neuron/type")
+        for field in ("bias", "delay"):
+            if lay.has(field):
+                self.ignored(lay, field, f"netx's complex dense layer does not read '{field}'")
+        if self.msg_bits > 0:
+            raise lay.error(UnsupportedError, "graded input into a complex dense layer (Lava's int32 graded "
+                            "accumulation before the RF's << state_exp is not modelled)", "weight/real",
+                            hint="use input_message_bits=0 (binary spikes)")
+        n_out = math.prod(lay.shape())
+        parts = []
+        for key in ("weight/real", "weight/imag"):
+            w = self.matrix(lay, key, n_out)
+            scaled, nwb, wexp, clipped, problem = netx_optimize_weight_bits(w)
+            if problem:
+                raise lay.error(UnsupportedError, problem, key)
+            if clipped:
+                self.warn(lay, f"{key}: mixed-sign weights outside [-256, 254] are clipped, as netx does")
+            eff, mode, trunc = lava_dense_weights(scaled, nwb)
+            if trunc < 0:
+                raise lay.error(UnsupportedError, f"netx's num_weight_bits {nwb} exceeds what Lava's Dense truncates "
+                                f"in sign mode {mode} (it would shift by {trunc})", key)
+            shift = -int(wexp)               # Lava Dense: sum >> shift (floor), then the RF's << 6
+            if shift < 0 or np.any(eff % (1 << shift)):
+                raise lay.error(UnsupportedError, f"weights not multiples of 2**{shift}: Lava floors the sum before "
+                                "the RF shifts it, which snnc's complex synapse does not model", key)
+            parts.append((eff >> shift, mode, int(nwb), int(wexp)))
+        (wr, mode_r, nwb_r, wexp_r), (wi, mode_i, nwb_i, wexp_i) = parts
+        if wr.shape != wi.shape:
+            raise lay.error(ShapeError, f"weight/real {wr.shape} and weight/imag {wi.shape} differ", "weight/imag")
+        bound = max(float(np.abs(wr).sum(axis=1).max()), float(np.abs(wi).sum(axis=1).max())) * 2.0 ** RF_STATE_EXP
+        if bound >= INT32_LIMIT:
+            raise lay.error(UnsupportedError, f"a complex synaptic sum could reach {bound:.3g}: Lava's int32 ports "
+                            "would wrap it", "weight/real")
+        feed = self.feed_dense(lay, wr.shape[1])
+        p = {k: lay.scalar(f"neuron/{k}") for k in ("vThMant", "sinDecay", "cosDecay")}
+        period, alpha = lava_rf_period_alpha(p["sinDecay"], p["cosDecay"])
+        neuron_kind = "RF" if "PHASE" in t else "RF_IZ"
+        try:
+            node = lava_rf_neuron((n_out,), vth=p["vThMant"], period=period, alpha=alpha, state_exp=RF_STATE_EXP,
+                                  decay_bits=RF_DECAY_BITS, neuron=neuron_kind)
+        except SnncError as exc:
+            raise lay.error(type(exc), exc.detail, "neuron/sinDecay") from None
+        node.metadata.update({"netx_layer": lay.i, "netx_type": "dense", "neuron": f"Lava {neuron_kind}"})
+        syn = f"layer{lay.i}_synapse"
+        cdense = IntComplexDense(weight_real=wr, weight_imag=wi, weight_exp=RF_STATE_EXP, input_kind="binary")
+        cdense.metadata.update({"netx_layer": lay.i, "num_weight_bits": [nwb_r, nwb_i],
+                                "netx_weight_exp": [wexp_r, wexp_i], "sign_mode": [mode_r, mode_i]})
+        neuron = f"layer{lay.i}"
+        self.g.add_node(syn, cdense)
+        self.g.add_node(neuron, node)
+        self.g.add_edge(feed, syn, 0)
+        self.g.add_edge(syn, neuron, 1)
         self.after_neuron(neuron, (n_out,))
 
     def int_dense(self, w: np.ndarray, wexp: int, graded: bool, *, delayed: bool, meta: dict) -> IntDense:

@@ -17,7 +17,8 @@ _ENUMS = {
     "comparison": N.COMPARISONS,
     "reset": ("zero", "subtract", "none", "multiplicative"),
     "form": ("increment", "map"),
-    "spike_rule": ("re", "phase", "iz"),          # snnc.ir.intneurons.RF_SPIKE_RULES
+    "spike_rule": ("re", "phase", "iz"),
+    "input_kind": ("binary", "graded"),          # snnc.ir.intneurons.RF_SPIKE_RULES
 }
 
 

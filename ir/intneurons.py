@@ -29,7 +29,8 @@ from .nodes import Node, register_node_type
 @register_node_type
 @dataclass(eq=False)
 class IntComplexDense(Node):
-    """Complex integer synapse for RF neurons: for input s int[n_in] (spikes or payloads),
+    """Complex integer synapse for RF neurons: for input x int[n_in], s = x ('graded', payloads)
+    or s = 1[x != 0] ('binary': any non-zero value is one spike, as Lava's binary Dense),
     re = shl(weight_real @ s, weight_exp), im = shl(weight_imag @ s, weight_exp) (int64
     accumulators), output the complex current (re, im). ``weight_real``, ``weight_imag``:
     int[n_out, n_in]; ``weight_exp`` >= 0."""
@@ -37,6 +38,7 @@ class IntComplexDense(Node):
     weight_real: np.ndarray
     weight_imag: np.ndarray
     weight_exp: int = 0
+    input_kind: str = "graded"
 
 
 @register_node_type

@@ -325,7 +325,7 @@ def _complex_dense(spec: LayerSpec) -> LayerCode:
     e = int(node.weight_exp)
     code.body = f"""for (int64_t o = 0; o < {n_out}; ++o) {{ {re}[o] = 0; {im}[o] = 0; }}
 for (int64_t i = 0; i < {n_in}; ++i) {{
-  const uint64_t s = (uint64_t)x[i];
+  const uint64_t s = {"(uint64_t)(x[i] != 0)" if node.input_kind == "binary" else "(uint64_t)x[i]"};
   if (s == 0) continue;
   for (int64_t o = 0; o < {n_out}; ++o) {{
     {re}[o] += (uint64_t)(int64_t){rname}[i][o] * s;

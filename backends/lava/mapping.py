@@ -543,7 +543,8 @@ class _Planner:
             if not isinstance(self.g.nodes[lk.dst], INN.IntRF):
                 raise UnsupportedError(f"a complex synapse feeding {self.g.nodes[lk.dst].type_name} (only IntRF takes "
                                        "complex input)", node=name)
-        sources_binary = bool(links_in) and all(self.binary_source(lk.src) for lk in links_in)
+        sources_binary = node.input_kind == "binary" or (
+            bool(links_in) and all(self.binary_source(lk.src) for lk in links_in))
         pr, pi = lava_dense_weights(wr), lava_dense_weights(wi)
         exp = int(node.weight_exp)
         bound = max(float(np.abs(wr).sum(axis=1).max(initial=0)), float(np.abs(wi).sum(axis=1).max(initial=0))) * (
@@ -579,7 +580,8 @@ class _Planner:
         else:
             lat = 0 if (dmin is not None and dmin < 1) else 1
             p = self._add(Proc(name, "SnncComplexDense", {"weight_real": wr, "weight_imag": wi, "weight_exp": exp,
-                                                          "latency": lat, "name": name},
+                                                          "latency": lat, "input_kind": node.input_kind,
+                                                          "name": name},
                                node=name, latency=lat, in_port="s_in", note=reason), "IntComplexDense")
             self.plan.records[name] = {"kind": "complex", "procs": [[p.key, "a_real_out"], [p.key, "a_imag_out"]],
                                        "latency": lat, "shape": list(self.shapes[name])}

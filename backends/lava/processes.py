@@ -519,8 +519,9 @@ class PySnncConvModel(PyLoihiProcessModel):
 
 class SnncComplexDense(AbstractProcess):
     """``snnc.ir.intneurons.IntComplexDense`` as one process (used when two Lava ``Dense`` could
-    wrap at 32 bits): ``s_in`` [n_in] -> ``a_real_out``, ``a_imag_out`` [n_out]; no
-    binarization, int64 accumulators shifted left by ``weight_exp``; proc param ``latency``."""
+    wrap at 32 bits): ``s_in`` [n_in] -> ``a_real_out``, ``a_imag_out`` [n_out]; int64
+    accumulators shifted left by ``weight_exp``; proc params ``latency``, ``input_kind``
+    ('binary': any non-zero input is one spike; 'graded': payloads)."""
 
     def __init__(self, *, weight_real, weight_imag, name=None, **params):
         wr, wi = np.asarray(weight_real, np.int64), np.asarray(weight_imag, np.int64)
@@ -552,6 +553,8 @@ class PySnncComplexDenseModel(PyLoihiProcessModel):
             self.a_real_out.send(self.re_buff)
             self.a_imag_out.send(self.im_buff)
         x = fx_i64(self.s_in.recv())
+        if p.get("input_kind", "graded") == "binary":
+            x = (x != 0).astype(x.dtype)
         self.re_buff[:] = fx_shl(fx_matmul(self.weight_real, x), int(p["weight_exp"]))
         self.im_buff[:] = fx_shl(fx_matmul(self.weight_imag, x), int(p["weight_exp"]))
         if not p["latency"]:

@@ -31,6 +31,8 @@ class IntComplexDenseKernel(Kernel):
 
     def apply(self, x):
         x = _i(x)
+        if self.node.input_kind == "binary":
+            x = (x != 0).astype(np.int64)
         re = ops.shl(x @ _i(self.node.weight_real).T, self.node.weight_exp)
         im = ops.shl(x @ _i(self.node.weight_imag).T, self.node.weight_exp)
         return re.astype(np.complex128) + 1j * im.astype(np.complex128)

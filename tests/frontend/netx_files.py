@@ -37,7 +37,7 @@ def write_net(path, layers: list[dict]) -> str:
             for key, value in layer.items():
                 if key in ("type", "neuron"):
                     continue
-                if key in ("weight", "weight_rec", "bias", "delay"):
+                if key in ("weight", "weight_rec", "bias", "delay", "weight/real", "weight/imag"):
                     g.create_dataset(key, data=np.asarray(value, np.float32))
                 elif isinstance(value, (bytes, str)):
                     g.create_dataset(key, data=value, dtype=h5py.string_dtype())
@@ -60,6 +60,18 @@ def write_net(path, layers: list[dict]) -> str:
 def _w(rng, shape, lo=-128, hi=127, even=True):
     w = rng.integers(lo, hi, shape, endpoint=True)
     return (w // 2) * 2 if even else w
+
+
+def rf(vth: int, sin_decay: int, cos_decay: int, *, kind: str = "RF_PHASE") -> dict:
+    """A resonate-and-fire neuron group (netx: Lava RF for types containing 'PHASE', else RF_IZ)."""
+    return {"type": kind, "vThMant": vth, "sinDecay": sin_decay, "cosDecay": cos_decay, "refDelay": 1}
+
+
+def complex_dense(w_real, w_imag, neuron: dict) -> dict:
+    w_real = np.asarray(w_real)
+    return {"type": "dense", "shape": [w_real.shape[0]], "inFeatures": w_real.shape[1],
+            "outFeatures": w_real.shape[0], "weight/real": w_real, "weight/imag": np.asarray(w_imag),
+            "neuron": neuron}
 
 
 def input_layer(shape, neuron: dict | None = None, **extra) -> dict:
@@ -173,9 +185,25 @@ def net_quirks(seed: int = 8):
             dense(w2, cuba(500, 700, 2), delay=[0, 70, 3, 1])], {}
 
 
+def net_complex_rf(seed: int = 9):
+    """input (shape only) -> complex dense 12 (Lava phase RF, odd weights scaled by netx) -> dense 4."""
+    rng = np.random.default_rng(seed)
+    return [input_layer([10]),
+            complex_dense(_w(rng, (12, 10), -30, 40, even=False), _w(rng, (12, 10), -40, 30), rf(6, 1700, 3400)),
+            dense(_w(rng, (4, 12), -60, 120), cuba(1000, 500, 3))], {}
+
+
+def net_complex_rf_iz(seed: int = 10):
+    """dense -> complex dense (RF_IZ: spike on Im, reset; clockwise, sinDecay < 0) -> complex dense (phase RF)."""
+    rng = np.random.default_rng(seed)
+    return [input_layer([8]), dense(_w(rng, (10, 8), -60, 120), cuba(1000, 500, 3)),
+            complex_dense(_w(rng, (9, 10), -50, 60), _w(rng, (9, 10), -60, 50), rf(5, -2500, 2900, kind="RF")),
+            complex_dense(_w(rng, (5, 9), -20, 90), _w(rng, (5, 9), -90, 20), rf(2, 1500, 3600))], {}
+
+
 NETWORKS = {"dense": net_dense, "dense_graded": net_dense_graded, "dense_rec": net_dense_rec, "delays": net_delays,
             "conv": net_conv, "conv_5d": net_conv_5d, "input_neuron": net_input_neuron, "reset": net_reset,
-            "quirks": net_quirks}
+            "quirks": net_quirks, "complex_rf": net_complex_rf, "complex_rf_iz": net_complex_rf_iz}
 
 
 def random_inputs(shape, batch: int, steps: int, *, seed: int = 0, kind: str = "spikes") -> np.ndarray:

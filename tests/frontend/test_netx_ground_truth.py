@@ -14,7 +14,8 @@ compares exactly as it does, with ``np.array_equal`` on integer arrays:
   dv 415, 2000 steps): spikes vs ``out.npy``; the neuron current ``u`` vs ``current.npy * 64``
   at every step as well;
 * ``test_blocks.py::TestRFBlocks::test_dense``: ``gts/complex_dense`` (ComplexDense block, phase RF
-  vth 25, period 11, alpha 0.05, state_exp 6, decay_bits 12): spikes vs ``out.npy``;
+  vth 25, period 11, alpha 0.05, state_exp 6, decay_bits 12): spikes vs ``out.npy``, from the
+  block builder and from a ``.net`` file holding the same layer;
 * ``test_blocks.py::TestRFBlocks::test_input``: ``gts/complex_dense`` (ComplexInput block, RF_IZ
   vth 1.1, period 7, alpha 0.05, state_exp 6, decay_bits 12): spikes vs ``current.npy``.
 
@@ -24,11 +25,13 @@ outputs and states). Lava itself on the same graphs: tests/lava/test_netx_ground
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from snnc.backends.sim import simulate
-from snnc.frontend.netx_blocks import complex_dense_block, complex_input_block, dense_block
+from snnc.frontend.netx_blocks import complex_dense_block, complex_input_block, dense_block, lava_rf_decays
 from snnc.frontend.netx_import import load_net
 from snnc.ir.errors import ParameterError, ShapeError, UnsupportedError
 from snnc.ir.intneurons import IntRF
@@ -102,6 +105,31 @@ def test_complex_dense_block(gt):
     assert int(want.sum()) == 41512
     short = {"input": x[:, :300]}
     _c_equals_sim(g, short, simulate(g, short, record="all", record_states=True))
+
+
+def test_complex_dense_as_a_net_file(gt, tmp_path):
+    """The same complex_dense data as a .net file (input layer + dense with weight/real,
+    weight/imag and an RF_PHASE neuron whose sinDecay/cosDecay are the block's integer decays):
+    netx's path (optimize_weight_bits per part, slayer's period/alpha round trip) imports to the
+    same spikes."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("snnc_test_netx_files",
+                                                  Path(__file__).resolve().parent / "netx_files.py")
+    nf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nf)
+    cos_b, sin_b = lava_rf_decays(11, .05, 12)
+    neuron = nf.rf(25, int(sin_b), int(cos_b), kind="RF_PHASE")
+    layers = [nf.input_layer([200]), nf.complex_dense(gt.npy("gts/complex_dense/weight_r.npy"),
+                                                      gt.npy("gts/complex_dense/weight_img.npy"), neuron)]
+    g = load_net(nf.write_net(tmp_path / "complex.net", layers))
+    rf = g.nodes["layer1"]
+    assert isinstance(rf, IntRF) and rf.spike_rule == "phase"
+    assert int(rf.decay_real[0]) == int(cos_b) and int(rf.decay_imag[0]) == int(sin_b)
+    x = gt.npy("gts/complex_dense/in.npy").T[None].astype(np.int64)
+    trace = simulate(g, {"input": x})
+    assert np.array_equal(_sink_layout(trace.outputs["output"][0]),
+                          gt.npy("gts/complex_dense/out.npy").astype(np.int64))
 
 
 def test_complex_input_block(gt):

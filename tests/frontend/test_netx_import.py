@@ -22,6 +22,7 @@ from snnc.backends.sim import simulate
 from snnc.frontend.netx_import import load_net
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
+from snnc.ir.intneurons import IntComplexDense, IntRF
 from snnc.ir.intnodes import IntConv2d, IntCubaLIF, IntDense
 from snnc.passes.targets import make_config
 from snnc.runtime.cli import main
@@ -124,11 +125,13 @@ def test_hand_written_networks_load_and_run(case, tmp_path):
     assert g.metadata["source_file"] == "m.net"
     assert g.metadata["time_convention"] == "lava"
     neurons = g.metadata["netx_neurons"]
-    assert neurons and all(isinstance(g.nodes[n], IntCubaLIF) for n in neurons)
-    assert all(g.nodes[n].lava_differences() == [] for n in neurons)
+    assert neurons and all(isinstance(g.nodes[n], (IntCubaLIF, IntRF)) for n in neurons)
+    assert case.startswith("complex") == any(isinstance(g.nodes[n], IntRF) for n in neurons)
+    assert all(g.nodes[n].lava_differences() == [] for n in neurons if isinstance(g.nodes[n], IntCubaLIF))
     # every synapse -> neuron edge carries Lava's one-step latency (plus the synaptic delay)
     for e in g.edges:
-        if isinstance(g.nodes[e.src], (IntDense, IntConv2d)) and isinstance(g.nodes[e.dst], IntCubaLIF):
+        if isinstance(g.nodes[e.src], (IntDense, IntConv2d, IntComplexDense)) and \
+                isinstance(g.nodes[e.dst], (IntCubaLIF, IntRF)):
             assert e.delay >= 1
     x = NF.random_inputs(g.nodes["input"].shape, 2, 20, seed=1, kind=g.metadata["input_kind"])
     t = _sim(g, x)
@@ -294,7 +297,7 @@ def test_imported_graph_emits_for_lava(tmp_path):
         assert report["netx"]["written"] is expressible, report["netx"]
 
 
-@pytest.mark.parametrize("case", ["input_neuron", "delays", "dense_rec"])
+@pytest.mark.parametrize("case", ["input_neuron", "delays", "dense_rec", "complex_rf", "complex_rf_iz"])
 def test_imported_graph_saves_as_nir(case, tmp_path):
     layers, opts = NF.NETWORKS[case]()
     g = _load(NF.write_net(tmp_path / "m.net", layers), **opts)

@@ -14,7 +14,12 @@ of snnc's importer:
   neuron group gets netx's default neuron;
 * conv -> ``Conv`` with the kernel flipped and transposed, (x, y) parameters, no weight_exp;
 * CUBA/LOIHI -> ``LIF`` (``LIFReset`` with ``reset_interval``) with ``du = iDecay - 1``,
-  ``dv = vDecay``, ``vth = vThMant``, ``bias_exp = 6``, ``bias_mant`` per netx's broadcasting.
+  ``dv = vDecay``, ``vth = vThMant``, ``bias_exp = 6``, ``bias_mant`` per netx's broadcasting;
+* dense with ``weight/real`` + ``weight/imag`` (netx's ComplexDense) -> two ``Dense``, each with
+  its own ``optimize_weight_bits``, into ``RF`` (neuron type containing 'PHASE') or ``RF_IZ``
+  with slayer's ``neuron_params`` (period, alpha from sinDecay/cosDecay), ``vth = vThMant``,
+  ``state_exp = 6``, ``decay_bits = 12``. The first layer may be complex: the returned input is
+  then a list of the two synapses' ports.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import numpy as np
 from lava.proc.conv.process import Conv
 from lava.proc.dense.process import DelayDense, Dense
 from lava.proc.lif.process import LIF, LIFReset
+from lava.proc.rf.process import RF
+from lava.proc.rf_iz.process import RF_IZ
 
 
 def netx_optimize_weight_bits(weight: np.ndarray):
@@ -88,6 +95,19 @@ def _neuron(cfg, shape, bias, reset_interval, reset_offset):
     return LIFReset(shape=shape, reset_interval=reset_interval, reset_offset=reset_offset, **kw)
 
 
+def _rf_neuron(cfg, shape):
+    """netx ``get_neuron_params`` for RF types + slayer ``neuron.rf.neuron_params``."""
+    cfg = {k: cfg[k][()] for k in cfg.keys()}
+    t = cfg["type"]
+    t = (t[0] if np.ndim(t) else t).decode("ascii") if not isinstance(t, str) else t
+    sin_decay = cfg["sinDecay"] / (1 << 12)
+    cos_decay = cfg["cosDecay"] / (1 << 12)
+    decay = 1 - np.sqrt(sin_decay ** 2 + cos_decay ** 2)
+    frequency = np.arctan2(sin_decay, cos_decay) / 2 / np.pi
+    proc = RF if "PHASE" in t else RF_IZ
+    return proc(shape=shape, vth=cfg["vThMant"], period=1 / frequency, alpha=decay, state_exp=6, decay_bits=12)
+
+
 def build_like_netx(path: str, input_message_bits: int = 0, *, reset_interval: int | None = None,
                     reset_offset: int = 0, num_layers: int | None = None):
     """Returns ``(inp, lifs, out)``: the port netx's ``net.inp`` connects to (the first synapse's
@@ -133,6 +153,25 @@ def build_like_netx(path: str, input_message_bits: int = 0, *, reset_interval: i
                 prev = blocks[-1][1] if blocks else None
                 if prev is not None:
                     prev.connect(syn.s_in)
+            elif kind == "dense" and isinstance(lay.get("weight"), h5py.Group):
+                shape = (int(np.prod(lay["shape"][()])),)
+                syns = []
+                for key in ("weight/real", "weight/imag"):
+                    w, nwb, wexp = netx_optimize_weight_bits(lay[key][()].astype(int))
+                    syns.append(Dense(weights=w, weight_exp=wexp, num_weight_bits=nwb, num_message_bits=msg_bits))
+                rf = _rf_neuron(lay["neuron"], shape)
+                syns[0].a_out.connect(rf.a_real_in)
+                syns[1].a_out.connect(rf.a_imag_in)
+                if blocks:
+                    prev = blocks[-1][1]
+                    for syn in syns:
+                        (prev.transpose([2, 1, 0]).flatten() if flatten_next else prev).connect(syn.s_in)
+                flatten_next = False
+                offset += 1
+                lifs.append(rf)
+                blocks.append(([syn.s_in for syn in syns], rf.s_out, shape))
+                msg_bits = 0
+                continue
             else:
                 assert kind in ("dense", "dense_rec"), kind
                 rec = kind == "dense_rec"

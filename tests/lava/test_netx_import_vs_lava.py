@@ -54,11 +54,13 @@ def _ir(a: np.ndarray) -> np.ndarray:
 def run_in_lava(path: str, opts: dict, x: np.ndarray, steps: int):
     netx_opts = {k: opts[k] for k in ("reset_interval", "reset_offset", "num_layers") if k in opts}
     inp, lifs, _out = NB.build_like_netx(path, opts.get("input_message_bits", 0), **netx_opts)
-    src = SourceBuffer(data=_to_lava(x, inp.shape))
-    src.s_out.connect(inp)
+    ports = inp if isinstance(inp, list) else [inp]
+    src = SourceBuffer(data=_to_lava(x, ports[0].shape))
+    src.s_out.connect(ports)
     monitors = []
     for lif in lifs:
-        for target in (lif.s_out, lif.u, lif.v):
+        states = (lif.real, lif.imag) if hasattr(lif, "real") else (lif.u, lif.v)   # RF / RF_IZ vs LIF
+        for target in (lif.s_out, *states):
             m = Monitor()
             m.probe(target, steps)
             monitors.append(m)
@@ -85,8 +87,9 @@ def test_imported_net_matches_lava(case, tmp_path):
     assert len(names) == len(lava)
     fired = 0
     for name, (s, u, v) in zip(names, lava):
-        assert np.array_equal(u, ref.states[f"{name}.u"][0]), f"{case}: {name}.u"
-        assert np.array_equal(v, ref.states[f"{name}.v"][0]), f"{case}: {name}.v"
+        su, sv = ("re", "im") if f"{name}.re" in ref.states else ("u", "v")
+        assert np.array_equal(u, ref.states[f"{name}.{su}"][0]), f"{case}: {name}.{su}"
+        assert np.array_equal(v, ref.states[f"{name}.{sv}"][0]), f"{case}: {name}.{sv}"
         if graph.nodes[name].threshold is None:            # non-spiking readout: Lava never fires, output = v
             assert not s.any()
             assert np.array_equal(ref.outputs[name][0], v)
