@@ -90,7 +90,8 @@ def _neuron(rng, kind: str, n: int):
         return INN.IntRF(shape=(n,), decay_real=np.round(mag * np.cos(ang) * 4096).astype(np.int64),
                          decay_imag=np.round(mag * np.sin(ang) * 4096).astype(np.int64), threshold=thr,
                          comparison=str(rng.choice([">", ">="])), state_bits=int(rng.choice([16, 24])),
-                         overflow=str(rng.choice(["saturate", "wrap"]))), thr
+                         overflow=str(rng.choice(["saturate", "wrap"])),
+                         spike_rule=str(rng.choice(["re", "phase", "iz"]))), thr
     raise ValueError(kind)
 
 
@@ -140,7 +141,8 @@ def random_int_graph(seed: int, *, kinds: tuple[str, ...] = NEURON_KINDS) -> Gra
         if kind == "rf":
             g.add_node(syn, INN.IntComplexDense(weight_real=_w(rng, (n, width), mag),
                                                 weight_imag=_w(rng, (n, width), mag),
-                                                weight_exp=int(rng.integers(0, 3))))
+                                                weight_exp=int(rng.integers(0, 3)),
+                                                input_kind=str(rng.choice(["binary", "graded"]))))
         else:
             g.add_node(syn, IntDense(weight=_w(rng, (n, width), mag), weight_exp=int(rng.integers(-3, 4)),
                                      input_kind=prev_kind, acc_bits=int(rng.choice([24, 32, 64])),
