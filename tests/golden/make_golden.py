@@ -27,7 +27,7 @@ GOLDEN = [
 ] + [(f"digits_{k}.fpga.npz", ROOT / f"examples/models/digits_{k}.nir", "fpga", 3, 16)
      for k in ("lif", "cubalif", "lifb", "clif", "rf", "lmht", "lnm")] + [
     (f"digits_{k}.loihi2.npz", ROOT / f"examples/models/digits_{k}.nir", "loihi2", 3, 16)
-    for k in ("lif", "lifb", "rf")]
+    for k in ("lif", "lifb", "rf", "lmht")]
 
 
 def main(only: list[str] | None = None) -> None:
