@@ -88,7 +88,8 @@ def rtz_shift(x, n):
     exact for every int64 including -2**63. (Lava: the decays, ``sign(d) * (|d| >> 12)``.)"""
     x, n = _i(x), _i(n)
     mask = np.invert(np.left_shift(I64(-1), n))        # 2**n - 1
-    return np.right_shift(x + np.where(x < 0, mask, 0), n)
+    # (x >> 63) is -1 for x < 0, else 0: the same as where(x < 0, mask, 0), in bitwise ops
+    return np.right_shift(x + np.bitwise_and(np.right_shift(x, 63), mask), n)
 
 
 @_modular
@@ -139,6 +140,8 @@ def lava_wrap(x, bits):
     x, b = _i(x), _i(bits)
     half = np.left_shift(I64(1), b - 1)
     full = np.left_shift(I64(1), b)
+    if np.ndim(half) == 0 and x.size and x.max() <= half and x.min() > -half:   # nothing to correct
+        return x
     return np.where(x > half, x - full, np.where(x <= -half, x + full, x))
 
 
