@@ -52,15 +52,42 @@ class Kernel:
             return self.apply(x), {}
         T, B = x.shape[:2]
         state = self.init_state(B)
-        outs = []
-        traces: dict[str, list] = {k: [] for k in self.state_names} if record_states else {}
+        if T == 0:
+            return np.zeros((0, B, *self.out_shape), self.dtype), {k: np.zeros((0, B, *self.out_shape), self.dtype)
+                                                                   for k in (self.state_names if record_states else ())}
+        out = _StepStack(T)
+        traces = {k: _StepStack(T) for k in self.state_names} if record_states else {}
         for t in range(T):
             y, state = self.step(x[t], state, t)
-            outs.append(y)
-            for k in traces:
-                traces[k].append(state[k])
-        out = np.stack(outs) if outs else np.zeros((0, B, *self.out_shape), self.dtype)
-        return out, {k: np.stack(v) for k, v in traces.items()}
+            out.put(t, y)
+            for k, stack in traces.items():
+                stack.put(t, state[k])
+        return out.array(), {k: v.array() for k, v in traces.items()}
+
+
+class _StepStack:
+    """``np.stack`` of T per-step arrays, written into one preallocated [T, ...] array as the
+    steps come (no list of T arrays, no copy at the end); falls back to a list and ``np.stack``
+    if a step's shape or dtype differs from the first one's, so the result is always exactly
+    ``np.stack(steps)``."""
+
+    def __init__(self, T: int):
+        self.T, self.buf, self.items = T, None, None
+
+    def put(self, t: int, y) -> None:
+        y = np.asarray(y)
+        if self.items is not None:
+            self.items.append(y)
+        elif self.buf is None:
+            self.buf = np.empty((self.T, *y.shape), y.dtype)
+            self.buf[0] = y
+        elif y.shape == self.buf.shape[1:] and y.dtype == self.buf.dtype:
+            self.buf[t] = y
+        else:
+            self.items = [self.buf[i] for i in range(t)] + [y]
+
+    def array(self) -> np.ndarray:
+        return np.stack(self.items) if self.items is not None else self.buf
 
 
 KERNELS: dict[type, type[Kernel]] = {}
