@@ -40,7 +40,7 @@ from snnc.ir.errors import ParameterError, ShapeError, UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.intneurons import IntComplexDense, IntRF
 from snnc.ir.intnodes import IntCubaLIF
-from snnc.ir.netx_rules import lava_dense_weights
+from snnc.ir.netx_rules import lava_truncated_weights
 
 from .netx_import import INT32_LIMIT, lava_int_dense
 
@@ -57,14 +57,6 @@ def _integer_matrix(w, field: str) -> np.ndarray:
             raise ParameterError("Lava's Dense takes integer weights (netx would truncate these)", field=field,
                                  hint="quantize the weights first")
     return a.astype(np.int64)
-
-
-def _block_weights(w: np.ndarray, num_weight_bits: int, field: str) -> np.ndarray:
-    eff, mode, trunc = lava_dense_weights(w, int(num_weight_bits))
-    if trunc < 0:
-        raise UnsupportedError(f"num_weight_bits {num_weight_bits} exceeds what Lava's Dense truncates in sign mode "
-                               f"{mode} (it would shift by {trunc})", field=field)
-    return eff
 
 
 def _chain(name: str, n_in: int, shape: tuple, synapse, neuron, meta: dict, delay: int = 1) -> Graph:
@@ -92,7 +84,7 @@ def dense_block(weight, *, vth: int, du: int, dv: int, bias_mant=0, bias_exp: in
     Lava shifts it by 6), ``du``, ``dv`` (12-bit decays), ``bias_mant`` (int16), ``bias_exp``.
     States of the neuron node: ``u``, ``v`` (Lava's 24-bit current and voltage)."""
     w = _integer_matrix(weight, "weight")
-    eff = _block_weights(w, num_weight_bits, "weight")
+    eff, _ = lava_truncated_weights(w, int(num_weight_bits), "weight")
     syn = lava_int_dense(eff, int(weight_exponent), False, delayed=False,
                          meta={"num_weight_bits": int(num_weight_bits), "netx_weight_exp": int(weight_exponent)})
     n_out = w.shape[0]
@@ -150,19 +142,27 @@ def complex_dense_block(weight_real, weight_imag, *, vth: float, period, alpha, 
                                "would floor)", field="weight_exponent_real")
     if int(decay_bits) < 0 or int(state_exp) < 0:
         raise ParameterError("decay_bits and state_exp must be >= 0", field="decay_bits")
-    er = _block_weights(wr, num_weight_bits_real, "weight_real")
-    ei = _block_weights(wi, num_weight_bits_imag, "weight_imag")
-    shift = int(weight_exponent_real) + int(state_exp)
-    bound = max(float(np.abs(er).sum(axis=1).max()), float(np.abs(ei).sum(axis=1).max())) * 2.0 ** shift
-    if bound >= INT32_LIMIT:
-        raise UnsupportedError(f"a synaptic sum could reach {bound:.3g} after the shift by {shift}: Lava's int32 "
-                               "ports would wrap it", field="weight_real")
-    syn = IntComplexDense(weight_real=er, weight_imag=ei, weight_exp=shift, input_kind="binary")
+    er, _ = lava_truncated_weights(wr, int(num_weight_bits_real), "weight_real")
+    ei, _ = lava_truncated_weights(wi, int(num_weight_bits_imag), "weight_imag")
+    syn = lava_complex_synapse(er, ei, int(weight_exponent_real) + int(state_exp))
     syn.metadata.update({"num_weight_bits_real": int(num_weight_bits_real),
                          "num_weight_bits_imag": int(num_weight_bits_imag), "lava_state_exp": int(state_exp)})
     node = lava_rf_neuron((wr.shape[0],), vth=vth, period=period, alpha=alpha, state_exp=state_exp,
                           decay_bits=decay_bits, neuron=neuron)
     return _chain("ComplexDense", wr.shape[1], (wr.shape[0],), syn, node, {})
+
+
+def lava_complex_synapse(weight_real: np.ndarray, weight_imag: np.ndarray, shift: int) -> IntComplexDense:
+    """The IntComplexDense equal to Lava's two binary Dense synapses (effective weights, sums not
+    shifted) whose outputs an RF shifts left by ``shift`` (its ``state_exp``, plus a positive
+    weight exponent): refused (UnsupportedError, field ``weight_real``) where a sum could leave
+    Lava's int32 ports."""
+    bound = max(float(np.abs(weight_real).sum(axis=1).max()), float(np.abs(weight_imag).sum(axis=1).max()))
+    bound *= 2.0 ** shift
+    if bound >= INT32_LIMIT:
+        raise UnsupportedError(f"a complex synaptic sum could reach {bound:.3g} after the shift by {shift}: Lava's "
+                               "int32 ports would wrap it", field="weight_real")
+    return IntComplexDense(weight_real=weight_real, weight_imag=weight_imag, weight_exp=int(shift), input_kind="binary")
 
 
 def lava_rf_neuron(shape: tuple, *, vth: float, period, alpha, state_exp: int, decay_bits: int,
@@ -205,6 +205,7 @@ def complex_input_block(shape: int, *, vth: float, period, alpha, state_exp: int
     return _chain("ComplexInput", n, (n,), syn, node, {}, delay=0)
 
 
-__all__ = ["dense_block", "complex_dense_block", "complex_input_block", "lava_rf_neuron", "lava_rf_decays",
+__all__ = ["dense_block", "complex_dense_block", "complex_input_block", "lava_complex_synapse", "lava_rf_neuron",
+           "lava_rf_decays",
            "lava_rf_period_alpha",
            "LAVA_RF_STATE_BITS"]

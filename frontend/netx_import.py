@@ -108,9 +108,8 @@ import numpy as np
 from snnc.ir import nodes as N
 from snnc.ir.errors import ConfigError, FileFormatError, ParameterError, ShapeError, SnncError, UnsupportedError
 from snnc.ir.graph import Graph
-from snnc.ir.intneurons import IntComplexDense
 from snnc.ir.intnodes import IntConv2d, IntCubaLIF, IntDense
-from snnc.ir.netx_rules import lava_dense_weights
+from snnc.ir.netx_rules import lava_dense_weights, lava_truncated_weights
 from snnc.ir.netx_rules import optimize_weight_bits as netx_optimize_weight_bits
 
 #: layer types netx 0.6.0 builds
@@ -175,6 +174,13 @@ class _Layer:
 
     def error(self, cls, message: str, field: str | None = None, hint: str | None = None) -> SnncError:
         return cls(message, file=self.path, node=self.node, field=field, hint=hint)
+
+    def call(self, field: str, fn, *args, **kwargs):
+        """``fn(*args, **kwargs)``, an SnncError it raises re-raised for this layer and ``field``."""
+        try:
+            return fn(*args, **kwargs)
+        except SnncError as exc:
+            raise self.error(type(exc), exc.detail, field, exc.hint) from None
 
     def has(self, key: str) -> bool:
         try:
@@ -596,24 +602,21 @@ class _Importer:
         for k, part in enumerate(parts):
             q = scaled[:, col:col + part.shape[1]]
             col += part.shape[1]
-            eff, mode, trunc = lava_dense_weights(q, nwb)
-            if trunc < 0:
-                raise lay.error(UnsupportedError, f"netx's num_weight_bits {nwb} exceeds what Lava's Dense truncates "
-                                f"in sign mode {mode} (it would shift by {trunc})", "weight_rec" if k else "weight")
-            effective.append((eff, mode))
+            field = "weight_rec" if k else "weight"
+            effective.append(lay.call(field, lava_truncated_weights, q, nwb, field))
         meta = {"netx_layer": lay.i, "num_weight_bits": int(nwb), "netx_weight_exp": int(wexp)}
         syn = f"layer{lay.i}_synapse"
         eff, mode = effective[0]
         links = []
         if delays is None:
-            self.g.add_node(syn, self.int_dense(eff, wexp, graded, delayed=False, meta={**meta, "sign_mode": mode}))
+            self.g.add_node(syn, lava_int_dense(eff, wexp, graded, delayed=False, meta={**meta, "sign_mode": mode}))
             links.append((syn, 1))
         else:
             values = sorted(int(v) for v in np.unique(delays))
             for d in values:
                 name = syn if len(values) == 1 else f"{syn}_d{d}"
                 part = np.where(delays == d, eff, 0)
-                self.g.add_node(name, self.int_dense(part, wexp, graded, delayed=True,
+                self.g.add_node(name, lava_int_dense(part, wexp, graded, delayed=True,
                                                      meta={**meta, "sign_mode": mode, "netx_delay": d}))
                 links.append((name, 1 + d))
         self.g.add_node(neuron, node)
@@ -623,7 +626,7 @@ class _Importer:
         if rec:
             eff_r, mode_r = effective[1]
             name = f"{syn}_rec"
-            self.g.add_node(name, self.int_dense(eff_r, wexp, graded, delayed=False,
+            self.g.add_node(name, lava_int_dense(eff_r, wexp, graded, delayed=False,
                                                  meta={**meta, "sign_mode": mode_r}))
             self.g.add_edge(neuron, name, 0)
             self.g.add_edge(name, neuron, 1)
@@ -636,7 +639,7 @@ class _Importer:
         slayer's ``neuron_params``: period and alpha from ``sinDecay``/``cosDecay``, ``vth =
         vThMant``, ``state_exp`` 6, ``decay_bits`` 12. No bias, delay or recurrence (netx ignores
         them here)."""
-        from .netx_blocks import lava_rf_neuron, lava_rf_period_alpha
+        from .netx_blocks import lava_complex_synapse, lava_rf_neuron, lava_rf_period_alpha
 
         if rec:
             raise lay.error(UnsupportedError, "a complex dense_rec layer: netx 0.6.0 builds a feed-forward "
@@ -666,10 +669,7 @@ class _Importer:
                 raise lay.error(UnsupportedError, problem, key)
             if clipped:
                 self.warn(lay, f"{key}: mixed-sign weights outside [-256, 254] are clipped, as netx does")
-            eff, mode, trunc = lava_dense_weights(scaled, nwb)
-            if trunc < 0:
-                raise lay.error(UnsupportedError, f"netx's num_weight_bits {nwb} exceeds what Lava's Dense truncates "
-                                f"in sign mode {mode} (it would shift by {trunc})", key)
+            eff, mode = lay.call(key, lava_truncated_weights, scaled, nwb, key)
             shift = -int(wexp)               # Lava Dense: sum >> shift (floor), then the RF's << 6
             if shift < 0 or np.any(eff % (1 << shift)):
                 raise lay.error(UnsupportedError, f"weights not multiples of 2**{shift}: Lava floors the sum before "
@@ -678,22 +678,15 @@ class _Importer:
         (wr, mode_r, nwb_r, wexp_r), (wi, mode_i, nwb_i, wexp_i) = parts
         if wr.shape != wi.shape:
             raise lay.error(ShapeError, f"weight/real {wr.shape} and weight/imag {wi.shape} differ", "weight/imag")
-        bound = max(float(np.abs(wr).sum(axis=1).max()), float(np.abs(wi).sum(axis=1).max())) * 2.0 ** RF_STATE_EXP
-        if bound >= INT32_LIMIT:
-            raise lay.error(UnsupportedError, f"a complex synaptic sum could reach {bound:.3g}: Lava's int32 ports "
-                            "would wrap it", "weight/real")
+        cdense = lay.call("weight/real", lava_complex_synapse, wr, wi, RF_STATE_EXP)
         feed = self.feed_dense(lay, wr.shape[1])
         p = {k: lay.scalar(f"neuron/{k}") for k in ("vThMant", "sinDecay", "cosDecay")}
         period, alpha = lava_rf_period_alpha(p["sinDecay"], p["cosDecay"])
         neuron_kind = "RF" if "PHASE" in t else "RF_IZ"
-        try:
-            node = lava_rf_neuron((n_out,), vth=p["vThMant"], period=period, alpha=alpha, state_exp=RF_STATE_EXP,
-                                  decay_bits=RF_DECAY_BITS, neuron=neuron_kind)
-        except SnncError as exc:
-            raise lay.error(type(exc), exc.detail, "neuron/sinDecay") from None
+        node = lay.call("neuron/sinDecay", lava_rf_neuron, (n_out,), vth=p["vThMant"], period=period, alpha=alpha,
+                        state_exp=RF_STATE_EXP, decay_bits=RF_DECAY_BITS, neuron=neuron_kind)
         node.metadata.update({"netx_layer": lay.i, "netx_type": "dense", "neuron": f"Lava {neuron_kind}"})
         syn = f"layer{lay.i}_synapse"
-        cdense = IntComplexDense(weight_real=wr, weight_imag=wi, weight_exp=RF_STATE_EXP, input_kind="binary")
         cdense.metadata.update({"netx_layer": lay.i, "num_weight_bits": [nwb_r, nwb_i],
                                 "netx_weight_exp": [wexp_r, wexp_i], "sign_mode": [mode_r, mode_i]})
         neuron = f"layer{lay.i}"
@@ -702,9 +695,6 @@ class _Importer:
         self.g.add_edge(feed, syn, 0)
         self.g.add_edge(syn, neuron, 1)
         self.after_neuron(neuron, (n_out,))
-
-    def int_dense(self, w: np.ndarray, wexp: int, graded: bool, *, delayed: bool, meta: dict) -> IntDense:
-        return lava_int_dense(w, wexp, graded, delayed=delayed, meta=meta)
 
     def delays(self, lay: _Layer, wshape: tuple[int, int]) -> np.ndarray:
         """netx: clamp to 62 when the max exceeds it; scalar -> every synapse; 1-d of length n_out

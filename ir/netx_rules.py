@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from .errors import UnsupportedError
+
 
 def optimize_weight_bits(w: np.ndarray) -> tuple[np.ndarray, int, int, bool, str | None]:
     """lava-dl 0.6.0 ``netx.utils.optimize_weight_bits`` restated (clip included): returns
@@ -61,3 +63,14 @@ def lava_dense_weights(w: np.ndarray, num_weight_bits: int) -> tuple[np.ndarray,
     if k > 0:
         m = (m >> k) << k
     return (-m if inh else m), mode, k
+
+
+def lava_truncated_weights(w: np.ndarray, num_weight_bits: int, field: str) -> tuple[np.ndarray, int]:
+    """:func:`lava_dense_weights` for a synapse snnc must be exact against: ``(weights,
+    sign_mode)``, or an UnsupportedError naming ``field`` where Lava would shift by a negative
+    count (``num_weight_bits`` beyond what its sign mode truncates)."""
+    eff, mode, trunc = lava_dense_weights(w, num_weight_bits)
+    if trunc < 0:
+        raise UnsupportedError(f"num_weight_bits {num_weight_bits} exceeds what Lava's Dense truncates in sign mode "
+                               f"{mode} (it would shift by {trunc})", field=field)
+    return eff, mode

@@ -176,3 +176,16 @@ def test_block_builders_refuse_what_is_not_exact(call, error, field):
     with pytest.raises(error) as info:
         call()
     assert info.value.field == field
+
+
+def test_block_builders_refuse_what_lava_cannot_hold():
+    """num_weight_bits beyond what Lava's Dense truncates in the weights' sign mode, and complex
+    sums that would leave Lava's int32 ports: refused with the field named (shared with the
+    .net importer: snnc.ir.netx_rules.lava_truncated_weights, netx_blocks.lava_complex_synapse)."""
+    with pytest.raises(UnsupportedError) as info:
+        dense_block(np.ones((2, 2)), vth=1, du=0, dv=0, num_weight_bits=9)
+    assert info.value.field == "weight" and "num_weight_bits 9 exceeds" in str(info.value)
+    with pytest.raises(UnsupportedError) as info:
+        complex_dense_block(np.ones((2, 2)), np.ones((2, 2)), vth=1, period=5, alpha=.1, state_exp=6, decay_bits=12,
+                            weight_exponent_real=30, weight_exponent_imag=30)
+    assert info.value.field == "weight_real" and "int32 ports would wrap" in str(info.value)
