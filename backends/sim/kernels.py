@@ -55,8 +55,8 @@ class Kernel:
         if T == 0:
             return np.zeros((0, B, *self.out_shape), self.dtype), {k: np.zeros((0, B, *self.out_shape), self.dtype)
                                                                    for k in (self.state_names if record_states else ())}
-        out = _StepStack(T)
-        traces = {k: _StepStack(T) for k in self.state_names} if record_states else {}
+        out = StepStack(T)
+        traces = {k: StepStack(T) for k in self.state_names} if record_states else {}
         for t in range(T):
             y, state = self.step(x[t], state, t)
             out.put(t, y)
@@ -65,7 +65,7 @@ class Kernel:
         return out.array(), {k: v.array() for k, v in traces.items()}
 
 
-class _StepStack:
+class StepStack:
     """``np.stack`` of T per-step arrays, written into one preallocated [T, ...] array as the
     steps come (no list of T arrays, no copy at the end); falls back to a list and ``np.stack``
     if a step's shape or dtype differs from the first one's, so the result is always exactly

@@ -129,7 +129,7 @@ class Simulator:
         members = set(comp)
         buf = {n: None for n in comp}
         st = {n: self.kernels[n].init_state(B) for n in comp}
-        rec = {n: {k: [] for k in self.kernels[n].state_names} for n in comp} if record_states else {}
+        rec = {n: {k: K.StepStack(T) for k in self.kernels[n].state_names} for n in comp} if record_states else {}
         external = {}
         for n in comp:
             ext = [e for e in g.in_edges(n) if e.src not in members]
@@ -154,12 +154,12 @@ class Simulator:
                 if buf[n] is None:
                     buf[n] = np.zeros((T, *y.shape), y.dtype)
                 buf[n][t] = y
-                for key in rec.get(n, {}):
-                    rec[n][key].append(st[n][key])
+                for key, stack in rec.get(n, {}).items():
+                    stack.put(t, st[n][key])
         for n in comp:
             out[n] = buf[n]
-            for key, vals in rec.get(n, {}).items():
-                states[f"{n}.{key}"] = np.stack(vals)
+            for key, stack in rec.get(n, {}).items():
+                states[f"{n}.{key}"] = stack.array()
 
     def _prepare_inputs(self, inputs, steps) -> dict[str, np.ndarray]:
         x = prepare_inputs(self.graph, inputs, steps, integer=self.integer, dtype=self.dtype)
