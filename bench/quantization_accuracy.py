@@ -21,7 +21,7 @@ import numpy as np
 import snnc
 from snnc.passes.targets import make_config
 from snnc.runtime.compile import compile_graph
-from snnc.runtime.digits import accuracy_from_outputs, encode, load_digits_split
+from snnc.runtime.digits import accuracy_from_outputs, encoded_test_split
 from snnc.runtime.run import run_graph
 
 BITS = (8, 6, 4)
@@ -29,12 +29,8 @@ BITS = (8, 6, 4)
 
 def evaluate(path: str, limit: int | None) -> dict:
     g = snnc.load(path)
-    steps = int(g.metadata.get("digits_steps", 16))
+    x, y_test, steps = encoded_test_split(g, limit)
     mode = str(g.metadata.get("digits_encoding", "rate"))
-    _, _, x_test, y_test = load_digits_split()
-    if limit:
-        x_test, y_test = x_test[:limit], y_test[:limit]
-    x = encode(x_test, steps, mode, seed=int(g.metadata.get("digits_test_seed", 1)))
     out = g.output_names()[0]
     row = {"model": os.path.basename(path), "T": steps, "encoding": mode,
            "float": accuracy_from_outputs(run_graph(g, x).outputs[out], y_test)}

@@ -87,7 +87,7 @@ from snnc.ir.errors import BackendError, SnncError
 from snnc.ir.graph import Graph
 from snnc.passes.targets import make_config
 from snnc.runtime.compile import compile_graph
-from snnc.runtime.digits import accuracy_from_outputs, encode, load_digits_split
+from snnc.runtime.digits import accuracy_from_outputs, encoded_test_split
 from snnc.runtime.files import atomic_folder
 from snnc.runtime.run import quantize_inputs, run_graph
 from snnc.runtime.summary import summarize
@@ -185,17 +185,6 @@ def _sweep_config(bits: int) -> dict:
     return {"weights": {"bits": bits}, "state": {"bits": max(24, bits + 16)}}
 
 
-def _digits(graph: Graph, samples: int | None):
-    """Encoded test split of the digits set as the model was trained: (x (B, T, 64), labels, T)."""
-    steps = int(graph.metadata.get("digits_steps", 16))
-    mode = str(graph.metadata.get("digits_encoding", "rate"))
-    _, _, x_test, y_test = load_digits_split()
-    if samples:
-        x_test, y_test = x_test[:samples], y_test[:samples]
-    x = encode(x_test, steps, mode, seed=int(graph.metadata.get("digits_test_seed", 1)))
-    return x, y_test, steps
-
-
 def _readout(trace: Trace, lowered: Graph) -> np.ndarray:
     """The Output node's trace in model units (integer / the Output node's scale)."""
     out = lowered.output_names()[0]
@@ -269,7 +258,7 @@ def run_model(path: str, *, samples: int | None = None, lava_samples: int = DEFA
     name = os.path.basename(path)[: -len(".nir")]
     res = ModelResult(name=name, neuron_type=str(graph.metadata.get("neuron_type", "?")),
                       steps=int(graph.metadata.get("digits_steps", 16)))
-    x, y, _ = _digits(graph, samples)
+    x, y, _ = encoded_test_split(graph, samples)
     res.samples = int(len(y))
     out = graph.output_names()[0]
 

@@ -50,3 +50,17 @@ def encode(x: np.ndarray, steps: int, mode: str = "rate", seed: int = 0) -> np.n
 def accuracy_from_outputs(out: np.ndarray, y: np.ndarray) -> float:
     """Classification by the output summed over time: out (B, T, 10)."""
     return float((out.sum(axis=1).argmax(axis=1) == y).mean())
+
+
+def encoded_test_split(graph, samples: int | None = None):
+    """The test split encoded as the example ``graph`` was trained, from its metadata
+    (``digits_steps``, default 16; ``digits_encoding``, default 'rate'; ``digits_test_seed``,
+    default 1; written by examples/train_digits.py): ``(x (B, T, 64), labels, T)``, the first
+    ``samples`` digits when given."""
+    meta = graph.metadata
+    steps = int(meta.get("digits_steps", 16))
+    mode = str(meta.get("digits_encoding", "rate"))
+    _, _, x_test, y_test = load_digits_split()
+    if samples:
+        x_test, y_test = x_test[:samples], y_test[:samples]
+    return encode(x_test, steps, mode, seed=int(meta.get("digits_test_seed", 1))), y_test, steps

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 import snnc.runtime.demo as demo
 from snnc.ir.errors import UnsupportedError
 from snnc.runtime.cli import cli, main
+from snnc.runtime.digits import encoded_test_split
 from snnc.runtime.verify import Comparison
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -153,7 +154,7 @@ def test_demo_counting_rules(monkeypatch):
     assert demo._loihi_cores(low) == 5 + 1                  # 64 x 64 synapses in -> 5 cores, 64 x 10 -> 1
 
     low, _ = compile_graph(graph, make_config("fpga"))
-    x, _, _ = demo._digits(graph, 6)
+    x, _, _ = encoded_test_split(graph, 6)
     trace = run_backend("sim", low, quantize_inputs(low, {"input": x}))
     expected = (np.count_nonzero(trace.outputs["input"]) * 64 + np.count_nonzero(trace.outputs["lif1"]) * 10) / 6
     assert demo._synops(low, trace) == expected > 0
