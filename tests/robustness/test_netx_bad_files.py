@@ -59,6 +59,15 @@ def _layers(tmp_path, layers):
 
 W = np.full((3, 4), 10)
 
+
+def _complex(neuron: str | None = "RF_PHASE", kind: str | None = None, **extra) -> dict:
+    """A complex dense layer of 3 RF neurons reading 4 inputs (tests/frontend/netx_files.py)."""
+    layer = NF.complex_dense(W, -W, NF.rf(5, 1000, 3800, kind=kind or neuron or "RF_PHASE"))
+    if neuron is None:
+        del layer["neuron"]
+    layer.update(extra)
+    return layer
+
 # name -> (file maker, error class, layer node or None, field or None, text in the message)
 CORPUS = {
     "missing_file": (lambda p: str(p / "nope.net"), FileFormatError, None, None, "not found"),
@@ -197,6 +206,12 @@ CORPUS = {
                            "neuron/vThMant", ">= 0"),
     "vector_threshold": (_edit(lambda f: _replace(f, "layer/2/neuron/vThMant", [1, 2])), ParameterError, "layer/2",
                          "neuron/vThMant", "single value"),
+    "complex_no_neuron": (lambda p: _layers(p, [NF.input_layer([4]), _complex(neuron=None)]),
+                          UnsupportedError, "layer/1", "neuron", "default LIF"),
+    "complex_adrf": (lambda p: _layers(p, [NF.input_layer([4]), _complex(kind="ADRF_IZHIKEVICH")]),
+                     UnsupportedError, "layer/1", "neuron/type", "adaptive RF"),
+    "complex_bias": (lambda p: _layers(p, [NF.input_layer([4]), _complex(bias=[1, 2, 3])]),
+                     UnsupportedError, "layer/1", "bias", "does not read 'bias'"),
 }
 
 
@@ -225,6 +240,14 @@ def test_bad_file_gives_one_clear_error(name, tmp_path, capsys):
     assert "Traceback" not in captured.err + captured.out
     if layer is not None and layer != "layer":
         assert f"node '{layer}'" in lines[0]
+
+
+def test_graded_input_into_a_complex_layer_is_refused(tmp_path):
+    path = _layers(tmp_path, [NF.input_layer([4]), _complex()])
+    load_net(path)                                             # binary input: fine
+    with pytest.raises(UnsupportedError) as exc:
+        load_net(path, input_message_bits=8)
+    assert exc.value.node == "layer/1" and exc.value.field == "weight/real" and "graded input" in str(exc.value)
 
 
 def test_bad_options(tmp_path):
