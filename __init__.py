@@ -10,8 +10,7 @@ Subpackages: ``snnc.frontend`` (importers), ``snnc.ir`` (graph IR), ``snnc.passe
 
 from snnc.ir.errors import SnncError
 from snnc.ir.graph import Edge, Graph
-
-__version__ = "0.1.0"
+from snnc.ir.version import __version__
 
 
 def load(path, **options) -> Graph:
@@ -26,7 +25,7 @@ def load(path, **options) -> Graph:
 def save(graph: Graph, path, *, overwrite: bool = True) -> None:
     """Write ``graph`` to a ``.nir`` file (atomically)."""
     from snnc.ir.nir_io import write_nir
-    from snnc.passes.infer_shapes import annotate_shapes
+    from snnc.ir.shapes import annotate_shapes
 
     write_nir(path, annotate_shapes(graph), overwrite=overwrite)
 

@@ -39,8 +39,8 @@ from torch import nn
 import snnc
 from snnc.frontend.torch import CLIF, LI, LIF, LIFB, LMHT, LNM, RF, CubaLIF, RFDense, export
 from snnc.ir.errors import SnncError
+from snnc.ir.files import check_writable_target
 from snnc.runtime.digits import N_CLASSES, N_FEATURES, accuracy_from_outputs, encode, load_digits_split
-from snnc.runtime.files import check_writable_target
 from snnc.runtime.run import run_graph
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -40,9 +40,7 @@ from snnc.ir.errors import ParameterError, ShapeError, UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.intneurons import IntComplexDense, IntRF
 from snnc.ir.intnodes import IntCubaLIF
-from snnc.ir.netx_rules import lava_truncated_weights
-
-from .netx_import import INT32_LIMIT, lava_int_dense
+from snnc.ir.netx_rules import INT32_LIMIT, lava_int_dense, lava_truncated_weights
 
 #: Lava RF's state width (``real``/``imag`` are clipped to ±(2**23 - 1))
 LAVA_RF_STATE_BITS = 24
@@ -70,7 +68,7 @@ def _chain(name: str, n_in: int, shape: tuple, synapse, neuron, meta: dict, dela
     g.add_edge("synapse", "neuron", delay)
     g.add_edge("neuron", "output", 0)
     g.validate()
-    from snnc.passes.infer_shapes import infer_shapes
+    from snnc.ir.shapes import infer_shapes
 
     infer_shapes(g)
     return g

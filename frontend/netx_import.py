@@ -109,7 +109,7 @@ from snnc.ir import nodes as N
 from snnc.ir.errors import ConfigError, FileFormatError, ParameterError, ShapeError, SnncError, UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.intnodes import IntConv2d, IntCubaLIF, IntDense
-from snnc.ir.netx_rules import lava_dense_weights, lava_truncated_weights
+from snnc.ir.netx_rules import INT32_LIMIT, lava_dense_weights, lava_int_dense, lava_truncated_weights
 from snnc.ir.netx_rules import optimize_weight_bits as netx_optimize_weight_bits
 
 #: layer types netx 0.6.0 builds
@@ -127,7 +127,6 @@ VTH_SHIFT = 6
 NETX_DEFAULT_NEURON = {"type": "CUBA", "iDecay": 0, "vDecay": 4096, "vThMant": 1 << 17}
 #: Lava Conv's stride/padding/dilation/groups are int8 Vars
 CONV_PARAM_MAX = 127
-INT32_LIMIT = 2 ** 31
 #: netx's RF neuron parameters (``get_neuron_params``): state_exp 6, decay_bits 12
 RF_STATE_EXP = 6
 RF_DECAY_BITS = 12
@@ -248,27 +247,6 @@ class _Layer:
 # ---------------------------------------------------------------------------------------------
 
 
-def lava_int_dense(w: np.ndarray, wexp: int, graded: bool, *, delayed: bool, meta: dict) -> IntDense:
-    """Lava's arithmetic on its effective weights ``w`` (scaled by 2**-wexp):
-    Dense binary: int64 sum of the selected columns, >> -wexp, int32 port;
-    Dense graded: int32 ``W.dot(s)`` (wraps), >> -wexp;
-    DelayDense (both): int64 sum, >> -wexp, int32 buffer."""
-    w = np.asarray(w, np.int64)
-    s = -int(wexp)
-    bound = float(np.abs(w).sum(axis=1).max()) if w.size else 0.0
-    if graded and not delayed:
-        acc_bits = 32
-    else:
-        acc_bits = 32 if bound < INT32_LIMIT and not graded else 64   # binary: no wrap is possible below 2**31
-    if not graded and s > 0 and not np.any(w % (1 << s)):
-        w, s = w >> s, 0                 # same sums: every weight is a multiple of 2**s
-    node = IntDense(weight=w, weight_exp=-s, input_kind="graded" if graded else "binary", acc_bits=acc_bits,
-                    out_bits=32)
-    node.metadata.update(meta)
-    return node
-
-
-
 class _Importer:
     def __init__(self, path: str, f: h5py.File, opts: dict):
         self.path, self.f, self.o = path, f, opts
@@ -352,7 +330,7 @@ class _Importer:
         for name, node in g.nodes.items():
             if isinstance(node, (IntDense, IntConv2d, IntCubaLIF)):
                 node.validate(name)
-        from snnc.passes.infer_shapes import infer_shapes
+        from snnc.ir.shapes import infer_shapes
 
         infer_shapes(g)
         return g

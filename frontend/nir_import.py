@@ -32,8 +32,8 @@ from snnc.ir.checks import check_parameters
 from snnc.ir.errors import ParameterError, SnncError
 from snnc.ir.graph import Edge, Graph
 from snnc.ir.nir_io import read_nir
+from snnc.ir.shapes import annotate_shapes
 from snnc.passes.flatten_subgraphs import flatten_subgraphs
-from snnc.passes.infer_shapes import annotate_shapes
 
 DEFAULT_DT = 1e-4
 RESET_MODES = ("zero", "subtract")

@@ -10,6 +10,10 @@ import math
 import numpy as np
 
 from .errors import UnsupportedError
+from .intnodes import IntDense
+
+#: Lava keeps weights, biases and synaptic sums in int32
+INT32_LIMIT = 2 ** 31
 
 
 def optimize_weight_bits(w: np.ndarray) -> tuple[np.ndarray, int, int, bool, str | None]:
@@ -74,3 +78,23 @@ def lava_truncated_weights(w: np.ndarray, num_weight_bits: int, field: str) -> t
         raise UnsupportedError(f"num_weight_bits {num_weight_bits} exceeds what Lava's Dense truncates in sign mode "
                                f"{mode} (it would shift by {trunc})", field=field)
     return eff, mode
+
+
+def lava_int_dense(w: np.ndarray, wexp: int, graded: bool, *, delayed: bool, meta: dict) -> IntDense:
+    """Lava's arithmetic on its effective weights ``w`` (scaled by 2**-wexp):
+    Dense binary: int64 sum of the selected columns, >> -wexp, int32 port;
+    Dense graded: int32 ``W.dot(s)`` (wraps), >> -wexp;
+    DelayDense (both): int64 sum, >> -wexp, int32 buffer."""
+    w = np.asarray(w, np.int64)
+    s = -int(wexp)
+    bound = float(np.abs(w).sum(axis=1).max()) if w.size else 0.0
+    if graded and not delayed:
+        acc_bits = 32
+    else:
+        acc_bits = 32 if bound < INT32_LIMIT and not graded else 64   # binary: no wrap is possible below 2**31
+    if not graded and s > 0 and not np.any(w % (1 << s)):
+        w, s = w >> s, 0                 # same sums: every weight is a multiple of 2**s
+    node = IntDense(weight=w, weight_exp=-s, input_kind="graded" if graded else "binary", acc_bits=acc_bits,
+                    out_bits=32)
+    node.metadata.update(meta)
+    return node

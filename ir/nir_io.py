@@ -18,7 +18,6 @@ problem is reported as a :class:`~snnc.ir.errors.FileFormatError` naming file, n
 from __future__ import annotations
 
 import os
-import tempfile
 import typing
 from dataclasses import MISSING, fields
 
@@ -26,8 +25,10 @@ import h5py
 import numpy as np
 
 from .errors import FileFormatError, SnncError
+from .files import atomic_file
 from .graph import Edge, Graph
 from .nodes import NODE_TYPES, Node, QuantSpec, Subgraph
+from .version import __version__
 
 #: NIR version string written into files (the NIR release whose layout we follow)
 NIR_FORMAT_VERSION = "1.0.8"
@@ -50,26 +51,12 @@ def write_nir(path: str | os.PathLike, graph: Graph, *, overwrite: bool = True) 
     """Write ``graph`` to ``path`` atomically (temporary file in the same folder, then rename).
 
     Conv and Flatten nodes need their ``input_shape``: run
-    :func:`snnc.passes.infer_shapes.annotate_shapes` first (``snnc.save`` does)."""
-    path = os.fspath(path)
-    if not overwrite and os.path.exists(path):
-        raise SnncError("output file exists", file=path, hint="pass --force to overwrite")
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".snnc-", suffix=".nir.tmp", dir=folder)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.create_dataset("version", data=NIR_FORMAT_VERSION, dtype=h5py.string_dtype())
-            from snnc import __version__
-
-            meta_graph = Graph(nodes=graph.nodes, edges=graph.edges,
-                               metadata={**graph.metadata, "snnc_version": __version__})
-            _write_graph(f.create_group("node"), meta_graph)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    :func:`snnc.ir.shapes.annotate_shapes` first (``snnc.save`` does)."""
+    with atomic_file(path, overwrite=overwrite, suffix=".nir.tmp") as tmp, h5py.File(tmp, "w") as f:
+        f.create_dataset("version", data=NIR_FORMAT_VERSION, dtype=h5py.string_dtype())
+        meta_graph = Graph(nodes=graph.nodes, edges=graph.edges,
+                           metadata={**graph.metadata, "snnc_version": __version__})
+        _write_graph(f.create_group("node"), meta_graph)
 
 
 def _write_graph(group: h5py.Group, graph: Graph) -> None:

@@ -57,7 +57,7 @@ def discretize_node(node: N.Node, name: str, dt: float, *, reset: str = "zero",
     """The discrete-time node for one continuous NIR neuron (others returned unchanged)."""
     if not isinstance(node, (N.I, N.IF, N.LI, N.LIF, N.CubaLI, N.CubaLIF)):
         return node
-    from snnc.passes.infer_shapes import neuron_shape
+    from snnc.ir.shapes import neuron_shape
 
     shape = shape or neuron_shape(node, name) or (1,)   # scalar parameters: the population's inferred shape
     if isinstance(node, N.IF) and if_spikes == "multi":
@@ -120,7 +120,7 @@ def discretize(graph: Graph, dt: float | None = None, *, reset: str | None = Non
     out = Graph(metadata=dict(graph.metadata))
     out.metadata.update(dt=dt, level="discrete", reset_mode=reset, integrator=integrator)
     delay_steps: dict[str, int] = {}
-    from snnc.passes.infer_shapes import infer_shapes
+    from snnc.ir.shapes import infer_shapes
 
     shapes = infer_shapes(graph) if not any(isinstance(n, N.Subgraph) for n in graph.nodes.values()) else {}
     for name, node in graph.nodes.items():

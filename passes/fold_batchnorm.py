@@ -19,7 +19,7 @@ import numpy as np
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
 from snnc.ir.graph import Graph
-from snnc.passes.infer_shapes import infer_shapes
+from snnc.ir.shapes import infer_shapes
 
 _LINEAR = (N.Linear, N.Affine, N.Conv1d, N.Conv2d)
 

@@ -53,7 +53,7 @@ from snnc.ir import intnodes as IN
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
 from snnc.ir.graph import Edge, Graph
-from snnc.passes.infer_shapes import _pair, infer_shapes
+from snnc.ir.shapes import infer_shapes, pair
 
 from .pipeline import CompileContext, register_pass
 
@@ -113,7 +113,7 @@ class _Lowering:
                 raise UnsupportedError("inputs with different scales", node=name)
             s = ins.pop()
             if isinstance(node, N.AvgPool2d):
-                k = _pair(node.kernel_size, "kernel_size", name)
+                k = pair(node.kernel_size, "kernel_size", name)
                 s *= k[0] * k[1]
         else:
             raise UnsupportedError(f"integer lowering of {node.type_name} feeding a synapse is not supported yet",
@@ -568,7 +568,7 @@ class _Lowering:
         if isinstance(node, N.LMHT):
             return float(node.levels)
         if isinstance(node, (N.SumPool2d, N.AvgPool2d)):
-            k = _pair(node.kernel_size, "kernel_size", name)
+            k = pair(node.kernel_size, "kernel_size", name)
             return k[0] * k[1] * max(self._payload_bound(e.src) for e in self.g.in_edges(name))
         if isinstance(node, N.Flatten):
             return max(self._payload_bound(e.src) for e in self.g.in_edges(name))

@@ -285,7 +285,7 @@ def reduce_trace(graph: Graph, trace):
     over each block of L sub-steps (spike counts = the multi-level payload k; currents and
     readouts = the step's value), a constant source's output is its value, states are taken
     after the block's last sub-step."""
-    from snnc.backends.sim import Trace  # passes do not depend on backends at import time
+    from snnc.ir.trace import Trace  # passes do not depend on backends at import time
 
     L = int(graph.metadata.get("substeps", 1))
 

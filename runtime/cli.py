@@ -91,7 +91,7 @@ def run(model, input_path, steps, out_path, record, force, backend, dt, reset, i
     or a compiled OUTDIR (integer simulation of the lowered graph)."""
     import os
 
-    from snnc.runtime.files import check_writable_target
+    from snnc.ir.files import check_writable_target
     from snnc.runtime.run import load_inputs, run_graph, save_trace
 
     check_writable_target(out_path, force)

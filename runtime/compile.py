@@ -18,12 +18,12 @@ import numpy as np
 
 import snnc
 from snnc.ir.errors import SnncError
+from snnc.ir.files import atomic_folder
 from snnc.ir.graph import Graph
 from snnc.ir.nir_io import write_nir
 from snnc.passes import standard as _standard  # noqa: F401  (registers the pipelines)
 from snnc.passes.pipeline import PIPELINES, CompileContext, run_pipeline
 from snnc.passes.targets import CompileConfig
-from snnc.runtime.files import atomic_folder
 from snnc.runtime.summary import summarize
 
 ARTIFACT_GRAPH = "model.nir"

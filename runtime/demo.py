@@ -20,7 +20,7 @@ the installed package, ``os.path.dirname(snnc.__file__)/examples/models``, or ``
 4. sweep the weight width (:data:`SWEEP_BITS`, ``fpga`` target; state max(24, bits + 16) bits, as
    16-bit weights saturate the default 24-bit state) for accuracy vs weight bits;
 5. print one table (rich) and write ``summary.json``, ``summary.md`` and PNG plots into OUTDIR,
-   atomically (:func:`~snnc.runtime.files.atomic_folder`; an existing OUTDIR only with ``force``).
+   atomically (:func:`~snnc.ir.files.atomic_folder`; an existing OUTDIR only with ``force``).
 
 Lava is found the way :func:`snnc.backends.lava.run.run_lava` finds it (in-process when lava-nc is
 importable and ``$SNNC_LAVA_PYTHON`` is unset, else ``$SNNC_LAVA_PYTHON`` or ``<repo>/.venv-lava``);
@@ -82,13 +82,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import snnc
-from snnc.backends.sim import Trace
 from snnc.ir.errors import BackendError, SnncError
+from snnc.ir.files import atomic_folder
 from snnc.ir.graph import Graph
+from snnc.ir.trace import Trace
 from snnc.passes.targets import make_config
 from snnc.runtime.compile import compile_graph
 from snnc.runtime.digits import accuracy_from_outputs, encoded_test_split
-from snnc.runtime.files import atomic_folder
 from snnc.runtime.run import quantize_inputs, run_graph
 from snnc.runtime.summary import summarize
 from snnc.runtime.verify import compare_traces, run_backend

@@ -14,11 +14,11 @@ import json
 import numpy as np
 
 import snnc
-from snnc.backends.sim import Trace
 from snnc.ir.errors import FileFormatError
+from snnc.ir.files import atomic_write_bytes
+from snnc.ir.trace import Trace
 from snnc.passes.targets import make_config
 from snnc.runtime.compile import compile_graph
-from snnc.runtime.files import atomic_write_bytes
 from snnc.runtime.verify import compare_traces, graph_digest, random_inputs, run_backend
 
 

@@ -14,9 +14,9 @@ import numpy as np
 from snnc.backends.sim import Simulator, Trace
 from snnc.ir import nodes as N
 from snnc.ir.errors import FileFormatError, ShapeError, SnncError
+from snnc.ir.files import atomic_write_bytes
 from snnc.ir.graph import Graph
 from snnc.passes.discretize import discretize
-from snnc.runtime.files import atomic_write_bytes
 
 _CONTINUOUS = (N.I, N.IF, N.LI, N.LIF, N.CubaLI, N.CubaLIF, N.Delay)
 

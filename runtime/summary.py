@@ -9,7 +9,7 @@ import numpy as np
 
 from snnc.ir import nodes as N
 from snnc.ir.graph import Graph
-from snnc.passes.infer_shapes import infer_shapes
+from snnc.ir.shapes import infer_shapes
 
 
 @dataclass

@@ -27,7 +27,7 @@ from snnc.ir import intneurons as INN
 from snnc.ir import intnodes as IN
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
-from snnc.passes.infer_shapes import _dims, _pair, conv_padding
+from snnc.ir.shapes import conv_padding, dims, pair
 
 from .widths import TypeTable, bits_for_range, bits_for_values, c_literal
 
@@ -169,9 +169,9 @@ def _copy(spec: LayerSpec) -> LayerCode:
 @generates(N.SumPool2d)
 def _sum_pool(spec: LayerSpec) -> LayerCode:
     node = spec.node
-    kh, kw = _pair(node.kernel_size, "kernel_size", spec.name)
-    sy, sx = _pair(node.stride, "stride", spec.name)
-    py, px = _pair(node.padding, "padding", spec.name)
+    kh, kw = pair(node.kernel_size, "kernel_size", spec.name)
+    sy, sx = pair(node.stride, "stride", spec.name)
+    py, px = pair(node.padding, "padding", spec.name)
     c, h, w = spec.in_shape
     _, ho, wo = spec.out_shape
     code = LayerCode(out_bits=min(64, spec.in_bits + math.ceil(math.log2(kh * kw))), work=spec.n * kh * kw)
@@ -264,8 +264,8 @@ def _conv(spec: LayerSpec) -> LayerCode:
     w = np.asarray(node.weight, np.int64)
     c_out, c_in_g, kh, kw = w.shape
     groups = int(node.groups)
-    sy, sx = _dims(node.stride, 2, "stride", spec.name)
-    dy, dx = _dims(node.dilation, 2, "dilation", spec.name)
+    sy, sx = dims(node.stride, 2, "stride", spec.name)
+    dy, dx = dims(node.dilation, 2, "dilation", spec.name)
     py, px = conv_padding(node, spec.in_shape[1:], spec.name)
     _, h, wd = spec.in_shape
     _, ho, wo = spec.out_shape

@@ -11,10 +11,10 @@ import ctypes
 
 import numpy as np
 
-from snnc.backends.sim import Trace
 from snnc.ir.errors import SnncError, UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.signals import prepare_inputs
+from snnc.ir.trace import Trace
 
 from .build import build
 

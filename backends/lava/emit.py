@@ -13,19 +13,17 @@ writes
   says why it was skipped (:mod:`.netx`);
 * ``lava_report.json``: the node -> process table, the netx status and how to load the files.
 
-Command line: ``python -m snnc.backends.lava.emit COMPILED_OUTDIR_OR_MODEL -o FOLDER``.
+Command line: ``snnc compile MODEL --target loihi2 -o OUT`` writes it as ``OUT/lava``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 
-import snnc
-from snnc.ir.errors import SnncError
+from snnc.ir.files import atomic_folder
 from snnc.ir.graph import Graph
-from snnc.runtime.files import atomic_folder
+from snnc.ir.version import __version__
 
 from . import codegen, netx
 from .mapping import plan_network
@@ -52,7 +50,7 @@ def emit_lava(graph: Graph, outdir: str, *, force: bool = True, net: bool = True
         else:
             netx_info = {"written": False, "reason": "not requested"}
         report = {
-            "snnc_version": snnc.__version__,
+            "snnc_version": __version__,
             "files": files,
             "processes": len(plan.procs),
             "custom_processes": sorted({p.cls for p in plan.procs.values() if p.cls.startswith("Snnc")}),
@@ -64,41 +62,3 @@ def emit_lava(graph: Graph, outdir: str, *, force: bool = True, net: bool = True
             json.dump(report, f, indent=1, default=str)
             f.write("\n")
     return report
-
-
-def main(argv=None) -> int:
-    """``python -m snnc.backends.lava.emit MODEL -o FOLDER``: MODEL is a compiled snnc folder, a
-    lowered .nir, or a model file (compiled for loihi2 first)."""
-    import argparse
-
-    ap = argparse.ArgumentParser(description=main.__doc__)
-    ap.add_argument("model")
-    ap.add_argument("-o", "--out", required=True)
-    ap.add_argument("--input-max-abs", type=int, default=None,
-                    help="bound on |input values| the network may assume (e.g. 1 for spikes); default: int32")
-    args = ap.parse_args(argv)
-    try:
-        if os.path.isdir(args.model):
-            from snnc.runtime.compile import load_artifact
-
-            graph = load_artifact(args.model)
-        else:
-            graph = snnc.load(args.model)
-            if graph.metadata.get("level") != "integer":
-                from snnc.passes.targets import make_config
-                from snnc.runtime.compile import compile_graph
-
-                graph, _ = compile_graph(graph, make_config("loihi2"))
-        bounds = None if args.input_max_abs is None else {n: args.input_max_abs for n in graph.input_names()}
-        report = emit_lava(graph, args.out, input_bounds=bounds)
-    except SnncError as exc:
-        print(f"snnc: error: {exc}", file=sys.stderr)
-        return 1
-    net = report["netx"]
-    print(f"wrote {args.out}: {', '.join(report['files'])} ({report['processes']} Lava processes"
-          + (f"; network.net skipped: {net['reason']}" if not net.get("written") else "") + ")")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

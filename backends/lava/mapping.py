@@ -57,7 +57,7 @@ from snnc.ir import intnodes as IN
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
 from snnc.ir.graph import Graph
-from snnc.passes.infer_shapes import _pair, conv_padding, infer_shapes
+from snnc.ir.shapes import conv_padding, infer_shapes, pair
 
 INT32_MAX = 2 ** 31 - 1
 #: largest delay of Lava's bit-accurate DelayDense (6 delay bits; netx uses 62)
@@ -276,7 +276,7 @@ class _Planner:
         if isinstance(node, (N.Flatten, N.Output)):
             return sum(self.payload_max(e.src, seen) for e in self.g.in_edges(name))
         if isinstance(node, N.SumPool2d):
-            kh, kw = _pair(node.kernel_size, "kernel_size", name)
+            kh, kw = pair(node.kernel_size, "kernel_size", name)
             return kh * kw * sum(self.payload_max(e.src, seen) for e in self.g.in_edges(name))
         if isinstance(node, (IN.IntDense, IN.IntConv2d)):
             return float(2 ** (node.out_bits - 1))
@@ -465,8 +465,8 @@ class _Planner:
         node.validate(name)
         w = np.asarray(node.weight, np.int64)
         in_shape, out_shape = self._conv_geometry(name, node)
-        stride = _pair(node.stride, "stride", name)
-        dil = _pair(node.dilation, "dilation", name)
+        stride = pair(node.stride, "stride", name)
+        dil = pair(node.dilation, "dilation", name)
         pad = tuple(conv_padding(node, in_shape[1:], name))
         binary_ir = node.input_kind == "binary"
         sources_binary = bool(links_in) and all(self.binary_source(lk.src) for lk in links_in)
@@ -511,9 +511,9 @@ class _Planner:
 
     def _pool(self, name: str, node: N.SumPool2d, links_in, links_out) -> None:
         in_shape, out_shape = self._conv_geometry(name, node)
-        k = _pair(node.kernel_size, "kernel_size", name)
-        stride = _pair(node.stride, "stride", name)
-        pad = _pair(node.padding, "padding", name)
+        k = pair(node.kernel_size, "kernel_size", name)
+        stride = pair(node.stride, "stride", name)
+        pad = pair(node.padding, "padding", name)
         c = int(in_shape[0])
         sources_binary = bool(links_in) and all(self.binary_source(lk.src) for lk in links_in)
         bound = k[0] * k[1] * self._in_payload(links_in)

@@ -36,7 +36,7 @@ from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.netx_rules import lava_sign_mode, optimize_weight_bits
-from snnc.passes.infer_shapes import _pair, conv_padding, infer_shapes
+from snnc.ir.shapes import conv_padding, infer_shapes, pair
 
 from .mapping import MAX_LAVA_DELAY, lava_dense_effective, to_lava_layout
 
@@ -232,9 +232,9 @@ class _Chain:
             in_shape = tuple(self.shapes[g.in_edges(syn)[0].src])
             pad = conv_padding(node, in_shape[1:], syn)
             layer.update({"type": "conv", "shape": np.asarray(shape, np.int64), "weight": w.astype(np.float32),
-                          "stride": np.asarray(_pair(node.stride, "stride", syn), np.int64),
+                          "stride": np.asarray(pair(node.stride, "stride", syn), np.int64),
                           "padding": np.asarray(pad, np.int64),
-                          "dilation": np.asarray(_pair(node.dilation, "dilation", syn), np.int64),
+                          "dilation": np.asarray(pair(node.dilation, "dilation", syn), np.int64),
                           "groups": int(node.groups), "inChannels": int(w.shape[1] * node.groups),
                           "outChannels": int(w.shape[0]), "kernelSize": np.asarray(w.shape[2:], np.int64)})
         group = _neuron_group(e.dst, neuron, shape, last)

@@ -24,10 +24,10 @@ import uuid
 
 import numpy as np
 
-from snnc.backends.sim import Trace
 from snnc.ir.errors import BackendError, SnncError
 from snnc.ir.graph import Graph
 from snnc.ir.signals import prepare_inputs
+from snnc.ir.trace import Trace
 
 from .emit import emit_lava
 

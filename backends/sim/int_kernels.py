@@ -18,7 +18,7 @@ import numpy as np
 
 from snnc.ir import intnodes as IN
 from snnc.ir import intops as O
-from snnc.passes.infer_shapes import _dims, conv_padding
+from snnc.ir.shapes import conv_padding, dims
 
 from . import ops
 from .kernels import Kernel, NeuronKernel, register
@@ -73,8 +73,8 @@ class IntConv2dKernel(Kernel):
         self.w = np.asarray(node.weight, np.int64)
         self.w_float = self.w.astype(np.float64)
         self.w_bound = O.column_abs_sum_max(self.w.reshape(self.w.shape[0], -1).T)
-        self.stride = _dims(node.stride, 2, "stride", self.name)
-        self.dil = _dims(node.dilation, 2, "dilation", self.name)
+        self.stride = dims(node.stride, 2, "stride", self.name)
+        self.dil = dims(node.dilation, 2, "dilation", self.name)
         self.pad = conv_padding(node, self.in_shape[1:], self.name)
         self.bias = None if node.bias is None else np.asarray(node.bias, np.int64).reshape(-1, 1, 1)
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
-from snnc.passes.infer_shapes import _dims, _pair, conv_padding
+from snnc.ir.shapes import conv_padding, dims, pair
 
 from . import ops
 
@@ -157,8 +157,8 @@ class ConvKernel(Kernel):
         w = _p(node.weight, self.dtype)
         one_d = isinstance(node, N.Conv1d)
         nd = 1 if one_d else 2
-        stride = _dims(node.stride, nd, "stride", self.name)
-        dil = _dims(node.dilation, nd, "dilation", self.name)
+        stride = dims(node.stride, nd, "stride", self.name)
+        dil = dims(node.dilation, nd, "dilation", self.name)
         pad = conv_padding(node, self.in_shape[1:], self.name)
         if one_d:
             w = w[:, :, None, :]
@@ -183,9 +183,9 @@ class ConvKernel(Kernel):
 @register(N.AvgPool2d)
 class PoolKernel(Kernel):
     def apply(self, x):
-        k = _pair(self.node.kernel_size, "kernel_size", self.name)
-        s = _pair(self.node.stride, "stride", self.name)
-        p = _pair(self.node.padding, "padding", self.name)
+        k = pair(self.node.kernel_size, "kernel_size", self.name)
+        s = pair(self.node.stride, "stride", self.name)
+        p = pair(self.node.padding, "padding", self.name)
         y = ops.sum_pool2d(x, k, s, p, self.in_shape)
         if isinstance(self.node, N.AvgPool2d):
             y = y / (k[0] * k[1])

@@ -14,28 +14,18 @@ Arrays are ``[T, B, *shape]`` inside; the public API takes and returns ``[B, T, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from snnc.ir import nodes as N
 from snnc.ir.errors import ShapeError, UnsupportedError
 from snnc.ir.graph import Graph
+from snnc.ir.shapes import infer_shapes
 from snnc.ir.signals import prepare_inputs
-from snnc.passes.infer_shapes import infer_shapes
+from snnc.ir.trace import Trace
 
 from . import kernels as K
 from .allocator import tune_allocator
 from .ops import shift_time
-
-
-@dataclass
-class Trace:
-    """Result of a run. ``outputs``: node name -> [B, T, *shape]; ``states``:
-    ``'<node>.<state>'`` -> [B, T, *shape] (state after the step)."""
-
-    outputs: dict[str, np.ndarray] = field(default_factory=dict)
-    states: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _integer_graph(graph: Graph) -> bool:

@@ -52,7 +52,7 @@ from snnc.ir import nodes as N
 from snnc.ir.checks import check_parameters
 from snnc.ir.errors import ParameterError, ShapeError, SnncError, UnsupportedError
 from snnc.ir.graph import Edge, Graph
-from snnc.passes.infer_shapes import annotate_shapes
+from snnc.ir.shapes import annotate_shapes
 
 from .containers import Recurrent, SumPool2d, TimeDistributed
 from .neuron import SpikingNeuron, to_numpy

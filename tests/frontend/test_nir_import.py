@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import snnc
-from snnc.passes import infer_shapes
+from snnc.ir.shapes import infer_shapes
 
 EXPECTED_OUTPUT_SHAPES = {
     "braille_noDelay_bias_zero.nir": (7,),

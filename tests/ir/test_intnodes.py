@@ -13,7 +13,7 @@ from snnc.ir.errors import ParameterError, UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.intnodes import IntConv2d, IntCubaLIF, IntDense, IntNode
 from snnc.ir.nir_io import read_nir, write_nir
-from snnc.passes.infer_shapes import infer_shapes
+from snnc.ir.shapes import infer_shapes
 from snnc.runtime.summary import summarize
 
 RNG = np.random.default_rng(0)

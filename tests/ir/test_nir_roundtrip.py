@@ -127,7 +127,7 @@ def test_node_round_trip(tmp_path, type_name):
     g = Graph(metadata={"dt": 1e-3})
     g.add_node("input", N.Input(shape=tuple(in_shape)))
     g.add_node("n", node)
-    from snnc.passes.infer_shapes import infer_shapes
+    from snnc.ir.shapes import infer_shapes
 
     out_shape = infer_shapes(Graph(nodes=dict(g.nodes), edges=[snnc.Edge("input", "n")]))["n"]
     g.add_node("output", N.Output(shape=out_shape))

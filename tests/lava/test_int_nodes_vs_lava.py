@@ -331,7 +331,7 @@ def test_conv_lif_matches_lava(graded):
     g = Graph(metadata={"level": "integer"})
     g.add_node("input", N.Input(shape=(c_in, h, w)))
     g.add_node("conv", conv)
-    from snnc.passes.infer_shapes import infer_shapes
+    from snnc.ir.shapes import infer_shapes
 
     g.add_edge("input", "conv")
     out_shape = infer_shapes(g)["conv"]

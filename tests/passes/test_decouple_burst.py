@@ -45,7 +45,7 @@ def _graph(rng, *, n_in, n, copies, leak_mult, theta, amps, comparison, conv=Fal
         g.add_node("out_b", N.Output(shape=()))
         g.add_edge("b", "out_b")
     g.add_edge("down", "output")
-    from snnc.passes.infer_shapes import annotate_shapes
+    from snnc.ir.shapes import annotate_shapes
     return annotate_shapes(g)
 
 

@@ -21,7 +21,7 @@ from snnc.ir import nodes as N
 from snnc.ir.errors import ConfigError, UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.nir_io import read_nir, write_nir
-from snnc.passes.infer_shapes import annotate_shapes
+from snnc.ir.shapes import annotate_shapes
 from snnc.passes.reparam_lmht import check_time_multiplexable, expand_inputs, membrane_bound, time_multiplex
 from snnc.passes.targets import make_config
 from snnc.runtime.compile import compile_graph

@@ -116,7 +116,7 @@ def random_int_graph(seed: int, *, kinds: tuple[str, ...] = NEURON_KINDS) -> Gra
                                      out_bits=int(rng.choice([16, 24, 64]))))
         g.add_edge("input", "conv")
         prev = "conv"
-        from snnc.passes.infer_shapes import infer_shapes
+        from snnc.ir.shapes import infer_shapes
 
         if rng.random() < 0.5 and min(infer_shapes(g)["conv"][1:]) >= 2:
             g.add_node("pool", N.SumPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0)))

@@ -99,15 +99,6 @@ def test_netx_skip_reasons(tmp_path):
         assert not (tmp_path / name / "network.net").exists()
 
 
-def test_main_cli(tmp_path, capsys):
-    from snnc.backends.lava.emit import main
-
-    assert main([str(REPO / "examples" / "models" / "quickstart_lif.nir"), "-o", str(tmp_path / "cli"),
-                 "--input-max-abs", "1"]) == 0
-    assert "network.net" in capsys.readouterr().out
-    assert main([str(tmp_path / "missing.nir"), "-o", str(tmp_path / "cli2")]) == 1
-
-
 def test_unconnected_graph_is_refused():
     g = _quickstart()
     g.add_node("spare", N.Input(shape=(3,)))

@@ -33,7 +33,7 @@ def _graph(in_shape, *chain, delays=None) -> Graph:
         g.add_node(f"n{i}", node)
         g.add_edge(prev, f"n{i}", (delays or [0] * len(chain))[i])
         prev = f"n{i}"
-    from snnc.passes.infer_shapes import infer_shapes
+    from snnc.ir.shapes import infer_shapes
 
     g.add_node("output", N.Output(shape=infer_shapes(g)[prev]))
     g.add_edge(prev, "output")

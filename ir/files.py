@@ -1,6 +1,7 @@
 """Atomic file output: write to a temporary file in the target folder, then rename, so a
 crash or signal never leaves a half-written artifact; existing files are kept unless
-``overwrite`` (the CLI's ``--force``)."""
+``overwrite`` (the CLI's ``--force``). Finished files and folders get the permissions the
+user's umask gives a normally created one (``tempfile`` would leave 0600 / 0700)."""
 
 from __future__ import annotations
 
@@ -23,18 +24,39 @@ def check_writable_target(path: str, overwrite: bool) -> None:
         raise SnncError("output folder is not writable", file=folder)
 
 
-def atomic_write_bytes(path: str, data: bytes, *, overwrite: bool = True) -> None:
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def umask_mode(folder: bool = False) -> int:
+    """The mode a file (0666) or folder (0777) created now gets under the process umask."""
+    return (0o777 if folder else 0o666) & ~_umask()
+
+
+@contextlib.contextmanager
+def atomic_file(path: str, *, overwrite: bool = True, suffix: str = ".tmp"):
+    """Yield a temporary path next to ``path`` to write; on success it gets the umask's mode and
+    is renamed to ``path``; on any exception or signal it is removed and ``path`` is untouched."""
+    path = os.fspath(path)
     check_writable_target(path, overwrite)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".snnc-", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=".snnc-", suffix=suffix, dir=folder)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        yield tmp
+        os.chmod(tmp, umask_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_bytes(path: str, data: bytes, *, overwrite: bool = True) -> None:
+    with atomic_file(path, overwrite=overwrite) as tmp, open(tmp, "wb") as f:
+        f.write(data)
 
 
 @contextlib.contextmanager
@@ -54,6 +76,7 @@ def atomic_folder(outdir: str, *, overwrite: bool, prefix: str = ".snnc-"):
     tmp = tempfile.mkdtemp(prefix=prefix, dir=parent)
     try:
         yield tmp
+        os.chmod(tmp, umask_mode(folder=True))
         if os.path.exists(outdir):
             old = tempfile.mkdtemp(prefix=".snnc-old-", dir=parent)
             os.rmdir(old)

@@ -16,7 +16,7 @@ from snnc.ir.errors import ShapeError, UnsupportedError
 from snnc.ir.graph import Graph
 
 
-def _pair(x, name: str, node: str) -> tuple[int, int]:
+def pair(x, name: str, node: str) -> tuple[int, int]:
     arr = np.atleast_1d(np.asarray(x)).reshape(-1)
     if arr.size == 1:
         return int(arr[0]), int(arr[0])
@@ -35,13 +35,13 @@ def conv_padding(node, spatial_in: tuple[int, ...], name: str) -> tuple[int, ...
         if pad == "valid":
             return (0,) * nd
         if pad == "same":
-            dil = _dims(node.dilation, nd, "dilation", name)
+            dil = dims(node.dilation, nd, "dilation", name)
             return tuple((d * (kk - 1)) // 2 for d, kk in zip(dil, k))
         raise ShapeError(f"unknown padding '{pad}'", node=name, field="padding")
-    return _dims(pad, nd, "padding", name)
+    return dims(pad, nd, "padding", name)
 
 
-def _dims(x, nd: int, fname: str, node: str) -> tuple[int, ...]:
+def dims(x, nd: int, fname: str, node: str) -> tuple[int, ...]:
     arr = np.atleast_1d(np.asarray(x)).reshape(-1)
     if arr.size == 1:
         return (int(arr[0]),) * nd
@@ -60,8 +60,8 @@ def conv_output_shape(node, in_shape: tuple[int, ...], name: str) -> tuple[int, 
     if c_in != w.shape[1] * int(node.groups):
         raise ShapeError(f"input has {c_in} channels, weight expects {w.shape[1]} x groups {node.groups}",
                          node=name, field="weight")
-    stride = _dims(node.stride, nd, "stride", name)
-    dil = _dims(node.dilation, nd, "dilation", name)
+    stride = dims(node.stride, nd, "stride", name)
+    dil = dims(node.dilation, nd, "dilation", name)
     pad = conv_padding(node, in_shape[1:], name)
     out = []
     for i, size in enumerate(in_shape[1:]):
@@ -75,9 +75,9 @@ def conv_output_shape(node, in_shape: tuple[int, ...], name: str) -> tuple[int, 
 def pool_output_shape(node, in_shape: tuple[int, ...], name: str) -> tuple[int, ...]:
     if len(in_shape) != 3:
         raise ShapeError(f"pooling input must be (C, H, W), got {in_shape}", node=name)
-    k = _pair(node.kernel_size, "kernel_size", name)
-    s = _pair(node.stride, "stride", name)
-    p = _pair(node.padding, "padding", name)
+    k = pair(node.kernel_size, "kernel_size", name)
+    s = pair(node.stride, "stride", name)
+    p = pair(node.padding, "padding", name)
     out = [math.floor((in_shape[1 + i] + 2 * p[i] - k[i]) / s[i] + 1) for i in range(2)]
     if min(out) <= 0:
         raise ShapeError(f"pool kernel {k} larger than input {in_shape[1:]}", node=name)
