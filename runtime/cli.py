@@ -41,6 +41,38 @@ def import_options(f):
     return f
 
 
+def _target_names() -> list[str]:
+    from snnc.runtime.targets import TARGETS
+
+    return list(TARGETS)
+
+
+def _backend_names() -> list[str]:
+    from snnc.runtime.targets import BACKENDS
+
+    return list(BACKENDS)
+
+
+class _LazyChoice(click.Choice):
+    """A choice whose values come from a registry, read when the command runs (not at import)."""
+
+    def __init__(self, values):
+        self._values = values
+        super().__init__([])
+
+    @property
+    def choices(self):
+        return self._values()
+
+    @choices.setter
+    def choices(self, value):
+        pass
+
+
+TARGET_CHOICE = _LazyChoice(_target_names)
+BACKEND_CHOICE = _LazyChoice(_backend_names)
+
+
 def _load(model: str, dt, reset, integrator, preset):
     import snnc
 
@@ -84,7 +116,7 @@ def inspect(model, dt, reset, integrator, preset):
 @click.option("--record", type=click.Choice(["outputs", "all"]), default="outputs",
               help="Record Output nodes only, or every node's output and state.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
-@click.option("--backend", type=click.Choice(["sim", "fpga", "lava"]), default="sim", help="Backend to run on.")
+@click.option("--backend", type=BACKEND_CHOICE, default="sim", help="Backend to run on.")
 @import_options
 def run(model, input_path, steps, out_path, record, force, backend, dt, reset, integrator, preset):
     """Simulate MODEL on INPUT; write traces to OUT. MODEL is a model file (float simulation)
@@ -120,80 +152,62 @@ def run(model, input_path, steps, out_path, record, force, backend, dt, reset, i
 
 @cli.command("compile")
 @click.argument("model", type=click.Path())
-@click.option("--target", type=click.Choice(["sim", "fpga", "loihi2"]), default=None,
-              help="Target profile (or 'target:' in --config).")
+@click.option("--target", type=TARGET_CHOICE, default=None, help="Target (or 'target:' in --config).")
 @click.option("--config", "config_path", type=click.Path(), default=None, help="YAML compile configuration.")
 @click.option("-o", "--out", "outdir", required=True, type=click.Path(), help="Output folder (created atomically).")
 @click.option("--dump-ir", is_flag=True, help="Print the graph summary after every pass.")
 @click.option("--strict", is_flag=True, help="Make possible state overflow an error.")
 @click.option("--force", is_flag=True, help="Replace an existing output folder.")
-@click.option("--hls/--no-hls", "hls", default=None,
-              help="Write the HLS C++ project to OUT/hls (default: on for --target fpga).")
+@click.option("--artifacts/--no-artifacts", default=True,
+              help="Write the target's deployment artifacts (OUT/hls for fpga, OUT/lava for loihi2).")
 @click.option("--reuse-factor", type=click.IntRange(min=1), default=1, show_default=True,
               help="HLS: operations sharing one operator (resource estimate).")
-@click.option("--fpga-part", default="xcvu9p-flga2104-2-e", show_default=True, help="HLS: FPGA part for Vitis.")
+@click.option("--fpga-part", default=None, help="HLS: FPGA part for Vitis (default: the project's).")
 @click.option("--clock-ns", type=click.FloatRange(min=0.1), default=5.0, show_default=True, help="HLS: clock period.")
+@click.option("--input-max-abs", type=click.IntRange(min=1), default=None,
+              help="Lava: bound on |input values| the network may assume (1 for spikes; default: int32).")
 @import_options
-def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, hls, reuse_factor, fpga_part, clock_ns,
-                dt, reset, integrator, preset):
-    """Compile MODEL for a target: lowered integer graph + report.json in OUT (+ OUT/hls, the HLS
-    project, for the fpga target)."""
-    import dataclasses
+def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, artifacts, reuse_factor, fpga_part,
+                clock_ns, input_max_abs, dt, reset, integrator, preset):
+    """Compile MODEL for a target: OUT/model.nir (the lowered integer graph), OUT/report.json and
+    the target's deployment artifacts (OUT/hls: the HLS C++ project for fpga; OUT/lava: the Lava
+    network, and network.net where netx can build it, for loihi2)."""
     import os
     import time
 
-    from snnc.passes.targets import load_config, make_config
-    from snnc.runtime.compile import compile_graph, write_artifacts
+    from snnc.runtime.compile import compile_model, write_artifacts
     from snnc.runtime.summary import format_summary
+    from snnc.runtime.targets import EmitOptions
+    from snnc.runtime.targets import target as lookup_target
 
     if os.path.exists(outdir) and not force:
-        raise SnncError("output folder exists", file=outdir, hint="pass --force to replace it")
-    if config_path:
-        config = load_config(config_path, target)
-    elif target:
-        config = make_config(target)
-    else:
-        raise SnncError("no target", hint="pass --target sim|fpga|loihi2 or --config FILE")
-    if strict:
-        config = dataclasses.replace(config, strict=True)
-    if dt is not None:
-        config = dataclasses.replace(config, dt=dt)
+        what = "output folder exists" if os.path.isdir(outdir) else "output path exists (a file)"
+        raise SnncError(what, file=outdir, hint="pass --force to replace it, or choose another -o")
     t0 = time.perf_counter()
     graph = _load(model, dt, reset, integrator, preset)
-    if graph.metadata.get("level") == "integer":
-        raise SnncError("already a lowered integer graph (imported from a lava-dl .net file): nothing to compile",
-                        file=model, hint=f"run it directly: snnc run {model} ... / snnc verify {model}")
 
     def dump(name, g):
         click.echo(f"== after {name}")
         click.echo(format_summary(g))
 
-    lowered, report = compile_graph(graph, config, dump=dump if dump_ir else None)
-    extra = None
-    if hls is None:
-        hls = config.profile.name == "fpga"
-    if hls:
-        from snnc.backends.fpga import write_project_files
-        from snnc.runtime.verify import vectors_for_testbench
-
-        def extra(tmp):
-            os.mkdir(os.path.join(tmp, "hls"))
-            tb_in, tb_out = vectors_for_testbench(lowered)
-            info = write_project_files(os.path.join(tmp, "hls"), lowered, part=fpga_part, clock_ns=clock_ns,
-                                       reuse_factor=reuse_factor, inputs=tb_in, expected=tb_out)
-            report["resources"] = info["resources"]
+    lowered, report, config = compile_model(graph, target=target, config_path=config_path, strict=strict, dt=dt,
+                                            source=model, dump=dump if dump_ir else None)
+    tgt = lookup_target(config.profile.name)
+    opts = EmitOptions(reuse_factor=reuse_factor, fpga_part=fpga_part, clock_ns=clock_ns, input_max_abs=input_max_abs)
     elapsed = time.perf_counter() - t0
-    write_artifacts(outdir, lowered, report, force=force, elapsed_s=elapsed, extra=extra)
+    lines = write_artifacts(outdir, lowered, report, force=force, elapsed_s=elapsed,
+                            target=tgt if artifacts else None, options=opts)
     tot = report["totals"]
-    click.echo(f"compiled {model} for {config.profile.name} in {elapsed:.2f} s: {tot['neurons']} neurons, "
-               f"{tot['synapses']} synapses -> {outdir}")
+    click.echo(f"compiled {model} for {tgt.name} in {elapsed:.2f} s: {tot['neurons']} neurons, "
+               f"{tot['synapses']} synapses -> {outdir} (model.nir, report.json"
+               + (f", {tgt.artifact_dir}/" if artifacts and tgt.artifact_dir else "") + ")")
     if tot["overflow_possible"]:
-        click.echo(f"note: state may saturate in {', '.join(tot['overflow_possible'])} (see report.json)")
-    if hls:
-        from snnc.backends.fpga import format_resources
-
-        click.echo(f"HLS project: {os.path.join(outdir, 'hls')} (make; vitis_hls -f build_prj.tcl)")
-        click.echo(format_resources(report["resources"]))
+        click.echo(f"note: state may saturate in nodes {', '.join(map(repr, tot['overflow_possible']))} "
+                   "(see report.json)")
+    for line in lines:
+        click.echo(line)
+    click.echo(f"next: snnc verify {outdir} --backends sim,{tgt.backend if tgt.backend != 'sim' else 'fpga'}"
+               f"   |   snnc run {outdir} --input X.npy --out trace.npz --backend {tgt.backend}")
 
 
 def _compiled_graph(model: str, target: str, dt, reset, integrator, preset):
@@ -231,7 +245,7 @@ def _print_comparison(cmp, as_json: bool, extra: dict) -> None:
 @cli.command("verify")
 @click.argument("model", type=click.Path())
 @click.option("--backends", default="sim,fpga,lava", show_default=True, help="Comma-separated backends to compare.")
-@click.option("--target", type=click.Choice(["sim", "fpga", "loihi2"]), default=None,
+@click.option("--target", type=TARGET_CHOICE, default=None,
               help="Target to compile MODEL for (default: loihi2 if lava is compared, else fpga).")
 @click.option("--inputs", "n_inputs", type=click.IntRange(min=1), default=4, show_default=True,
               help="Number of random spike input samples.")
@@ -293,7 +307,7 @@ def golden():
 @golden.command("record")
 @click.argument("model", type=click.Path())
 @click.option("-o", "--out", "out_path", required=True, type=click.Path())
-@click.option("--target", type=click.Choice(["sim", "fpga", "loihi2"]), default="sim", show_default=True)
+@click.option("--target", type=TARGET_CHOICE, default="sim", show_default=True)
 @click.option("--inputs", "n_inputs", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--steps", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -309,7 +323,7 @@ def golden_record(model, out_path, target, n_inputs, steps, seed, force):
 @golden.command("check")
 @click.argument("model", type=click.Path())
 @click.argument("golden_path", type=click.Path())
-@click.option("--backend", type=click.Choice(["sim", "fpga", "lava"]), default="sim", show_default=True)
+@click.option("--backend", type=BACKEND_CHOICE, default="sim", show_default=True)
 def golden_check(model, golden_path, backend):
     """Re-run MODEL on the golden inputs; exit 1 with the first difference."""
     from snnc.runtime.golden import check

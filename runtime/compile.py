@@ -2,10 +2,11 @@
 
 OUTDIR contents: ``model.nir`` (the lowered integer graph, readable by ``snnc.load``),
 ``report.json`` (per node: widths, scales, parameter errors, overflow findings, neuron and
-synapse counts; for the fpga target the ``resources`` estimate; ``generated`` holds the only
-non-deterministic fields), and for the fpga target ``hls/``, the HLS project
-(:mod:`snnc.backends.fpga.project`). The folder is built in
-a temporary sibling and renamed into place; an existing OUTDIR is refused unless ``force``.
+synapse counts; the target's resource estimate; ``generated`` holds the only non-deterministic
+fields), and the target's deployment artifacts (:class:`snnc.runtime.targets.Target`: ``hls/``,
+the HLS project, for fpga; ``lava/``, the Lava network and netx ``.net``, for loihi2). The
+folder is built in a temporary sibling and renamed into place; an existing OUTDIR is refused
+unless ``force``.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ import time
 import numpy as np
 
 import snnc
-from snnc.ir.errors import SnncError
+from snnc.ir.counts import summarize
+from snnc.ir.errors import ConfigError, SnncError
 from snnc.ir.files import atomic_folder
 from snnc.ir.graph import Graph
 from snnc.ir.nir_io import write_nir
 from snnc.passes import standard as _standard  # noqa: F401  (registers the pipelines)
 from snnc.passes.pipeline import PIPELINES, CompileContext, run_pipeline
-from snnc.passes.targets import CompileConfig
-from snnc.runtime.summary import summarize
+from snnc.passes.targets import CompileConfig, load_config, make_config
 
 ARTIFACT_GRAPH = "model.nir"
 ARTIFACT_REPORT = "report.json"
@@ -58,6 +59,50 @@ def compile_graph(graph: Graph, config: CompileConfig, *, dump=None) -> tuple[Gr
     return lowered, _jsonable(report)
 
 
+def compile_model(graph: Graph, *, target: str | None = None, config_path: str | None = None, strict: bool = False,
+                  dt: float | None = None, source: str | None = None, dump=None) -> tuple[Graph, dict, CompileConfig]:
+    """What ``snnc compile`` does before writing: resolve the configuration (``--config`` file,
+    else ``--target``), then lower ``graph``. A graph that is already a lowered integer graph
+    (an imported lava-dl ``.net``) is not lowered again: it is the deployed network itself, and
+    it compiles only for a target whose backend runs it unchanged (its own target, or fpga,
+    whose C runs any integer graph). Returns (lowered, report, config)."""
+    import dataclasses
+
+    if config_path:
+        config = load_config(config_path, target)
+    elif target:
+        config = make_config(target)
+    else:
+        raise ConfigError("no target", field="target", hint="pass --target (e.g. fpga, loihi2, sim) or --config FILE")
+    if strict:
+        config = dataclasses.replace(config, strict=True)
+    if dt is not None:
+        config = dataclasses.replace(config, dt=dt)
+    if graph.metadata.get("level") != "integer":
+        lowered, report = compile_graph(graph, config, dump=dump)
+        return lowered, report, config
+    own = graph.metadata.get("target")
+    name = config.profile.name
+    if name not in (own, "fpga"):
+        raise SnncError(f"already a lowered integer graph for {own}: it cannot be re-lowered for {name}",
+                        file=source, hint=f"compile it with --target {own} or --target fpga")
+    return graph, integer_graph_report(graph, config), config
+
+
+def integer_graph_report(graph: Graph, config: CompileConfig) -> dict:
+    """The compile report of a graph that needed no lowering (e.g. an imported ``.net``)."""
+    rows = summarize(graph)
+    report = {
+        "snnc_version": snnc.__version__, "target": config.profile.name, "source_level": "integer",
+        "pipeline": [], "dt": graph.metadata.get("dt"),
+        "totals": {"neurons": sum(r.neurons for r in rows), "synapses": sum(r.synapses for r in rows),
+                   "overflow_possible": []},
+        "nodes": {r.name: {"type": r.type, "shape": list(r.shape), "neurons": r.neurons, "synapses": r.synapses,
+                           "latency": int(graph.nodes[r.name].hw.get("latency", 0))} for r in rows},
+    }
+    return _jsonable(report)
+
+
 def _calibration_data(graph: Graph, config: CompileConfig) -> dict | None:
     if not config.calibration_inputs:
         return None
@@ -82,18 +127,26 @@ def _jsonable(x):
 
 
 def write_artifacts(outdir: str, lowered: Graph, report: dict, *, force: bool = False,
-                    elapsed_s: float | None = None, extra=None) -> None:
-    """Write OUTDIR atomically: build in a temporary sibling folder, then rename. ``extra``: a
-    function called with the temporary folder to add more files (e.g. the HLS project)."""
+                    elapsed_s: float | None = None, target=None, options=None) -> list[str]:
+    """Write OUTDIR atomically: build in a temporary sibling folder, then rename. ``target``
+    (a :class:`snnc.runtime.targets.Target`) adds its deployment artifacts (with ``options``, an
+    :class:`~snnc.runtime.targets.EmitOptions`). Returns the target's summary lines (paths filled in)."""
+    from snnc.runtime.targets import EmitOptions, write_deployment
+
+    lines: list[str] = []
     with atomic_folder(outdir, overwrite=force, prefix=".snnc-compile-") as tmp:
-        if extra is not None:
-            extra(tmp)
+        if target is not None:
+            lines = write_deployment(target, lowered, tmp, options or EmitOptions(), report)
         write_nir(os.path.join(tmp, ARTIFACT_GRAPH), lowered)
         full = dict(report)
         full["generated"] = {"unix_time": time.time(), "compile_seconds": elapsed_s}
         with open(os.path.join(tmp, ARTIFACT_REPORT), "w") as f:
             json.dump(full, f, indent=1, sort_keys=True)
             f.write("\n")
+    if target is not None and target.artifact_dir:
+        folder = os.path.join(outdir, target.artifact_dir)
+        lines = [line.replace("{dir}", folder) for line in lines]
+    return lines
 
 
 def load_artifact(path: str) -> Graph:

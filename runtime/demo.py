@@ -38,34 +38,16 @@ Counting rules (also in ``summary.json`` under ``definitions``):
   of non-zero values arriving on its inputs over all steps times its mean fan-out
   (synapses / input size), summed over synapse nodes and divided by the number of samples. A
   spike or a graded non-zero value is one event; zeros cost nothing (event-driven hardware).
-* **Loihi 2 cores**: per neuron population of the ``loihi2`` graph (one Lava process; populations
-  do not share cores), ``max(1, ceil(neurons / NEURONS_PER_CORE), ceil(synapses into it /
-  SYNAPSES_PER_CORE))``, summed. The per-core limits are ASSUMED, not measured and not from this
-  project's docs (``/work/shared/docs`` gives none): Loihi 2 has 128 neuron cores per chip with
-  up to 1 M neurons and 120 M synapses per chip (Intel's Loihi 2 brief, 2021; also
-  open-neuromorphic.org/neuromorphic-computing/hardware/loihi-2-intel/), so
-  ``NEURONS_PER_CORE = 8192`` (the usually quoted per-core maximum; 1 M / 128 = 7812 on average)
-  and ``SYNAPSES_PER_CORE = 120 M / 128 = 937,500``. The real packing depends on the synapse
-  encoding, weight width and compartment configuration, which Lava's Loihi compiler decides; the
-  demo models' populations (at most 256 neurons and about 82 k synapses each) fit one core under
-  any of these limits, so for them the figure is the number of populations.
+* **Loihi 2 cores**: :func:`snnc.backends.lava.resources.estimate_cores` on the ``loihi2`` graph
+  (ASSUMED per-core limits; the module says where they come from).
 * **FPGA memory bits**: the HLS resource estimate (:func:`snnc.backends.fpga.estimate_resources`)
   ``weight_bits`` (every constant array: weights, tables, per-neuron parameters, at stored width)
   / ``state_bits`` (neuron state and output/delay buffers).
-* **compile ms**: :func:`~snnc.runtime.compile.compile_graph` (the target's pass pipeline) plus, for
-  ``fpga``, generating the HLS C sources; not gcc's build of the C simulation (cached by content
-  hash) nor Lava's own process build.
+* **compile ms**: :func:`~snnc.runtime.compile.compile_graph` (the target's pass pipeline) plus the
+  target's resource estimate (:class:`snnc.runtime.targets.Target`); not gcc's build of the C
+  simulation (cached by content hash) nor Lava's own process build.
 
-Plots (one showcase model, :data:`SHOWCASE` if present, test sample 0, ``fpga`` graph, which has
-no inserted latency so its steps align with the float model's):
-
-* ``spike_raster.png``: spikes per layer (input if it is spikes, then every neuron population);
-* ``membrane_float_vs_fixed.png``: membrane potential ``v`` of a few neurons per layer, float
-  simulation vs fixed point. Conversion: the lowered neuron's ``metadata['scale']`` is its state
-  scale S (per neuron or per layer, chosen by ``passes/lower_integer.py``; it already includes the
-  fractional state bits), the integer state is ``round(v * S)``, so the plot shows
-  ``v_int / S`` in the model's units next to the float ``v``;
-* ``accuracy_vs_bits.png``: test accuracy vs weight bits per model (float accuracy dashed).
+Reporting (table, summary.md) is :mod:`snnc.runtime.demo_report`; plots :mod:`snnc.runtime.demo_plots`.
 """
 
 from __future__ import annotations
@@ -75,51 +57,35 @@ import json
 import math
 import os
 import platform
-import subprocess
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 import snnc
+from snnc.backends.lava.resources import NEURONS_PER_CORE, SYNAPSES_PER_CORE
+from snnc.ir.counts import summarize
 from snnc.ir.errors import BackendError, SnncError
 from snnc.ir.files import atomic_folder
 from snnc.ir.graph import Graph
 from snnc.ir.trace import Trace
 from snnc.passes.targets import make_config
 from snnc.runtime.compile import compile_graph
+from snnc.runtime.demo_plots import write_plots
+from snnc.runtime.demo_report import DEFINITIONS, markdown, table_rows
 from snnc.runtime.digits import accuracy_from_outputs, encoded_test_split
 from snnc.runtime.run import quantize_inputs, run_graph
-from snnc.runtime.summary import summarize
+from snnc.runtime.targets import BACKENDS, TARGETS, EmitOptions
 from snnc.runtime.verify import compare_traces, run_backend
 
-TARGETS = ("sim", "fpga", "loihi2")
-#: ASSUMED Loihi 2 per-core limits (see the module docstring for the source and caveats)
-NEURONS_PER_CORE = 8192
-SYNAPSES_PER_CORE = 937_500
 #: weight widths of the accuracy sweep (fpga target)
 SWEEP_BITS = (16, 8, 6, 4, 3, 2)
 #: default number of test samples also run on Lava
 DEFAULT_LAVA_SAMPLES = 16
-#: the model whose spikes and membranes are plotted
-SHOWCASE = "digits_lif"
 #: progress steps per model
 _STEPS = ("float simulation", "compile", "fpga graph: sim vs C", "loihi2 graph: sim vs C", "loihi2 graph: Lava",
           "weight-bits sweep")
 
-DEFINITIONS = {
-    "neurons_synapses": "totals of the fpga compile report (bias = one connection per neuron from a constant source)",
-    "synops_per_sample": "fpga graph, integer simulation of the test split: per synapse node, non-zero values "
-                         "arriving over all steps x mean fan-out (synapses / input size); summed over synapse "
-                         "nodes; divided by the number of samples",
-    "loihi2_cores": f"per neuron population of the loihi2 graph: max(1, ceil(neurons / {NEURONS_PER_CORE}), "
-                    f"ceil(synapses in / {SYNAPSES_PER_CORE})), summed; ASSUMED per-core limits (128 cores, "
-                    "1 M neurons, 120 M synapses per chip: Intel Loihi 2 brief), not a Lava compiler result",
-    "fpga_memory_bits": "estimate_resources total weight_bits (constant arrays) and state_bits",
-    "compile_seconds": "compile_graph (+ HLS C source generation for fpga)",
-    "accuracy_vs_bits": "fpga target, weights of that many bits (per output channel), state max(24, bits + 16) bits",
-    "bit_exact": "compare_traces: every output and state of every node equal at every step",
-}
 
 
 def example_models(folder: str | None = None) -> list[str]:
@@ -130,24 +96,6 @@ def example_models(folder: str | None = None) -> list[str]:
         raise SnncError("no digits_*.nir models found", file=folder,
                         hint="the trained examples come with the repository (examples/train_digits.py makes them)")
     return paths
-
-
-def lava_unavailable() -> str | None:
-    """None if Lava can run (found as run_lava finds it), else the reason."""
-    from snnc.backends.lava.run import ENV_VAR, lava_importable, lava_python
-
-    if not os.environ.get(ENV_VAR) and lava_importable():
-        return None
-    try:
-        exe = lava_python()
-    except SnncError as exc:
-        return exc.detail
-    probe = subprocess.run([exe, "-c", "from lava.magma.core.run_configs import Loihi2SimCfg"],
-                           capture_output=True, text=True)
-    if probe.returncode != 0:
-        last = (probe.stderr or probe.stdout).strip().splitlines()
-        return f"{exe} cannot import lava-nc ({last[-1] if last else f'exit {probe.returncode}'})"
-    return None
 
 
 @dataclass
@@ -219,28 +167,6 @@ def _synops(lowered: Graph, trace: Trace) -> float:
     return total / batch
 
 
-def _loihi_cores(lowered: Graph) -> int:
-    """Cores by the assumed per-core limits (see the module docstring). A synapse node's synapses
-    belong to the neuron populations it feeds (directly or through stateless nodes)."""
-    rows = {r.name: r for r in summarize(lowered)}
-    synapses_in = {name: 0 for name, row in rows.items() if row.neurons}
-    for name, row in rows.items():
-        if not row.synapses or row.neurons:
-            continue
-        seen, todo = set(), [e.dst for e in lowered.out_edges(name)]
-        while todo:
-            n = todo.pop()
-            if n in seen:
-                continue
-            seen.add(n)
-            if n in synapses_in:
-                synapses_in[n] += row.synapses
-            elif not rows[n].synapses:
-                todo += [e.dst for e in lowered.out_edges(n)]
-    return sum(max(1, math.ceil(rows[n].neurons / NEURONS_PER_CORE), math.ceil(syn / SYNAPSES_PER_CORE))
-               for n, syn in synapses_in.items())
-
-
 def _error_check(backends: list[str], exc: SnncError, samples: int) -> dict:
     return {"backends": backends, "bit_exact": False, "compared": 0, "mismatches": 0, "samples": samples,
             "first_mismatch": None, "error": str(exc)}
@@ -251,8 +177,6 @@ def run_model(path: str, *, samples: int | None = None, lava_samples: int = DEFA
     """Everything the demo measures for one model; returns (result, data for the plots).
     ``lava_skip``: why Lava does not run (None: run it on ``lava_samples`` samples); ``tick(label)``
     is called as each step starts."""
-    from snnc.backends.fpga import estimate_resources, generate_sources
-
     tick = tick or (lambda label: None)
     graph = snnc.load(path)
     name = os.path.basename(path)[: -len(".nir")]
@@ -272,19 +196,21 @@ def run_model(path: str, *, samples: int | None = None, lava_samples: int = DEFA
         t0 = time.perf_counter()
         try:
             low, report = compile_graph(graph, make_config(target))
-            plan = generate_sources(low)[0] if target == "fpga" else None
+            est = TARGETS[target].estimate
+            estimate = est(low, EmitOptions()) if est is not None else None
         except SnncError as exc:
             res.refused[target] = exc.detail
             continue
         res.compile_seconds[target] = time.perf_counter() - t0
         lowered[target] = low
         if target == "loihi2":
+            res.loihi2_cores = int(estimate["total"])
             res.loihi2_neurons = int(report["totals"]["neurons"])
             res.loihi2_synapses = int(report["totals"]["synapses"])
         if target == "fpga":
             res.neurons = int(report["totals"]["neurons"])
             res.synapses = int(report["totals"]["synapses"])
-            res.fpga_resources = dict(estimate_resources(plan)["total"])
+            res.fpga_resources = dict(estimate["total"])
     plots = {"name": name, "neuron_type": res.neuron_type, "graph": graph, "x": x, "y": y, "float_trace": float_trace}
 
     tick(_STEPS[2])
@@ -300,7 +226,6 @@ def run_model(path: str, *, samples: int | None = None, lava_samples: int = DEFA
     tick(_STEPS[3])
     if "loihi2" in lowered:
         low = lowered["loihi2"]
-        res.loihi2_cores = _loihi_cores(low)
         x_int = quantize_inputs(low, {low.input_names()[0]: x})
         traces = {b: run_backend(b, low, x_int) for b in ("sim", "fpga")}
         res.checks["loihi2 graph: sim=C"] = _check(traces)
@@ -324,183 +249,6 @@ def run_model(path: str, *, samples: int | None = None, lava_samples: int = DEFA
             low, _ = compile_graph(graph, make_config("fpga", _sweep_config(bits)))
             res.accuracy_vs_bits[bits] = accuracy_from_outputs(_readout(run_graph(low, x), low), y)
     return res, plots
-
-
-# ----------------------------------------------------------------------------------------
-# the table
-# ----------------------------------------------------------------------------------------
-
-def _short_reason(reason: str) -> str:
-    """The first clause of a refusal: 'LM-HT's T x T time mixing is non-causal'."""
-    text = reason.split(" (", 1)[0].split(": ", 1)[0]
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _pct(v: float) -> str:
-    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f} %"
-
-
-_CHECKS = (("fpga graph: sim=C", "fpga"), ("loihi2 graph: sim=C", "loihi2"), ("loihi2 graph: sim=C=Lava", "loihi2"))
-
-
-def _check_cell(r: ModelResult, key: str, target: str) -> str:
-    if target in r.refused:
-        return f"n/a (refused: {_short_reason(r.refused[target])})" if key == "loihi2 graph: sim=C" else "n/a (refused)"
-    c = r.checks.get(key)
-    if c is None:
-        if key.endswith("Lava") and r.lava:
-            return r.lava if r.lava.startswith("skipped") else f"lava: not available ({r.lava})"
-        return "n/a"
-    if c.get("error"):
-        return f"ERROR ({_short_reason(c['error'])})"
-    return f"{'yes' if c['bit_exact'] else 'NO'} ({c['compared']:,})"
-
-
-def _samples_of(results: list[ModelResult], key: str) -> str:
-    counts = sorted({c["samples"] for r in results for k, c in r.checks.items() if k == key})
-    return "/".join(map(str, counts)) or "-"
-
-
-def table_rows(results: list[ModelResult]) -> tuple[list[str], list[list[str]]]:
-    """Column heads and rows of the demo table (strings)."""
-    head = ["model", "neuron", "float acc", "8-bit acc",
-            f"bit-exact sim=C, fpga graph (values compared, {_samples_of(results, _CHECKS[0][0])} samples)",
-            f"bit-exact sim=C, loihi2 graph (values compared, {_samples_of(results, _CHECKS[1][0])} samples)",
-            f"bit-exact sim=C=Lava, loihi2 graph (values compared, {_samples_of(results, _CHECKS[2][0])} samples)",
-            "neurons", "synapses", "synops/sample", "Loihi 2 cores", "FPGA mem bits weights/state",
-            "compile ms sim/fpga/loihi2"]
-    rows = []
-    for r in results:
-        comp = "/".join(f"{1000 * r.compile_seconds[t]:.0f}" if t in r.compile_seconds else "n/a" for t in TARGETS)
-        mem = r.fpga_resources
-        cores = "n/a (refused)" if "loihi2" in r.refused else ("n/a" if r.loihi2_cores is None else str(r.loihi2_cores))
-        if r.loihi2_cores is not None and (r.loihi2_neurons, r.loihi2_synapses) != (r.neurons, r.synapses):
-            cores += f" ({r.loihi2_neurons} neurons, {r.loihi2_synapses:,} synapses)"
-        rows.append([r.name.replace("digits_", ""), r.neuron_type, _pct(r.float_accuracy), _pct(r.quantized_accuracy),
-                     *(_check_cell(r, key, target) for key, target in _CHECKS), str(r.neurons), f"{r.synapses:,}",
-                     f"{r.synops_per_sample:,.0f}", cores,
-                     f"{mem['weight_bits']:,}/{mem['state_bits']:,}" if mem else "n/a", comp])
-    return head, rows
-
-
-def markdown(results: list[ModelResult], notes: list[str]) -> str:
-    head, rows = table_rows(results)
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in rows]
-    swept = [r for r in results if r.accuracy_vs_bits]
-    if swept:
-        bits = sorted({b for r in swept for b in r.accuracy_vs_bits}, reverse=True)
-        lines += ["", "Test accuracy vs weight bits (fpga target):", "",
-                  "| model | float | " + " | ".join(f"{b}-bit" for b in bits) + " |", "|" + "---|" * (len(bits) + 2)]
-        lines += [f"| {r.name.replace('digits_', '')} | {_pct(r.float_accuracy)} | "
-                  + " | ".join(_pct(r.accuracy_vs_bits.get(b, math.nan)) for b in bits) + " |" for r in swept]
-    return "\n".join(lines) + "\n\n" + "\n\n".join(notes) + "\n"
-
-
-# ----------------------------------------------------------------------------------------
-# plots
-# ----------------------------------------------------------------------------------------
-
-
-def _neuron_layers(low: Graph) -> list[str]:
-    return [n for n in low.evaluation_order() if getattr(low.nodes[n], "is_neuron", False)]
-
-
-def write_plots(folder: str, results: list[ModelResult], plots: dict) -> list[str]:
-    """PNG files into ``folder``; [] if matplotlib is missing."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return []
-    files = []
-    with_int = {k: p for k, p in plots.items() if "lowered" in p}
-    show = with_int.get(SHOWCASE) or next(iter(with_int.values()), None)
-    if show is not None:
-        files += _plot_raster(plt, folder, show)
-        files += _plot_membrane(plt, folder, show)
-    files += _plot_bits(plt, folder, results)
-    return files
-
-
-def _save(plt, fig, folder: str, name: str) -> list[str]:
-    fig.tight_layout()
-    fig.savefig(os.path.join(folder, name), dpi=100)
-    plt.close(fig)
-    return [name]
-
-
-def _plot_raster(plt, folder: str, p: dict) -> list[str]:
-    low, tr = p["lowered"], p["int_trace"]
-    layers = [n for n in low.input_names() if not low.nodes[n].metadata.get("analog")] + _neuron_layers(low)
-    fig, axes = plt.subplots(len(layers), 1, figsize=(8, 1.2 + 1.8 * len(layers)), squeeze=False, sharex=True)
-    for ax, name in zip(axes[:, 0], layers):
-        a = tr.outputs[name][0].reshape(tr.outputs[name].shape[1], -1)
-        t, i = np.nonzero(a)
-        ax.scatter(t, i, s=6 + 6 * np.minimum(np.abs(a[t, i]) - 1, 3), c="k", marker="|")
-        ax.set_ylabel(f"{name}\nneuron")
-        ax.set_ylim(-0.5, a.shape[1] - 0.5)
-        ax.set_title(f"{name}: {len(t)} spikes" + (" (graded: size = value)" if np.abs(a).max(initial=0) > 1 else ""),
-                     fontsize=8, loc="left")
-    axes[-1, 0].set_xlabel("time step")
-    axes[-1, 0].set_xlim(-0.5, tr.outputs[layers[-1]].shape[1] - 0.5)
-    fig.suptitle(f"{p['name']} ({p['neuron_type']}): spikes per layer, test sample 0 (label {p['y'][0]}), "
-                 "8-bit fpga graph", fontsize=9)
-    return _save(plt, fig, folder, "spike_raster.png")
-
-
-def _plot_membrane(plt, folder: str, p: dict, per_layer: int = 3) -> list[str]:
-    low, tr, ft, graph = p["lowered"], p["int_trace"], p["float_trace"], p["graph"]
-    keys = [f"{n}.v" for n in _neuron_layers(low)
-            if f"{n}.v" in tr.states and f"{n}.v" in ft.states and "scale" in low.nodes[n].metadata]
-    if not keys:
-        return []
-    fig, axes = plt.subplots(len(keys), 1, figsize=(8, 0.8 + 2.6 * len(keys)), squeeze=False, sharex=True)
-    for ax, key in zip(axes[:, 0], keys):
-        node = key.rsplit(".", 1)[0]
-        shape = tr.states[key].shape[2:]
-        scale = np.broadcast_to(np.asarray(low.nodes[node].metadata["scale"], np.float64), shape).reshape(-1)
-        fv = ft.states[key][0].reshape(ft.states[key].shape[1], -1)
-        iv = tr.states[key][0].reshape(tr.states[key].shape[1], -1) / scale
-        spikes = np.abs(ft.outputs[node][0].reshape(fv.shape[0], -1)).sum(axis=0)
-        some = (spikes > 0) & (spikes < 0.8 * fv.shape[0])        # neurons that spike, but not at every step
-        picks = np.lexsort((-fv.std(axis=0), ~some))[:per_layer]
-        thr = getattr(graph.nodes.get(node), "v_threshold", None)
-        for j in picks:
-            line, = ax.plot(fv[:, j], lw=2.5, alpha=0.45, label=f"neuron {j} float ({spikes[j]:g} spikes)")
-            ax.plot(iv[:, j], "x", ms=5, color=line.get_color(), label=f"neuron {j} fixed point v_int / S")
-            if thr is not None:
-                t = np.broadcast_to(np.asarray(thr, np.float64), shape).reshape(-1)[j]
-                ax.axhline(t, color=line.get_color(), lw=0.6, ls=":")
-        ax.set_ylabel(f"{key} (model units)")
-        ax.legend(fontsize=6, ncol=2)
-    axes[-1, 0].set_xlabel("time step")
-    fig.suptitle(f"{p['name']} ({p['neuron_type']}): membrane potential, float vs 8-bit fixed point "
-                 "(test sample 0; dotted: threshold; resets after spikes)", fontsize=9)
-    return _save(plt, fig, folder, "membrane_float_vs_fixed.png")
-
-
-def _plot_bits(plt, folder: str, results: list[ModelResult]) -> list[str]:
-    swept = [r for r in results if r.accuracy_vs_bits]
-    if not swept:
-        return []
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for r in swept:
-        bits = sorted(r.accuracy_vs_bits)
-        line, = ax.plot(bits, [100 * r.accuracy_vs_bits[b] for b in bits], "o-", label=f"{r.name} ({r.neuron_type})")
-        ax.axhline(100 * r.float_accuracy, color=line.get_color(), lw=0.8, ls="--")
-    from matplotlib.ticker import ScalarFormatter
-
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(sorted({b for r in swept for b in r.accuracy_vs_bits}))
-    ax.get_xaxis().set_major_formatter(ScalarFormatter())
-    ax.set_xlabel("weight bits (fpga target, per-output-channel scales)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"digits test split ({swept[0].samples} samples): accuracy vs weight bits (dashed: float)", fontsize=9)
-    ax.legend(fontsize=7)
-    return _save(plt, fig, folder, "accuracy_vs_bits.png")
 
 
 # ----------------------------------------------------------------------------------------
@@ -542,7 +290,7 @@ def run_demo(outdir: str, *, models: str | None = None, only: list[str] | None =
     elif lava_samples == 0:
         lava_skip = "skipped (--lava-samples 0)"
     else:
-        lava_skip = lava_unavailable()
+        lava_skip = BACKENDS["lava"].unavailable()
         if lava_skip:
             echo(f"lava: not available ({lava_skip}); the Lava column says so")
     t_start = time.perf_counter()
@@ -565,7 +313,7 @@ def run_demo(outdir: str, *, models: str | None = None, only: list[str] | None =
     notes = [f"Digits test split ({results[0].samples if results else 0} samples per model) on the integer simulator "
              f"and the generated C; Lava on the first {n_lava}. bit-exact = every output and state of every node equal "
              f"at every step (values compared, samples). Loihi 2 cores use ASSUMED per-core limits ({NEURONS_PER_CORE} "
-             f"neurons, {SYNAPSES_PER_CORE:,} synapses; see snnc/runtime/demo.py). Total {elapsed:.0f} s on "
+             f"neurons, {SYNAPSES_PER_CORE:,} synapses; see snnc/backends/lava/resources.py). Total {elapsed:.0f} s on "
              f"{os.cpu_count()} CPU cores."]
     notes += [f"refused: {r.name} for {t}: {why}" for r in results for t, why in r.refused.items()]
     notes += [f"error: {r.name} {k}: {c['error']}" for r in results for k, c in r.checks.items() if c.get("error")]

@@ -1,4 +1,7 @@
-"""The scikit-learn 8x8 digits data set (bundled with scikit-learn, no download) as SNN input.
+"""The 8x8 handwritten digits data set (UCI "Optical Recognition of Handwritten Digits", as
+scikit-learn's ``load_digits`` ships it: 1797 images, pixels 0..16) as SNN input. A copy ships
+with snnc (``examples/data/digits.npz``, uint8 pixels and labels; CC BY 4.0, Alpaydin & Kaynak,
+UCI ML Repository), so the demo needs no scikit-learn; tests check it equals scikit-learn's.
 
 ``load_digits_split()`` returns a fixed train/test split (seeded, stratified); ``encode``
 turns images into input sequences: 'rate' = Bernoulli spikes with probability pixel/16 per step
@@ -8,6 +11,8 @@ CLIF and LM-HT train). Arrays are (B, T, 64) float32; labels int64[B].
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from snnc.ir.errors import SnncError
@@ -16,15 +21,28 @@ N_FEATURES = 64
 N_CLASSES = 10
 
 
-def load_digits_split(test_fraction: float = 0.25, seed: int = 0):
-    """(x_train, y_train, x_test, y_test): pixels scaled to [0, 1] (float32, shape (N, 64))."""
+BUNDLED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "data", "digits.npz")
+
+
+def load_digits_data() -> tuple[np.ndarray, np.ndarray]:
+    """(pixels float64[1797, 64] in 0..16, labels int64[1797]): the bundled copy, else scikit-learn's."""
+    if os.path.exists(BUNDLED):
+        with np.load(BUNDLED) as f:
+            return f["pixels"].astype(np.float64), f["labels"].astype(np.int64)
     try:
         from sklearn.datasets import load_digits
     except ImportError:
-        raise SnncError("scikit-learn is needed for the digits data set (pip install scikit-learn)") from None
+        raise SnncError("the digits data set is missing", file=BUNDLED,
+                        hint="reinstall snnc, or pip install scikit-learn") from None
     data = load_digits()
-    x = (data.data / 16.0).astype(np.float32)
-    y = data.target.astype(np.int64)
+    return data.data.astype(np.float64), data.target.astype(np.int64)
+
+
+def load_digits_split(test_fraction: float = 0.25, seed: int = 0):
+    """(x_train, y_train, x_test, y_test): pixels scaled to [0, 1] (float32, shape (N, 64))."""
+    pixels, labels = load_digits_data()
+    x = (pixels / 16.0).astype(np.float32)
+    y = labels.astype(np.int64)
     rng = np.random.default_rng(seed)
     train, test = [], []
     for c in range(N_CLASSES):

@@ -1,8 +1,8 @@
 """Run one lowered graph on several backends and compare every output and state, bit for bit.
 
-Backends are looked up by name in :data:`BACKENDS` (functions ``(graph, inputs_BT, steps,
-record, record_states) -> Trace``); ``fpga`` and ``lava`` are imported lazily so that a missing
-toolchain only matters when that backend is asked for.
+Backends are looked up by name in the registry :data:`snnc.runtime.targets.BACKENDS`; ``fpga``
+and ``lava`` are imported lazily so that a missing toolchain only matters when that backend is
+asked for.
 """
 
 from __future__ import annotations
@@ -13,32 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from snnc.backends.sim import Simulator, Trace
 from snnc.ir.errors import BackendError, SnncError
 from snnc.ir.graph import Graph
+from snnc.ir.trace import Trace
+from snnc.runtime.targets import backend
+from snnc.runtime.vectors import random_inputs, vectors_for_testbench
 
-
-def _run_sim(graph, inputs, steps, record, record_states) -> Trace:
-    return Simulator(graph).run(inputs, steps=steps, record=record, record_states=record_states)
-
-
-def _run_fpga(graph, inputs, steps, record, record_states) -> Trace:
-    try:
-        from snnc.backends.fpga.run import run_fpga
-    except ImportError as exc:
-        raise BackendError(f"the fpga backend is not available ({exc})") from None
-    return run_fpga(graph, inputs, steps=steps, record=record, record_states=record_states)
-
-
-def _run_lava(graph, inputs, steps, record, record_states) -> Trace:
-    try:
-        from snnc.backends.lava.run import run_lava
-    except ImportError as exc:
-        raise BackendError(f"the lava backend is not available ({exc})") from None
-    return run_lava(graph, inputs, steps=steps, record=record, record_states=record_states)
-
-
-BACKENDS = {"sim": _run_sim, "fpga": _run_fpga, "lava": _run_lava}
+__all__ = ["Comparison", "compare_traces", "random_inputs", "run_backend", "vectors_for_testbench", "verify"]
 
 
 def run_backend(name: str, graph: Graph, inputs, *, steps=None, record="all", record_states=True,
@@ -47,36 +28,13 @@ def run_backend(name: str, graph: Graph, inputs, *, steps=None, record="all", re
     :mod:`snnc.passes.reparam_lmht`) takes per-step inputs and returns a per-step trace on every
     backend alike (inputs spread over sub-steps, outputs summed per block), unless
     ``substep_inputs`` (inputs and trace at the sub-step rate)."""
-    if name not in BACKENDS:
-        raise SnncError(f"unknown backend '{name}'", hint=f"choose from {sorted(BACKENDS)}")
+    run = backend(name).run
     if int(graph.metadata.get("substeps", 1)) > 1 and not substep_inputs:
         from snnc.passes.reparam_lmht import expand_inputs, reduce_trace
 
-        trace = BACKENDS[name](graph, expand_inputs(graph, inputs, steps), None, record, record_states)
+        trace = run(graph, expand_inputs(graph, inputs, steps), None, record, record_states)
         return reduce_trace(graph, trace)
-    return BACKENDS[name](graph, inputs, steps, record, record_states)
-
-
-def random_inputs(graph: Graph, n: int, steps: int, seed: int = 0, rate: float = 0.2) -> dict[str, np.ndarray]:
-    """Bernoulli spike inputs (0/1 int64), one array (n, steps, *shape) per Input node."""
-    rng = np.random.default_rng(seed)
-    return {name: (rng.random((n, steps, *graph.nodes[name].shape)) < rate).astype(np.int64)
-            for name in graph.input_names()}
-
-
-def vectors_for_testbench(graph: Graph, samples: int = 2, steps: int = 16, seed: int = 0):
-    """(inputs, expected outputs) for a generated testbench: random spike inputs ({input name:
-    int64 [samples, T, ...]}, T = ``steps`` rounded up to a multiple of the graph's TimeMix
-    window) and the simulator's Output node traces on them."""
-    import math
-
-    windows = [int(np.asarray(n.coefficients).shape[0]) for n in graph.nodes.values()
-               if type(n).__name__ == "IntTimeMix"]
-    w = math.lcm(*windows) if windows else 1
-    steps = w * math.ceil(steps / w)
-    inputs = random_inputs(graph, samples, steps, seed)
-    trace = Simulator(graph).run(inputs)
-    return inputs, trace.outputs
+    return run(graph, inputs, steps, record, record_states)
 
 
 @dataclass

@@ -54,6 +54,23 @@ def lava_importable() -> bool:
         return False
 
 
+def lava_unavailable() -> str | None:
+    """None if Lava can run here (the interpreter :func:`run_lava` would use imports lava-nc),
+    else the reason."""
+    if not os.environ.get(ENV_VAR) and lava_importable():
+        return None
+    try:
+        exe = lava_python()
+    except SnncError as exc:
+        return exc.detail
+    probe = subprocess.run([exe, "-c", "from lava.magma.core.run_configs import Loihi2SimCfg"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        last = (probe.stderr or probe.stdout).strip().splitlines()
+        return f"{exe} cannot import lava-nc ({last[-1] if last else f'exit {probe.returncode}'})"
+    return None
+
+
 def _prepare_inputs(graph: Graph, inputs, steps: int | None) -> tuple[dict[str, np.ndarray], int]:
     out = prepare_inputs(graph, inputs, steps, integer=True)
     for n, a in out.items():

@@ -6,6 +6,7 @@ type with one epoch and refuses to overwrite without --force."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -139,3 +140,14 @@ def test_lmht_compiles_for_loihi2_and_keeps_its_accuracy(repo_root):
             assert lat == 1 + T + 1        # Dense, one window of mixing, Dense
             assert not trace.outputs["lmht1"][:, :low.nodes["lmht1"].phase].any()
     assert acc["loihi2"] >= acc["fpga"] - 0.01 and acc["loihi2"] >= MIN_ACCURACY, acc
+
+
+def test_bundled_digits_data_equal_scikit_learns():
+    """The copy that ships with snnc (examples/data/digits.npz) is scikit-learn's load_digits."""
+    datasets = pytest.importorskip("sklearn.datasets")
+    from snnc.runtime.digits import BUNDLED, load_digits_data
+
+    assert os.path.exists(BUNDLED)
+    pixels, labels = load_digits_data()
+    ref = datasets.load_digits()
+    assert np.array_equal(pixels, ref.data) and np.array_equal(labels, ref.target)

@@ -277,8 +277,11 @@ def test_cli_inspect_and_run(tmp_path, capsys):
     ref = _sim(load_net(path, input_message_bits=16), x[None])
     assert np.array_equal(data["output"], ref.outputs["output"])
     assert np.array_equal(data["layer1.u"], ref.states["layer1.u"])
-    assert main(["compile", path, "--target", "loihi2", "-o", str(tmp_path / "c")]) == 1
-    assert "nothing to compile" in capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["compile", path, "--target", "loihi2", "-o", str(tmp_path / "c")]) == 0   # the network as is
+    assert "Lava network:" in capsys.readouterr().out and (tmp_path / "c" / "lava" / "network.py").is_file()
+    assert main(["compile", path, "--target", "sim", "-o", str(tmp_path / "s")]) == 1
+    assert "cannot be re-lowered for sim" in capsys.readouterr().err
     assert main(["inspect", path, "--dt", "0.001"]) == 1
     assert "do not apply to .net files" in capsys.readouterr().err
 

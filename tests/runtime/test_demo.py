@@ -146,12 +146,14 @@ def test_demo_counting_rules(monkeypatch):
     path = [p for p in demo.example_models() if p.endswith("digits_lif.nir")][0]
     graph = snnc.load(path)                                 # 64-64-10 LIF, no bias
     low, _ = compile_graph(graph, make_config("loihi2"))
-    assert demo._loihi_cores(low) == 2                      # two populations, each far below the limits
-    monkeypatch.setattr(demo, "NEURONS_PER_CORE", 32)
-    assert demo._loihi_cores(low) == 2 + 1                  # 64 neurons -> 2 cores, 10 -> 1
-    monkeypatch.setattr(demo, "NEURONS_PER_CORE", 8192)
-    monkeypatch.setattr(demo, "SYNAPSES_PER_CORE", 1000)
-    assert demo._loihi_cores(low) == 5 + 1                  # 64 x 64 synapses in -> 5 cores, 64 x 10 -> 1
+    from snnc.backends.lava import resources
+
+    assert resources.estimate_cores(low)["total"] == 2      # two populations, each far below the limits
+    monkeypatch.setattr(resources, "NEURONS_PER_CORE", 32)
+    assert resources.estimate_cores(low)["total"] == 2 + 1  # 64 neurons -> 2 cores, 10 -> 1
+    monkeypatch.setattr(resources, "NEURONS_PER_CORE", 8192)
+    monkeypatch.setattr(resources, "SYNAPSES_PER_CORE", 1000)
+    assert resources.estimate_cores(low)["total"] == 5 + 1  # 64 x 64 synapses in -> 5 cores, 64 x 10 -> 1
 
     low, _ = compile_graph(graph, make_config("fpga"))
     x, _, _ = encoded_test_split(graph, 6)

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from snnc.backends.sim import Simulator
-from snnc.runtime import verify as V
 from snnc.runtime.cli import main
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"
@@ -26,8 +25,10 @@ def broken_backend(monkeypatch):
         tr.states["lif1.v"] = tr.states["lif1.v"].copy()
         tr.states["lif1.v"][1, 5, 3] += 1
         return tr
-    monkeypatch.setitem(V.BACKENDS, "broken", run)
-    monkeypatch.setitem(V.BACKENDS, "sim2", V.BACKENDS["sim"])
+    from snnc.runtime.targets import BACKENDS, Backend
+
+    monkeypatch.setitem(BACKENDS, "broken", Backend("broken", "sim with one value off", run))
+    monkeypatch.setitem(BACKENDS, "sim2", BACKENDS["sim"])
 
 
 def test_verify_reports_first_mismatch(repo_root, broken_backend, capsys):

@@ -1,0 +1,221 @@
+"""The registry of targets and backends: each written once, read by the CLI, ``verify``, ``demo``
+and the benchmarks (nothing else spells out the list of targets).
+
+A **backend** is a place a lowered integer graph runs and gives a :class:`~snnc.ir.trace.Trace`:
+the numpy simulator (``sim``), the generated C (``fpga``), Lava's CPU simulation (``lava``).
+
+A **target** is what ``snnc compile --target T`` produces: the profile (``passes.targets.PROFILES``:
+widths and every target quirk as a named field), the pipeline (``passes.pipeline.PIPELINES``), the
+backend that runs its graphs as deployed, the deployment artifacts it writes next to the lowered
+graph (``OUT/hls`` for fpga, ``OUT/lava`` for loihi2), the resource estimator, and what to run next.
+
+Backends and emitters are imported lazily, so a missing toolchain matters only when it is used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from snnc.ir.errors import BackendError, SnncError
+from snnc.ir.graph import Graph
+from snnc.ir.trace import Trace
+from snnc.passes import standard as _standard  # noqa: F401  (registers the pipelines)
+from snnc.passes.pipeline import PIPELINES
+from snnc.passes.targets import PROFILES, TargetProfile
+
+# ---------------------------------------------------------------------------------------------
+# backends
+# ---------------------------------------------------------------------------------------------
+
+#: ``run(graph, inputs {name: int [B, T, ...]}, steps, record, record_states) -> Trace``
+Runner = Callable[[Graph, dict, "int | None", str, bool], Trace]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where a lowered graph runs. ``unavailable()`` returns why it cannot run here (None: it can)."""
+
+    name: str
+    description: str
+    run: Runner
+    unavailable: Callable[[], str | None] = field(default=lambda: None)
+
+
+BACKENDS: dict[str, Backend] = {}
+
+
+def register_backend(backend: Backend) -> Backend:
+    if backend.name in BACKENDS:
+        raise ValueError(f"backend '{backend.name}' registered twice")
+    BACKENDS[backend.name] = backend
+    return backend
+
+
+def backend(name: str) -> Backend:
+    if name not in BACKENDS:
+        raise SnncError(f"unknown backend '{name}'", hint=f"choose from {', '.join(BACKENDS)}")
+    return BACKENDS[name]
+
+
+def _run_sim(graph, inputs, steps, record, record_states) -> Trace:
+    from snnc.backends.sim import Simulator
+
+    return Simulator(graph).run(inputs, steps=steps, record=record, record_states=record_states)
+
+
+def _run_fpga(graph, inputs, steps, record, record_states) -> Trace:
+    try:
+        from snnc.backends.fpga.run import run_fpga
+    except ImportError as exc:
+        raise BackendError(f"the fpga backend is not available ({exc})") from None
+    return run_fpga(graph, inputs, steps=steps, record=record, record_states=record_states)
+
+
+def _fpga_unavailable() -> str | None:
+    import shutil
+
+    cc = os.environ.get("CC", "gcc")
+    return None if shutil.which(cc) else f"no C compiler '{cc}' on PATH"
+
+
+def _run_lava(graph, inputs, steps, record, record_states) -> Trace:
+    try:
+        from snnc.backends.lava.run import run_lava
+    except ImportError as exc:
+        raise BackendError(f"the lava backend is not available ({exc})") from None
+    return run_lava(graph, inputs, steps=steps, record=record, record_states=record_states)
+
+
+def _lava_unavailable() -> str | None:
+    from snnc.backends.lava.run import lava_unavailable
+
+    return lava_unavailable()
+
+
+register_backend(Backend("sim", "the numpy simulator (the reference)", _run_sim))
+register_backend(Backend("fpga", "the generated HLS C, compiled with gcc", _run_fpga, _fpga_unavailable))
+register_backend(Backend("lava", "Lava's fixed-point CPU simulation (Loihi2SimCfg) in the Lava env", _run_lava,
+                         _lava_unavailable))
+
+# ---------------------------------------------------------------------------------------------
+# targets
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EmitOptions:
+    """Options of the deployment artifacts (CLI flags of ``snnc compile``).
+
+    reuse_factor: HLS operations sharing one operator; fpga_part / clock_ns: Vitis part and clock
+    period [ns]; input_max_abs: bound on |input values| the Lava network may assume (None: int32)."""
+
+    reuse_factor: int = 1
+    fpga_part: str | None = None
+    clock_ns: float = 5.0
+    input_max_abs: int | None = None
+
+
+#: ``emit(lowered, folder, options, report) -> summary lines``: writes the artifacts into the
+#: existing empty ``folder`` and may add entries to the compile ``report``
+Emitter = Callable[[Graph, str, EmitOptions, dict], list[str]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One compile target, registered once."""
+
+    name: str
+    description: str
+    backend: str                 #: backend that runs this target's lowered graphs as deployed
+    artifact_dir: str | None = None   #: sub-folder of OUT with the deployment artifacts
+    emit: Emitter | None = None
+    estimate: Callable[[Graph, EmitOptions], dict] | None = None
+
+    @property
+    def profile(self) -> TargetProfile:
+        return PROFILES[self.name]
+
+    @property
+    def pipeline(self) -> list[str]:
+        return PIPELINES[self.name]
+
+
+TARGETS: dict[str, Target] = {}
+
+
+def register_target(t: Target) -> Target:
+    if t.name in TARGETS:
+        raise ValueError(f"target '{t.name}' registered twice")
+    if t.name not in PROFILES or t.name not in PIPELINES:
+        raise ValueError(f"target '{t.name}' needs a profile and a pipeline")
+    if t.backend not in BACKENDS:
+        raise ValueError(f"target '{t.name}': unknown backend '{t.backend}'")
+    TARGETS[t.name] = t
+    return t
+
+
+def target(name: str) -> Target:
+    if name not in TARGETS:
+        raise SnncError(f"unknown target '{name}'", field="target", hint=f"choose from {', '.join(TARGETS)}")
+    return TARGETS[name]
+
+
+def _emit_hls(lowered: Graph, folder: str, opts: EmitOptions, report: dict) -> list[str]:
+    from snnc.backends.fpga import format_resources, write_project_files
+    from snnc.backends.fpga.project import DEFAULT_PART
+    from snnc.runtime.vectors import vectors_for_testbench
+
+    tb_in, tb_out = vectors_for_testbench(lowered)
+    info = write_project_files(folder, lowered, part=opts.fpga_part or DEFAULT_PART, clock_ns=opts.clock_ns,
+                               reuse_factor=opts.reuse_factor, inputs=tb_in, expected=tb_out)
+    report["resources"] = info["resources"]
+    return ["HLS project: {dir} (C simulation: make -C {dir} csim; Vitis HLS: cd {dir} && vitis_hls -f build_prj.tcl)",
+            format_resources(info["resources"])]
+
+
+def _estimate_hls(lowered: Graph, opts: EmitOptions) -> dict:
+    from snnc.backends.fpga import estimate_resources, plan_model
+
+    return estimate_resources(plan_model(lowered), reuse_factor=opts.reuse_factor, clock_ns=opts.clock_ns)
+
+
+def _emit_lava(lowered: Graph, folder: str, opts: EmitOptions, report: dict) -> list[str]:
+    from snnc.backends.lava.emit import emit_lava
+
+    bounds = None if opts.input_max_abs is None else {n: opts.input_max_abs for n in lowered.input_names()}
+    os.rmdir(folder)   # emit_lava builds the folder itself (atomically)
+    lava = emit_lava(lowered, folder, force=False, input_bounds=bounds)
+    report["lava"] = {"files": lava["files"], "netx": lava["netx"], "custom_processes": lava["custom_processes"]}
+    net = lava["netx"]
+    lines = [f"Lava network: {{dir}} ({', '.join(lava['files'])}); run it in the Lava env: "
+             f"cd {{dir}} && {lava['run']}"]
+    if net.get("written"):
+        lines.append("netx .net: {dir}/network.net (lava.lib.dl.netx.hdf5.Network(net_config=...))")
+    else:
+        lines.append(f"no netx .net: {net.get('reason')}")
+    return lines
+
+
+def _estimate_lava(lowered: Graph, opts: EmitOptions) -> dict:
+    from snnc.backends.lava.resources import estimate_cores
+
+    return estimate_cores(lowered)
+
+
+register_target(Target("sim", "bit-exact integer simulation with wide (16-bit) weights", backend="sim"))
+register_target(Target("fpga", "FPGA: HLS C++ project (Vitis-HLS style, gcc C simulation)", backend="fpga",
+                       artifact_dir="hls", emit=_emit_hls, estimate=_estimate_hls))
+register_target(Target("loihi2", "Loihi 2 via Lava: Lava process network + netx .net", backend="lava",
+                       artifact_dir="lava", emit=_emit_lava, estimate=_estimate_lava))
+
+
+def write_deployment(t: Target, lowered: Graph, outdir_tmp: str, opts: EmitOptions, report: dict) -> list[str]:
+    """Write ``t``'s artifacts into ``outdir_tmp/<artifact_dir>``; returns summary lines with
+    ``{dir}`` standing for the final artifact folder."""
+    if t.emit is None or t.artifact_dir is None:
+        return []
+    folder = os.path.join(outdir_tmp, t.artifact_dir)
+    os.mkdir(folder)
+    return t.emit(lowered, folder, opts, report)

@@ -1,0 +1,129 @@
+"""The target and backend registry, and what ``snnc compile`` writes for each target."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from snnc.passes.pipeline import PIPELINES
+from snnc.passes.targets import PROFILES
+from snnc.runtime.cli import main
+from snnc.runtime.targets import BACKENDS, TARGETS, target
+
+
+def test_every_target_has_one_profile_pipeline_and_backend():
+    assert set(TARGETS) == set(PROFILES) == set(PIPELINES)
+    for t in TARGETS.values():
+        assert t.backend in BACKENDS
+        assert t.profile is PROFILES[t.name] and t.pipeline == PIPELINES[t.name]
+        assert (t.emit is None) == (t.artifact_dir is None)
+    assert TARGETS["fpga"].artifact_dir == "hls" and TARGETS["loihi2"].artifact_dir == "lava"
+
+
+def test_unknown_target_names_the_choices():
+    with pytest.raises(Exception, match="choose from sim, fpga, loihi2"):
+        target("vitis")
+
+
+def test_cli_choices_come_from_the_registry(capsys):
+    assert main(["compile", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "[" + "|".join(TARGETS) + "]" in out
+
+
+def test_compile_fpga_writes_the_hls_project(repo_root, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["compile", str(repo_root / "examples/models/quickstart_lif.nir"), "--target", "fpga",
+                 "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert (out / "hls" / "firmware").is_dir() and (out / "hls" / "tb_data").is_dir()
+    assert f"HLS project: {out / 'hls'}" in text and "next: snnc verify" in text
+    assert "resources" in json.loads((out / "report.json").read_text())
+
+
+def test_compile_loihi2_writes_the_lava_folder(repo_root, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["compile", str(repo_root / "examples/models/quickstart_lif.nir"), "--target", "loihi2",
+                 "-o", str(out), "--input-max-abs", "1"]) == 0
+    text = capsys.readouterr().out
+    files = sorted(os.listdir(out / "lava"))
+    assert files == ["lava_report.json", "network.net", "network.py", "params.npz"]
+    assert f"Lava network: {out / 'lava'}" in text and "netx .net:" in text
+    report = json.loads((out / "report.json").read_text())
+    assert report["lava"]["netx"]["written"] is True
+
+
+def test_compile_reports_a_skipped_net_with_its_reason(repo_root, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["compile", str(repo_root / "examples/models/digits_lif.nir"), "--target", "loihi2",
+                 "-o", str(out)]) == 0
+    assert "no netx .net: " in capsys.readouterr().out
+    assert not (out / "lava" / "network.net").exists() and (out / "lava" / "network.py").is_file()
+
+
+def test_no_artifacts_writes_only_the_graph_and_report(repo_root, tmp_path):
+    out = tmp_path / "out"
+    assert main(["compile", str(repo_root / "examples/models/quickstart_lif.nir"), "--target", "fpga",
+                 "-o", str(out), "--no-artifacts"]) == 0
+    assert sorted(os.listdir(out)) == ["model.nir", "report.json"]
+
+
+def test_compile_to_an_existing_file_says_it_is_a_file(repo_root, tmp_path, capsys):
+    f = tmp_path / "taken"
+    f.write_text("mine")
+    assert main(["compile", str(repo_root / "examples/models/quickstart_lif.nir"), "--target", "sim",
+                 "-o", str(f)]) == 1
+    assert "output path exists (a file)" in capsys.readouterr().err
+    assert f.read_text() == "mine"
+
+
+def test_outputs_honour_the_umask(repo_root, tmp_path):
+    old = os.umask(0o027)
+    try:
+        out = tmp_path / "out"
+        assert main(["compile", str(repo_root / "examples/models/quickstart_lif.nir"), "--target", "loihi2",
+                     "-o", str(out)]) == 0
+    finally:
+        os.umask(old)
+    assert oct(out.stat().st_mode & 0o777) == oct(0o750)
+    assert oct((out / "model.nir").stat().st_mode & 0o777) == oct(0o640)
+    assert oct((out / "lava").stat().st_mode & 0o777) == oct(0o750)
+
+
+@pytest.mark.gcc
+def test_a_net_file_compiles_to_an_hls_project_whose_csim_passes(tmp_path):
+    """An imported lava-dl .net is already a lowered integer graph: --target fpga writes the HLS
+    project of exactly that network, with testbench data, and its C simulation passes."""
+    if shutil.which("gcc") is None or shutil.which("make") is None:
+        pytest.skip("gcc/make missing")
+    import importlib.util
+    import pathlib
+
+    spec = importlib.util.spec_from_file_location(
+        "netx_files", pathlib.Path(__file__).resolve().parents[1] / "frontend" / "netx_files.py")
+    netx_files = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(netx_files)
+    net = tmp_path / "tiny.net"
+    netx_files.write_net(str(net), netx_files.net_dense()[0])
+    out = tmp_path / "out"
+    assert main(["compile", str(net), "--target", "fpga", "-o", str(out)]) == 0
+    proc = subprocess.run(["make", "-C", str(out / "hls"), "csim"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+def test_a_net_file_does_not_compile_for_a_foreign_target(tmp_path, capsys):
+    import importlib.util
+    import pathlib
+
+    spec = importlib.util.spec_from_file_location(
+        "netx_files", pathlib.Path(__file__).resolve().parents[1] / "frontend" / "netx_files.py")
+    netx_files = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(netx_files)
+    net = tmp_path / "tiny.net"
+    netx_files.write_net(str(net), netx_files.net_dense()[0])
+    assert main(["compile", str(net), "--target", "sim", "-o", str(tmp_path / "o")]) == 1
+    assert "--target loihi2 or --target fpga" in capsys.readouterr().err
