@@ -41,7 +41,7 @@ Counting rules (also in ``summary.json`` under ``definitions``):
 * **Loihi 2 cores**: per neuron population of the ``loihi2`` graph (one Lava process; populations
   do not share cores), ``max(1, ceil(neurons / NEURONS_PER_CORE), ceil(synapses into it /
   SYNAPSES_PER_CORE))``, summed. The per-core limits are ASSUMED, not measured and not from this
-  project's docs (``/work/shared/docs`` gives none): Loihi 2 has 128 neuron cores per chip with
+  project's docs (``docs/`` gives none): Loihi 2 has 128 neuron cores per chip with
   up to 1 M neurons and 120 M synapses per chip (Intel's Loihi 2 brief, 2021; also
   open-neuromorphic.org/neuromorphic-computing/hardware/loihi-2-intel/), so
   ``NEURONS_PER_CORE = 8192`` (the usually quoted per-core maximum; 1 M / 128 = 7812 on average)
