@@ -1,8 +1,8 @@
 """Import lava-dl netx ``.net`` files (HDF5) into snnc's integer IR, bit-exact with Lava.
 
 :func:`load_net` builds the graph that lava-dl 0.6.0's ``netx.hdf5.Network`` builds from the file
-(LAVA_NETX_NIR.md §5.3-5.4), node for node, with the arithmetic of lava-nc 0.10's fixed-point
-models (``Loihi2SimCfg(select_tag='fixed_pt')``, §2.1, §3.1-3.4): simulating the graph
+(docs/netx_format.md#what-netx-060-builds), node for node, with the arithmetic of lava-nc 0.10's fixed-point
+models (``Loihi2SimCfg(select_tag='fixed_pt')``, docs/numeric_semantics.md#lava-arithmetic): simulating the graph
 (:func:`snnc.backends.sim.simulate`, ``snnc run``) gives the same spikes and the same ``u``, ``v``
 of every layer at every step as running netx's network in Lava.
 

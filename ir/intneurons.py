@@ -1,4 +1,4 @@
-"""Integer (fixed-point) nodes for the seed neurons of NEURONS.md, as lowered by
+"""Integer (fixed-point) nodes for the seed neurons of docs/neurons.md, as lowered by
 ``passes.lower_neurons``: the exact arithmetic every backend implements.
 
 Conventions (all nodes):
@@ -152,7 +152,7 @@ RF_SPIKE_RULES = ("re", "phase", "iz")
 @register_node_type
 @dataclass(eq=False)
 class IntTimeMix(Node):
-    """Integer time mixing of LM-HT (NEURONS.md §2) over windows of W steps, ``coefficients``:
+    """Integer time mixing of LM-HT (docs/neurons.md#lm-ht) over windows of W steps, ``coefficients``:
     int[W, W] with ``frac_bits`` fractional bits. Two executions of the same mixing:
 
     * ``latency`` = 0 (sim, fpga): whole-window, non-causal. Window k = steps kW .. kW + W - 1:
@@ -240,8 +240,8 @@ class IntLMHT(Node):
 @register_node_type
 @dataclass(eq=False)
 class IntBinaryLMHT(Node):
-    """Fixed-point LM-HT neuron of the time-multiplexed binary reparameterisation (NEURONS.md
-    §2, the authors' ``LMHT_Inference_Neuron``): every step of the multi-level neuron becomes
+    """Fixed-point LM-HT neuron of the time-multiplexed binary reparameterisation (see
+    docs/neurons.md#lm-ht, the authors' ``LMHT_Inference_Neuron``): every step of the multi-level neuron becomes
     ``substeps`` = L sub-steps (steps of this node), spikes are binary (amplitude
     ``threshold``), and the leak acts only on the first sub-step of each block of L. State
     v int[shape]. Per step t:

@@ -4,7 +4,7 @@ Every value is an integer; the equations below use the operations of :mod:`snnc.
 (``wrap``, ``saturate_sym``, ``lava_wrap``, ``shift_exp``, ``rtz_shift``, ``decay``, ``fire``),
 which the simulator, the C emitter and the Lava emitter share. With the default field values
 each node is bit-exact with the corresponding ``lava-nc`` 0.10 fixed-point process model
-(``Loihi2SimCfg(select_tag='fixed_pt')``, LAVA_NETX_NIR.md §2.1, §3.1, §3.4); the other options
+(``Loihi2SimCfg(select_tag='fixed_pt')``, docs/numeric_semantics.md#lava-arithmetic); the other options
 serve targets with other widths (FPGA).
 
 Time: like every node, an integer node computes its output at step t from its summed input at
@@ -85,7 +85,7 @@ class IntDense(N.Linear, IntNode):
         y   = wrap(acc, out_bits)                         (64: no wrap)
 
     Fields: ``weight`` int[n_out, n_in] (the *effective* weights: a Lava lowering must choose
-    weights that Lava's clipping/LSB truncation keeps unchanged, LAVA_NETX_NIR.md §3.1);
+    weights that Lava's clipping/LSB truncation keeps unchanged, docs/numeric_semantics.md#lava-arithmetic);
     ``weight_exp`` int in [-63, 63]; ``input_kind`` 'binary' | 'graded' (Lava:
     ``num_message_bits`` 0 | > 0); ``acc_bits`` = 32 models Lava's int32 ``W.dot(s)`` for graded
     input (for binary input Lava sums in int64; the two agree while 255 * n_in < 2**31);

@@ -17,7 +17,7 @@ Conventions (all operations):
   ``ap_int``; :data:`C_HEADER` checks it with a static assertion.
 * Results are ``int64`` arrays (numpy scalars for scalar inputs); comparisons return 0/1.
 
-Lava's fixed-point models (``lava-nc`` 0.10, LAVA_NETX_NIR.md §2-3) are expressed with these
+Lava's fixed-point models (``lava-nc`` 0.10, docs/numeric_semantics.md#lava-arithmetic) are expressed with these
 operations in :mod:`snnc.ir.intnodes`; e.g. Lava's LIF current update is
 ``lava_wrap(wrap(decay(u, 4095 - du) + wrap(shl(a, 6), 32), 32), 24)``.
 """

@@ -1,6 +1,6 @@
 """lava-dl netx 0.6.0's and Lava's integer weight rules, written once for the ``.net`` reader
 (:mod:`snnc.frontend.netx_import`) and the ``.net`` writer (:mod:`snnc.backends.lava.netx`).
-Source: LAVA_NETX_NIR.md §3.1 and §5 (netx ``utils.optimize_weight_bits``, Lava Dense
+Source: docs/netx_format.md#weights (netx ``utils.optimize_weight_bits``, Lava Dense
 ``clip_weights`` / ``truncate_weights``)."""
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ Three families live here:
 * the NIR 1.0.8 primitives, with NIR's field names and continuous-time meaning
   (``Affine`` ... ``CubaLIF``, ``Subgraph`` for a nested NIR graph);
 * snnc's discrete-time float nodes: ``BatchNorm``, ``DiscreteLIF`` (what a discretized NIR
-  neuron becomes), and the seed neurons of NEURONS.md (``LIFB``, ``CLIF``, ``RF``, ``TimeMix``,
+  neuron becomes), and the seed neurons of docs/neurons.md (``LIFB``, ``CLIF``, ``RF``, ``TimeMix``,
   ``LMHT``, ``LNM``), defined per time step as their authors' code does;
 * the integer nodes of a lowered graph (``Int*``), whose arithmetic is given in
   :mod:`snnc.ir.intops` and is shared by every backend.
@@ -343,8 +343,8 @@ class DiscreteLIF(Node):
 
 @dataclass(eq=False)
 class LIFB(Node):
-    """Leaky integrate-and-fire-or-burst (NEURONS.md §4; family covering the count neuron of
-    §4.3/§4.4 and BrainCog's BurstLIFNode). Per step:
+    """Leaky integrate-and-fire-or-burst (docs/neurons.md#lifb; family covering the count neuron of
+    BrainCog's ``SNode`` and BrainCog's BurstLIFNode). Per step:
 
         h_t = leak * v_{t-1} + input_gain * x_t
         n_t = #{k in 1..max_burst : h_t (comparison) v_threshold + (k-1) * threshold_step}
@@ -375,7 +375,7 @@ class LIFB(Node):
 
 @dataclass(eq=False)
 class CLIF(Node):
-    """Complementary LIF (Huang et al., ICML 2024; NEURONS.md §1). States u, m. Per step:
+    """Complementary LIF (Huang et al., ICML 2024; docs/neurons.md#clif). States u, m. Per step:
 
         u <- (1 - 1/tau) * u + x_t
         m <- m * sigmoid(u / tau)
@@ -394,7 +394,7 @@ class CLIF(Node):
 
 @dataclass(eq=False)
 class RF(Node):
-    """S5-style resonate-and-fire neurons (Huber et al. 2024; NEURONS.md §3), complex state
+    """S5-style resonate-and-fire neurons (Huber et al. 2024; docs/neurons.md#s5-rf), complex state
     x complex[P]. The input is a complex current u_t (B-bar folded into the preceding
     complex Affine/Linear weights). Per step:
 
@@ -414,7 +414,7 @@ class RF(Node):
 
 @dataclass(eq=False)
 class TimeMix(Node):
-    """LM-HT temporal-global information matrix (NEURONS.md §2): over a whole window of T
+    """LM-HT temporal-global information matrix (docs/neurons.md#lm-ht): over a whole window of T
     steps, y_t = sum_j coefficients[t, j] * x_j. Non-causal: backends buffer the T inputs
     of a window before producing any output (``window`` = T). Windows restart every T steps."""
 
@@ -424,7 +424,7 @@ class TimeMix(Node):
 
 @dataclass(eq=False)
 class LMHT(Node):
-    """Learnable multi-hierarchical threshold neuron (Hao et al., NeurIPS 2024; NEURONS.md §2).
+    """Learnable multi-hierarchical threshold neuron (Hao et al., NeurIPS 2024; docs/neurons.md#lm-ht).
     Per step (input already mixed by a TimeMix node):
 
         h_t = leak * v_{t-1} + x_t
@@ -447,7 +447,7 @@ class LMHT(Node):
 
 @dataclass(eq=False)
 class LNM(Node):
-    """Learnable-neuron-model polynomial IF (Jahns et al. 2025; NEURONS.md §5, reconstructed).
+    """Learnable-neuron-model polynomial IF (Jahns et al. 2025; docs/neurons.md#lnm, reconstructed).
     f(v) = sum_k coefficients[k] v^k, evaluated in Horner form. Per step:
 
         h_t = v_{t-1} + f(v_{t-1}) + x_t      (form 'increment'; form 'map': h_t = f(v_{t-1}) + x_t)

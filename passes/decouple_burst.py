@@ -1,5 +1,5 @@
 """Pass: decouple integer LIFB (burst) neurons into an equivalent population of LIF neurons
-with binary spikes — NEURONS.md §4.4 construction (D), lossless in fixed point.
+with binary spikes (docs/neurons.md#decoupling-into-a-lif-population), lossless in fixed point.
 
 For an ``IntLIFB`` with N = max_burst >= 2, reset 'subtract', threshold_step == threshold (the
 soft-reset count neuron: h = rtz(v * m, D) + x, n = #{k : h >= k*theta}, v = h - n*theta):

@@ -1,7 +1,7 @@
 """Pass: discretize continuous-time NIR neurons into :class:`~snnc.ir.nodes.DiscreteLIF` nodes.
 
 Forward Euler with step ``dt`` (seconds), the convention of snnTorch's and Norse's NIR
-importers (LAVA_NETX_NIR.md §8.5). With a = dt / tau_syn and b = dt / tau_mem:
+importers (docs/neurons.md#discretization). With a = dt / tau_syn and b = dt / tau_mem:
 
     CubaLIF / CubaLI:  i_t = (1 - a) i_{t-1} + a * w_in * x_t
                        v_t = (1 - b) v_{t-1} + b * r * i_t + b * v_leak

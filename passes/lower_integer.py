@@ -13,7 +13,7 @@ where sigma_P is the scale of P's input and ``shift`` is the neuron's input shif
 ``a_in << 6``: six fractional bits of state below the weight LSB, which keep the 12-bit decay's
 rounding small). Thresholds, biases and resets are ``round(x * S_N)``, decays
 ``round(retention * 2**decay_bits)``. For ``loihi2`` the weights are doubled 8-bit values (even
-integers in [-256, 254], which Lava's Dense keeps unchanged, LAVA_NETX_NIR.md §3.1), thresholds
+integers in [-256, 254], which Lava's Dense keeps unchanged, docs/targets.md#target-quirks), thresholds
 multiples of 64 (Lava's ``vth << 6``) and biases representable as ``int16 << exp``.
 
 An Affine bias b feeding a neuron without synaptic-current decay is added to the neuron's

@@ -1,6 +1,6 @@
-"""Pass: LM-HT's L x T time-multiplexed binary reparameterisation (NEURONS.md §2, "Paper's
-reparameterisation to a single-threshold (binary) SNN" and option (b) of "Mapping multi-level
-spikes to hardware"), on the lowered integer graph, lossless.
+"""Pass: LM-HT's L x T time-multiplexed binary reparameterisation (the paper's deployment
+form, docs/neurons.md#binary-time-multiplexing) on the lowered integer graph,
+lossless.
 
 Every step of the graph becomes L sub-steps (L = the LM-HT ``levels``), so the graph runs
 L*T steps; each IntLMHT (multi-level, graded k in 0..L) becomes an
@@ -32,7 +32,7 @@ theta, so it fires min(L, floor(h / theta)) = k times and ends at h - k theta --
 multi-level neuron's new v. No intermediate value leaves [min(0, h), max(0, h)].
 
 The paper spreads I_t evenly (I_t / L on each sub-step). That schedule is exact only when
-every per-step current I_t >= 0 (NEURONS.md §2, §7: 3-11 % of signed sequences mismatch; the
+every per-step current I_t >= 0 (docs/neurons.md#lm-ht: 3-11 % of signed sequences mismatch; the
 neuron also needs v >= 0), and I_t / L is not an integer in fixed point; delivering I_t on the
 block start is the same construction with another split of the block's current, and needs
 no sign condition. The conditions the pass proves on the given graph (else it raises

@@ -3,7 +3,7 @@ edges (with their delays) become port connections, and where every node's output
 can be read back. Pure data, no Lava import: :mod:`.codegen` turns a :class:`LavaPlan` into
 ``network.py``.
 
-Rules (LAVA_NETX_NIR.md §1-3 give Lava's arithmetic; every choice below is exact by
+Rules (docs/numeric_semantics.md#lava-arithmetic gives Lava's arithmetic; every choice below is exact by
 construction, otherwise the node gets a custom process from :mod:`.processes`):
 
 =====================  =========================================================================
@@ -150,7 +150,7 @@ class _Link:
 
 
 def lava_dense_effective(w: np.ndarray, sign_mode: int, num_weight_bits: int) -> np.ndarray:
-    """The weights Lava's bit-accurate Dense uses (LAVA_NETX_NIR.md §3.1) for a given sign mode
+    """The weights Lava's bit-accurate Dense uses (docs/numeric_semantics.md#lava-arithmetic) for a given sign mode
     (1 mixed, 2 excitatory, 3 inhibitory): clip to [-256, 255] / [0, 255] / [-255, 0], then drop
     ``8 - num_weight_bits + mixed`` LSBs (arithmetic shift; inhibitory on -w)."""
     w = np.asarray(w, np.int64)

@@ -1,4 +1,4 @@
-"""Write a lowered integer graph as a lava-dl netx ``.net`` HDF5 file (LAVA_NETX_NIR.md §5).
+"""Write a lowered integer graph as a lava-dl netx ``.net`` HDF5 file (docs/netx_format.md).
 
 netx builds a *chain*: an input layer (shape only: the first real layer's synapse input is the
 network input), then dense / dense_rec / conv layers, each a synapse plus a CUBA LIF population,

@@ -17,11 +17,11 @@ layer              IR node(s)                source of the equations
 =================  ========================  ====================================
 LIF, CubaLIF, IF   DiscreteLIF               snnc.ir.nodes.DiscreteLIF
 LI                 DiscreteLIF (no spikes)   S5-RF readout / NIR LI
-LIFB               LIFB                      NEURONS.md §4 (family; presets)
-CLIF               CLIF                      NEURONS.md §1 (authors' code)
-RFDense + RF       complex Linear + RF       NEURONS.md §3 (S5-RF authors' code)
-LMHT               TimeMix + LMHT            NEURONS.md §2 (authors' code)
-LNM                LNM                       NEURONS.md §5 (reconstructed)
+LIFB               LIFB                      docs/neurons.md#lifb (family; presets)
+CLIF               CLIF                      docs/neurons.md#clif (authors' code)
+RFDense + RF       complex Linear + RF       docs/neurons.md#s5-rf (authors' code)
+LMHT               TimeMix + LMHT            docs/neurons.md#lm-ht (authors' code)
+LNM                LNM                       docs/neurons.md#lnm (reconstructed)
 =================  ========================  ====================================
 """
 

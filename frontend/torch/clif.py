@@ -1,4 +1,4 @@
-"""CLIF: complementary leaky integrate-and-fire (Huang et al., ICML 2024; NEURONS.md §1).
+"""CLIF: complementary leaky integrate-and-fire (Huang et al., ICML 2024; docs/neurons.md#clif).
 
 As the authors' ``CLIFSpike`` / ``ComplementaryLIFNeuron`` (spikingjelly LIF with tau = 2,
 ``decay_input=False``, soft reset, inclusive heaviside) and the IR node

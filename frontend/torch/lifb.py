@@ -1,8 +1,8 @@
-"""LIFB: leaky integrate-and-fire-or-burst (Shen, Zhao, Zeng, arXiv:2301.12356; NEURONS.md §4).
+"""LIFB: leaky integrate-and-fire-or-burst (Shen, Zhao, Zeng, arXiv:2301.12356; docs/neurons.md#lifb).
 
 The paper's equations are not public; this layer implements the family of the IR node
-:class:`snnc.ir.nodes.LIFB`, which covers the soft-reset count neuron (NEURONS.md §4.3/§4.4)
-and BrainCog's ``BurstLIFNode`` as written (§4.2). Per step t, input ``x_t: float[B, *shape]``:
+:class:`snnc.ir.nodes.LIFB`, which covers the soft-reset count neuron (docs/neurons.md#lifb)
+and BrainCog's ``BurstLIFNode`` as written (BrainCog ``node.py``). Per step t, input ``x_t: float[B, *shape]``:
 
     h_t   = leak * v_{t-1} + input_gain * x_t
     n_t   = #{k in 0..N-1 : h_t (comparison) theta + k * theta_step}      burst count in 0..N
@@ -78,7 +78,7 @@ class LIFB(SpikingNeuron):
 
     @classmethod
     def count_neuron(cls, leak=1.0, threshold=1.0, max_burst: int = 4, **kw) -> LIFB:
-        """The soft-reset count neuron of NEURONS.md §4.3/§4.4: n = clip(floor(h / theta), 0, N)
+        """The soft-reset count neuron of docs/neurons.md#lifb: n = clip(floor(h / theta), 0, N)
         (inclusive), v = h - n * theta, out = n. Exactly decouplable into a LIF population."""
         return cls(leak, threshold, max_burst, threshold_step=threshold, reset="subtract", comparison=">=",
                    **kw)
@@ -86,7 +86,7 @@ class LIFB(SpikingNeuron):
     @classmethod
     def braincog(cls, tau: float = 2.0, threshold: float = 0.5, max_burst: int = 5, burst_factor: float = 1.5,
                  **kw) -> LIFB:
-        """BrainCog's ``BurstLIFNode`` as written (NEURONS.md §4.2): h = (1 - 1/tau) v + x / tau
+        """BrainCog's ``BurstLIFNode`` as written (docs/neurons.md#lifb): h = (1 - 1/tau) v + x / tau
         (its H = V + (x - V)/tau), n = clip(ceil(h - theta), 0, N) i.e. strict thresholds
         theta + k, out = n for n <= 1 else burst_factor * n, v = h (1 - n) with n detached,
         straight-through gradient (Rectangle of width 1 per level)."""

@@ -1,4 +1,4 @@
-"""LM-HT: learnable multi-hierarchical threshold neuron (Hao et al., NeurIPS 2024; NEURONS.md §2).
+"""LM-HT: learnable multi-hierarchical threshold neuron (Hao et al., NeurIPS 2024; docs/neurons.md#lm-ht).
 
 As the authors' ``LMHTNeuron(L, T, theta, init_mem)`` and the IR pair
 :class:`snnc.ir.nodes.TimeMix` + :class:`snnc.ir.nodes.LMHT`. The layer processes whole windows

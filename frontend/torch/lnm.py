@@ -1,5 +1,5 @@
 """LNM: learnable-neuron-model polynomial integrate-and-fire (Jahns, Moreno, Kinsy,
-arXiv:2510.07341; NEURONS.md §5).
+arXiv:2510.07341; docs/neurons.md#lnm).
 
 Only the abstract of the paper is available; this is the reconstructed family of the IR node
 :class:`snnc.ir.nodes.LNM`. A per-layer polynomial ``f(v) = c_0 + c_1 v + ... + c_d v^d`` of

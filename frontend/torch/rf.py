@@ -1,5 +1,5 @@
 """S5-RF: resonate-and-fire neurons as a diagonal S5 state-space layer (Huber et al. 2024;
-NEURONS.md §3), as the authors' JAX ``RFDense`` + ``RF`` (``ThomasEHuber/s5-rf``) in PyTorch.
+docs/neurons.md#s5-rf), as the authors' JAX ``RFDense`` + ``RF`` (``ThomasEHuber/s5-rf``) in PyTorch.
 
 :class:`RFDense` is the complex input synapse, ``u_t = B s_t`` with ``B: complex[P, H]`` (no
 bias). :class:`RF` holds P neurons with complex state ``x: complex[B, P]``, x_{-1} = 0:

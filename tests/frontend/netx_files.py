@@ -1,5 +1,5 @@
 """Hand-written lava-dl netx ``.net`` files for the import tests, in the layout slayer's
-``export_hdf5`` writes (LAVA_NETX_NIR.md §5.1): ``/layer/<i>/type`` an ``S10`` array of shape (1,),
+``export_hdf5`` writes (docs/netx_format.md#file-layout): ``/layer/<i>/type`` an ``S10`` array of shape (1,),
 ``shape`` int64 (C, H, W) or (N,), ``weight``/``bias``/``delay`` float32 holding integers,
 conv ``stride``/``padding``/``dilation`` int64 (y, x) pairs and ``groups``, ``neuron/type`` a
 variable-length string scalar plus int64 parameters (``gradedSpike`` a bool), and the

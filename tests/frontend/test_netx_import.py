@@ -153,7 +153,7 @@ def _first_u(graph, x_first):
 
 
 def test_inhibitory_minus_128_is_clipped_like_lava(tmp_path):
-    """LAVA_NETX_NIR.md §5.4: W = [[-128, -3]] -> netx scales to -256 -> Lava's inhibitory clip gives -255
+    """docs/netx_format.md#weights: W = [[-128, -3]] -> netx scales to -256 -> Lava's inhibitory clip gives -255
     and the truncation drops its LSB: the pair sums to -130, not -131."""
     g = load_net(_one_layer(tmp_path, [[-128, -3]]))
     assert _first_u(g, [1, 1]) == [-130]

@@ -182,7 +182,7 @@ def test_scalars_give_int64_and_no_warnings():
 
 
 def test_lava_wrap_is_asymmetric_and_single_step():
-    """LAVA_NETX_NIR.md §2.1: +2**23 kept, -2**23 -> +2**23, one correction only."""
+    """docs/numeric_semantics.md#operations: +2**23 kept, -2**23 -> +2**23, one correction only."""
     x = np.array([2 ** 23, 2 ** 23 + 1, -(2 ** 23), -(2 ** 23) + 1, 2 ** 25, -(2 ** 25)])
     expect = [2 ** 23, -(2 ** 23) + 1, 2 ** 23, -(2 ** 23) + 1, 2 ** 24, -(2 ** 24)]
     assert O.lava_wrap(x, 24).tolist() == expect

@@ -1,5 +1,5 @@
 """A Lava process network built from a ``.net`` file the way lava-dl 0.6.0's
-``netx.hdf5.Network._create`` builds it (LAVA_NETX_NIR.md §5.3-5.4), for tests that run without
+``netx.hdf5.Network._create`` builds it (docs/netx_format.md#what-netx-060-builds), for tests that run without
 lava-dl (it needs torch; CI's Lava env has neither). Transcribed from netx's rules, independent
 of snnc's importer:
 

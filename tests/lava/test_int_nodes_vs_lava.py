@@ -38,7 +38,7 @@ V_MAX = 2 ** 23 - 1
 
 
 # ----------------------------------------------------------------------------------------
-# model of Lava's Dense weight preparation (LAVA_NETX_NIR.md §3.1), written from the spec
+# model of Lava's Dense weight preparation (docs/numeric_semantics.md#lava-arithmetic), written from the spec
 # ----------------------------------------------------------------------------------------
 
 

@@ -1,9 +1,9 @@
 """The netx ``.net`` files snnc writes, rebuilt as Lava processes and run against the simulator.
 
 The network is built by lava-dl's own ``netx.hdf5.Network`` when lava-dl is importable (its two
-torch imports are stubbed when torch is absent, LAVA_NETX_NIR.md §5.5); otherwise by
+torch imports are stubbed when torch is absent, docs/netx_format.md#what-netx-060-builds); otherwise by
 :func:`build_like_netx` (tests/lava/netx_builder.py), which follows netx 0.6.0's ``_create`` as
-LAVA_NETX_NIR.md §5.3-5.4 describes it (input shape, flatten, dense / dense_rec with
+docs/netx_format.md#what-netx-060-builds describes it (input shape, flatten, dense / dense_rec with
 ``optimize_weight_bits`` and no sign mode, DelayDense with ``max_delay`` 62, conv with the flipped
 kernel, CUBA -> LIF with ``du = iDecay - 1``, ``bias_exp = 6``). Both paths compare spikes, u and v
 of every layer, every step, with ``np.array_equal``.

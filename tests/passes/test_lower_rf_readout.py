@@ -1,5 +1,5 @@
 """Integer lowering of S5-RF neurons with a readout matrix V (layer 0 with zoh/bilinear
-discretization, NEURONS.md §3): y_t = V x_t, spike on Re(y_t) > 1.
+discretization, docs/neurons.md#s5-rf): y_t = V x_t, spike on Re(y_t) > 1.
 
 The lowering uses existing integer node kinds only (IntDense for the input current, the
 complex rotation and the readout; IntCubaLIF as the state register and as the stateless

@@ -327,7 +327,7 @@ def test_time_mixing_is_marked_whole_window(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------
-# why the pass delivers the step's current on the block start (NEURONS.md §2, §7)
+# why the pass delivers the step's current on the block start (docs/neurons.md#binary-time-multiplexing)
 # ------------------------------------------------------------------------------------------
 
 

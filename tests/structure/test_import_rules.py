@@ -1,4 +1,4 @@
-"""The layer rules of the package, checked on the source of every module (DESIGN: "Layering").
+"""The layer rules of the package, checked on the source of every module (docs/targets.md#layers).
 
     ir        imports nothing of snnc but ir
     passes    imports ir and passes

@@ -1,6 +1,6 @@
 """Simulator kernels of the integer nodes against independent references: plain Python-int
 loops written from the node docstrings, and a numpy-int32 transcription of Lava's LIF/Dense
-arithmetic (LAVA_NETX_NIR.md §2.1, §3.1) so that the Lava semantics are checked even without Lava."""
+arithmetic (docs/numeric_semantics.md#lava-arithmetic) so that the Lava semantics are checked even without Lava."""
 
 from __future__ import annotations
 
@@ -205,7 +205,7 @@ def test_lif_matches_python_reference(opts, seed, amplitude):
 
 
 def _lava_lif_int32(x, du, dv, vth, bias_mant, bias_exp):
-    """numpy transcription of Lava's bit-accurate LIF step (spec §2.1) in its int32 dtypes."""
+    """numpy transcription of Lava's bit-accurate LIF (docs/numeric_semantics.md#lava-arithmetic), int32 dtypes."""
     n = x.shape[1]
     u = np.zeros(n, np.int32)
     v = np.zeros(n, np.int32)

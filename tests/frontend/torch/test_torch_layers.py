@@ -1,4 +1,4 @@
-"""Torch spiking layers vs independent numpy transcriptions of NEURONS.md / the IR node
+"""Torch spiking layers vs independent numpy transcriptions of docs/neurons.md / the IR node
 equations (written here, not calling the layer code): spikes identical, states within 1e-5;
 plus a gradient smoke test per layer (finite, nonzero gradients)."""
 
@@ -81,7 +81,7 @@ def ref_discrete_lif(x, beta, thr, *, alpha=None, reset="zero", v_reset=0.0, com
 
 
 def ref_lifb(x, leak, gain, thr, step, N, amps, reset, comparison, v_min=None):
-    """NEURONS.md §4: h = leak v + gain x; n = #{k: h cmp thr + k step}; out = A[n]; reset."""
+    """docs/neurons.md#lifb: h = leak v + gain x; n = #{k: h cmp thr + k step}; out = A[n]; reset."""
     v = np.zeros(x.shape[1:])
     outs, vs = [], []
     for t in range(x.shape[0]):
@@ -101,7 +101,7 @@ def ref_lifb(x, leak, gain, thr, step, N, amps, reset, comparison, v_min=None):
 
 
 def ref_clif(x, tau=2.0, thr=1.0):
-    """NEURONS.md §1, authors' CLIF: charge, m-gate, fire (>=), strengthen, complementary reset."""
+    """docs/neurons.md#clif, authors' CLIF: charge, m-gate, fire (>=), strengthen, complementary reset."""
     u = np.zeros(x.shape[1:])
     m = np.zeros(x.shape[1:])
     ss, us, ms = [], [], []
@@ -116,7 +116,7 @@ def ref_clif(x, tau=2.0, thr=1.0):
 
 
 def ref_s5rf(s_in, B_c, Lambda, log_step, disc, readout=None, thr=1.0):
-    """NEURONS.md §3: u = B s; x = lam_bar x + B_bar u; y = V x; s = 1[Re y - 1 > 0]."""
+    """docs/neurons.md#s5-rf: u = B s; x = lam_bar x + B_bar u; y = V x; s = 1[Re y - 1 > 0]."""
     lam = -np.exp(Lambda[:, 0]) + 1j * Lambda[:, 1]
     delta = np.exp(log_step[:, 0])
     if disc == "dirac":
@@ -138,7 +138,7 @@ def ref_s5rf(s_in, B_c, Lambda, log_step, disc, readout=None, thr=1.0):
 
 
 def ref_lmht(x, M, alpha, L, theta, v_init=0.0):
-    """NEURONS.md §2, authors' LMHTNeuron: I_t = sum_j 2 sig(M[t,j])/T x_j; H = lam V + I;
+    """docs/neurons.md#lm-ht, authors' LMHTNeuron: I_t = sum_j 2 sig(M[t,j])/T x_j; H = lam V + I;
     k = clip(floor(H/theta), 0, L); o = k theta; V = H - o; windows of T steps."""
     Tw = M.shape[0]
     lam = _sig(alpha) + 0.5
@@ -156,7 +156,7 @@ def ref_lmht(x, M, alpha, L, theta, v_init=0.0):
 
 
 def ref_lnm(x, c, thr, v_reset, reset, form, v_min, v_max):
-    """NEURONS.md §5.2: h = v + f(v) + x (or f(v) + x); clip; s = h >= thr; reset."""
+    """docs/neurons.md#lnm: h = v + f(v) + x (or f(v) + x); clip; s = h >= thr; reset."""
     v = np.zeros(x.shape[1:])
     ss, vs = [], []
     for t in range(x.shape[0]):
@@ -264,7 +264,7 @@ def test_s5rf_matches_numpy(disc, with_readout):
 
 
 def test_hippo_init_matches_neurons_md():
-    """NEURONS.md §7: HiPPO-LegS normal part, Re = -0.5, |Im| in 0.56..4.6 for N = 4."""
+    """docs/neurons.md#s5-rf: HiPPO-LegS normal part, Re = -0.5, |Im| in 0.56..4.6 for N = 4."""
     lam, V, Vinv = hippo_legs_init(8, 2)
     assert np.allclose(lam.real, -0.5)
     assert np.isclose(np.abs(lam.imag).min(), 0.56, atol=0.01)
