@@ -1,5 +1,5 @@
 """Integer (fixed-point) nodes for the seed neurons of docs/neurons.md, as lowered by
-``passes.lower_neurons``: the exact arithmetic every backend implements.
+``passes.lower_integer``: the exact arithmetic every backend implements.
 
 Conventions (all nodes):
 
