@@ -1,7 +1,7 @@
 """snnc IR: plain-data nodes (:mod:`.nodes`), the graph (:mod:`.graph`), ``.nir`` I/O
 (:mod:`.nir_io`), integer semantics shared by all backends (:mod:`.intops`), errors."""
 
-from . import intneurons, intnodes, nodes
+from . import intneurons, intnodes, intsdn, nodes
 from .errors import (
     BackendError,
     ConfigError,
@@ -19,5 +19,5 @@ from .nir_io import read_nir, write_nir
 __all__ = [
     "BackendError", "ConfigError", "Edge", "FileFormatError", "Graph", "GraphError", "OverflowRisk",
     "ParameterError", "ShapeError", "SnncError", "UnsupportedError", "intneurons", "intnodes", "nodes",
-    "read_nir", "write_nir",
+    "intsdn", "read_nir", "write_nir",
 ]
