@@ -9,6 +9,7 @@ import pytest
 import snnc
 from snnc.ir import intneurons as INN
 from snnc.ir import intnodes as IN
+from snnc.ir import intsdn as SD
 from snnc.ir import nodes as N
 from snnc.ir.graph import Graph
 from snnc.ir.nir_io import read_nir, write_nir
@@ -91,6 +92,10 @@ EXAMPLES.update({
     "IntLNM": ((4,), INN.IntLNM(shape=(4,), coefficients=ri(3), frac_bits=10, threshold=1024, v_reset=0,
                                 v_min=-4096, v_max=4096)),
     "ConstantSource": ((4,), INN.ConstantSource(shape=(4,), value=np.ones(4, np.int64))),
+    "IntSigma": ((4,), SD.IntSigma(shape=(4,))),
+    "IntDelta": ((4,), SD.IntDelta(shape=(4,), vth=np.array(20 << 12), spike_exp=6, state_exp=6)),
+    "IntSigmaDelta": ((4,), SD.IntSigmaDelta(shape=(4,), vth=np.array(3 << 12), bias=ri(4), spike_exp=6,
+                                             state_exp=6, act_mode="unit", cum_error=True)),
 })
 
 
