@@ -301,6 +301,8 @@ def _convert(value, hint, node: str, fname: str):
         raise FileFormatError("unsupported object array", node=node, field=fname)
     if "tuple" in kinds:
         return tuple(int(x) for x in arr.reshape(-1))
+    if "bool" in kinds and arr.size == 1 and arr.dtype.kind in "biu":
+        return bool(arr.reshape(-1)[0])
     if "ndarray" in kinds:
         return arr if isinstance(value, np.ndarray) else np.asarray(value)
     if "int" in kinds:
