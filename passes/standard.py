@@ -12,6 +12,7 @@ from . import reparam_lmht as _reparam_lmht  # noqa: F401  (registers 'reparam_l
 from .discretize import discretize
 from .flatten_subgraphs import flatten_subgraphs
 from .fold_batchnorm import fold_batchnorm
+from .fold_pooling import fold_pooling, fold_spike_pooling
 from .pipeline import PIPELINES, CompileContext, register_pass
 
 
@@ -33,11 +34,25 @@ def _fold(graph: Graph, ctx: CompileContext) -> Graph:
     return fold_batchnorm(graph)
 
 
-_FLOAT = ["flatten_subgraphs", "discretize", "fold_batchnorm", "calibrate_inputs"]
+@register_pass("fold_pooling", lossless=True)
+def _fold_pool(graph: Graph, ctx: CompileContext) -> Graph:
+    """Fold sum/avg pooling between a Conv2d and its neuron into the Conv2d."""
+    return fold_pooling(graph)
+
+
+@register_pass("fold_spike_pooling", lossless=True)
+def _fold_spike_pool(graph: Graph, ctx: CompileContext) -> Graph:
+    """Fold sum/avg pooling between a neuron and the next synapse into that synapse."""
+    return fold_spike_pooling(graph)
+
+
+_FLOAT = ["flatten_subgraphs", "discretize", "fold_batchnorm", "fold_pooling", "calibrate_inputs"]
 PIPELINES.update({
     # reparam_lmht acts only with the config lmht: {mapping: binary_time_multiplexed}
     "sim": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
     "fpga": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
     # Loihi 2: burst neurons become LIF populations where that is exact (else graded spikes)
-    "loihi2": _FLOAT + ["lower_integer", "decouple_burst", "insert_latency", "check_ranges"],
+    # netx has no pooling layer: pools on spike paths are folded into the next synapse
+    "loihi2": _FLOAT[:-1] + ["fold_spike_pooling", "calibrate_inputs", "lower_integer", "decouple_burst",
+                             "insert_latency", "check_ranges"],
 })
