@@ -3,6 +3,7 @@ pipelines."""
 
 from __future__ import annotations
 
+from snnc.ir.checks import check_parameters
 from snnc.ir.graph import Graph
 
 from . import check_ranges as _check_ranges  # noqa: F401  (registers 'check_ranges')
@@ -14,6 +15,13 @@ from .flatten_subgraphs import flatten_subgraphs
 from .fold_batchnorm import fold_batchnorm
 from .fold_pooling import fold_pooling, fold_spike_pooling
 from .pipeline import PIPELINES, CompileContext, register_pass
+
+
+@register_pass("check_parameters", lossless=True)
+def _check_parameters(graph: Graph, ctx: CompileContext) -> Graph:
+    """Refuse invalid parameters (NaN, threshold <= 0, retention outside [0, 1], ...) before lowering."""
+    check_parameters(graph)
+    return graph
 
 
 @register_pass("flatten_subgraphs", lossless=True)
@@ -46,7 +54,7 @@ def _fold_spike_pool(graph: Graph, ctx: CompileContext) -> Graph:
     return fold_spike_pooling(graph)
 
 
-_FLOAT = ["flatten_subgraphs", "discretize", "fold_batchnorm", "fold_pooling", "calibrate_inputs"]
+_FLOAT = ["flatten_subgraphs", "check_parameters", "discretize", "fold_batchnorm", "fold_pooling", "calibrate_inputs"]
 PIPELINES.update({
     # reparam_lmht acts only with the config lmht: {mapping: binary_time_multiplexed}
     "sim": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
