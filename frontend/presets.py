@@ -173,13 +173,13 @@ def _preset_norse(graph: Graph) -> Graph:
 
 
 # ------------------------------------------------------------------------------------------
-# Sinabs (metadata only: the discretize pass reads it)
+# Sinabs (the discretize pass reads the metadata: IF -> LIFB count neuron)
 # ------------------------------------------------------------------------------------------
 
 # sinabs.nir.from_nir: IF -> IAFSqueeze(spike_threshold=thr, min_v_mem=-thr) with the IAF defaults
 # MultiSpike (several spikes per step) and MembraneSubtract (sinabs/nir.py, layers/iaf.py)
 PRESETS["sinabs"] = Preset("sinabs", {"reset_mode": "subtract", "if_spikes": "multi", "if_v_min": "neg_threshold",
-                                      "max_spikes": 64, "integrator": "per_step"})
+                                      "max_spikes": 64, "integrator": "per_step"}, lambda graph: _discrete(graph))
 
 
 # ------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from . import reparam_lmht as _reparam_lmht  # noqa: F401  (registers 'reparam_l
 from .discretize import discretize
 from .flatten_subgraphs import flatten_subgraphs
 from .fold_batchnorm import fold_batchnorm
+from .fold_linear import fold_linear
 from .fold_pooling import fold_pooling, fold_spike_pooling
 from .pipeline import PIPELINES, CompileContext, register_pass
 
@@ -48,13 +49,20 @@ def _fold_pool(graph: Graph, ctx: CompileContext) -> Graph:
     return fold_pooling(graph)
 
 
+@register_pass("fold_linear", lossless=True)
+def _fold_linear(graph: Graph, ctx: CompileContext) -> Graph:
+    """Merge a dense synapse into the dense synapse after it."""
+    return fold_linear(graph)
+
+
 @register_pass("fold_spike_pooling", lossless=True)
 def _fold_spike_pool(graph: Graph, ctx: CompileContext) -> Graph:
     """Fold sum/avg pooling between a neuron and the next synapse into that synapse."""
     return fold_spike_pooling(graph)
 
 
-_FLOAT = ["flatten_subgraphs", "check_parameters", "discretize", "fold_batchnorm", "fold_pooling", "calibrate_inputs"]
+_FLOAT = ["flatten_subgraphs", "check_parameters", "discretize", "fold_batchnorm", "fold_linear", "fold_pooling",
+          "calibrate_inputs"]
 PIPELINES.update({
     # reparam_lmht acts only with the config lmht: {mapping: binary_time_multiplexed}
     "sim": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],

@@ -143,3 +143,18 @@ def test_cnn_sinabs_loihi2_folds_sumpool_exactly(shared_models):
     assert sum(a[n].sum() for n in spiking) > 0
     for n in spiking + d.output_names():
         assert np.array_equal(a[n], b[n]), n
+
+
+def test_fold_linear_merges_dense_chain():
+    """Affine -> Linear -> neuron (Norse's Linear -> LIFRecurrentCell) becomes one Affine, exactly
+    on dyadic weights."""
+    from snnc.passes.fold_linear import fold_linear
+
+    rng = np.random.default_rng(4)
+    a = N.Affine(weight=rng.integers(-8, 9, (5, 4)) / 8.0, bias=rng.integers(-4, 5, 5) / 8.0)
+    b = N.Linear(weight=rng.integers(-8, 9, (3, 5)) / 8.0)
+    g = _graph([("a", a), ("b", b), ("n", _lif((3,)))], (4,))
+    folded = fold_linear(g)
+    assert "a" not in folded.nodes and isinstance(folded.nodes["b"], N.Affine)
+    x = rng.integers(-3, 4, (2, 7, 4)).astype(np.float64)
+    assert np.array_equal(_values(g, x).outputs["b"], _values(folded, x).outputs["b"])
