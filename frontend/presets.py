@@ -22,7 +22,7 @@ sinabs    IF as Sinabs's ``IAF`` (several spikes per step, reset by subtraction,
 rockpool  ``LIFTorch``: exponential decays ``exp(-dt/tau)``, input added before the synaptic decay,
           spike ``v >= threshold``, reset by subtraction; dt solved from the exporter's
           ``r = tau_mem * exp(-dt/tau_mem) / dt``.
-spyx      dt = 1 step: Spyx's NIR export writes decays as time constants of a unit step.
+spyx      not implemented yet (refused, see :func:`_preset_spyx`).
 ========  ===========================================================================================
 """
 
@@ -242,9 +242,13 @@ def _preset_rockpool(graph: Graph) -> Graph:
 # ------------------------------------------------------------------------------------------
 
 
-@preset("spyx", dt=1.0, integrator="per_step")
+@preset("spyx", dt=1.0)
 def _preset_spyx(graph: Graph) -> Graph:
-    """Spyx (JAX) exports its per-step decays as NIR time constants for a step of 1:
-    ``tau = 1 / (1 - beta)``, so discretizing at dt = 1 gives back ``beta``. Reset to zero in
-    the same step, as NIR says."""
-    return _discrete(graph)
+    """Spyx 1.0 (``spyx/nn.py``): LIF/IF/CuBaLIF compute the step's spike from the membrane
+    *before* the step's input (output one step late, snnTorch's delayed subtraction inside), and
+    ``to_nir`` writes ``tau = dt / (1 - beta)``, ``r = beta``; its recurrent subgraph routes the
+    layer input through ``w_rec`` (``spyx/nir.py``, ``_spyx_recurrent_to_nirgraph``). The exact
+    reading is not implemented yet: refused rather than simulated wrongly."""
+    raise UnsupportedError("preset 'spyx' is not implemented yet (Spyx fires from the previous step's membrane)",
+                           field="preset", hint="load without a preset for NIR's reading; docs/frameworks.md "
+                                                "lists the differences")
