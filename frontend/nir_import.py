@@ -13,8 +13,13 @@ Conventions applied to files that do not carry snnc's own metadata:
   by subtraction (Sinabs IAF's default, ``MembraneSubtract``).
 * **IF / I integrator**: ``integrator='per_step'`` (v += r x, as Norse and Sinabs read NIR IF)
   or ``'euler'`` (v += dt r x).
-* **Presets**: ``preset='sinabs'`` reads IF as Sinabs's importer builds it (several spikes per
-  step, reset by subtraction, membrane bounded below by -threshold).
+* **Presets**: ``preset='snntorch' | 'norse' | 'sinabs' | 'rockpool' | 'spyx'`` reads the graph
+  as that framework's forward pass runs it (:mod:`snnc.frontend.presets`; without a preset snnc
+  follows NIR).
+* **Batch axis**: a leading size-1 axis that an exporter kept in the Input (snnTorch, Norse) is
+  dropped (:mod:`snnc.frontend.batch_axis`), recorded in ``metadata['import_notes']`` and
+  issued as an :class:`ImportNote` warning.
+* **Shapes**: Conv/Flatten ``input_shape`` missing in the file is inferred from the Input.
 * **Rockpool quirk**: an Output whose declared shape differs from the inferred one only by
   size-1 axes (``[1, 1, 1]`` for ``[1]``) is accepted with the inferred shape; the declared
   one is kept in the node's metadata. ``nir.read`` rejects such files.
@@ -23,6 +28,7 @@ Conventions applied to files that do not carry snnc's own metadata:
 from __future__ import annotations
 
 import os
+import warnings
 
 import networkx as nx
 import numpy as np
@@ -35,16 +41,15 @@ from snnc.ir.nir_io import read_nir
 from snnc.ir.shapes import annotate_shapes
 from snnc.passes.flatten_subgraphs import flatten_subgraphs
 
+from .batch_axis import drop_batch_axis
+from .presets import get_preset
+
 DEFAULT_DT = 1e-4
 RESET_MODES = ("zero", "subtract")
 
-#: import presets: what a framework's own NIR importer does with the neurons it exported
-PRESETS = {
-    # sinabs.nir.from_nir: IF -> IAFSqueeze(spike_threshold=thr, min_v_mem=-thr) with the IAF defaults
-    # MultiSpike (several spikes per step) and MembraneSubtract (sinabs/nir.py, layers/iaf.py)
-    "sinabs": {"reset_mode": "subtract", "if_spikes": "multi", "if_v_min": "neg_threshold", "max_spikes": 64,
-               "integrator": "per_step"},
-}
+
+class ImportNote(UserWarning):
+    """A change the importer made to a foreign graph (also in ``graph.metadata['import_notes']``)."""
 
 
 def assign_cycle_delays(graph: Graph) -> Graph:
@@ -73,7 +78,7 @@ def load_nir(path: str | os.PathLike, *, dt: float | None = None, reset: str | N
 
     ``dt`` (s), ``reset`` ('zero' | 'subtract'), ``integrator`` ('per_step' | 'euler') and
     ``v_min`` ({node: lower bound of v}) are stored in ``graph.metadata`` and used by the
-    discretize pass. ``preset`` ('sinabs') applies a framework's reading of its own export
+    discretize pass. ``preset`` (one of :data:`PRESETS`) applies a framework's reading of its own export
     (see :data:`PRESETS`); explicit options override it."""
     path = os.fspath(path)
     try:
@@ -110,6 +115,11 @@ def _graph_from_nir_object(obj, prefix: str) -> Graph:
     for name, node in obj.nodes.items():
         full = prefix + name
         tname = type(node).__name__
+        if node is None:
+            raise FileFormatError("the exporter returned no NIR node for this layer (it cannot export it)",
+                                  node=full, field="type",
+                                  hint="Norse's to_nir skips pooling, Flatten and recurrent cells: export with "
+                                       "snnc.frontend.frameworks.from_framework(model, sample, 'norse')")
         if tname == "NIRGraph":
             graph.nodes[name] = Subgraph(graph=_graph_from_nir_object(node, full + "."))
             continue
@@ -130,6 +140,9 @@ def _graph_from_nir_object(obj, prefix: str) -> Graph:
                 value = getattr(node, f.name, None)
             value = _to_numpy(value)
             if value is None:
+                if f.name == "input_shape":          # Conv/Flatten: inferred from the Input (annotate_shapes)
+                    kwargs[f.name] = None
+                    continue
                 if f.default is MISSING and f.default_factory is MISSING:
                     raise FileFormatError(f"{tname} node has no '{f.name}'", node=full, field=f.name)
                 continue
@@ -159,21 +172,24 @@ def _finish_import(graph: Graph, *, dt, reset, integrator, v_min, preset) -> Gra
             raise ParameterError("Input node without a shape", node=name, field="shape")
     _check_edges(graph)
     if not native:
-        graph = assign_cycle_delays(graph)
+        graph = drop_batch_axis(assign_cycle_delays(graph))
         graph.metadata.setdefault("time_convention", "nirtorch")
+    chosen = get_preset(preset) if preset is not None else None
+    defaults = dict(chosen.defaults) if chosen else {}
     if dt is not None:
         graph.metadata["dt"], graph.metadata["dt_source"] = float(dt), "option"
+    elif "dt" in defaults:
+        graph.metadata["dt"], graph.metadata["dt_source"] = float(defaults["dt"]), "preset"
     elif "dt" in graph.metadata:
         graph.metadata["dt"] = float(graph.metadata["dt"])
         graph.metadata.setdefault("dt_source", "file")
     else:
         graph.metadata["dt"], graph.metadata["dt_source"] = DEFAULT_DT, "default"
-    if preset is not None:
-        if preset not in PRESETS:
-            raise ParameterError(f"unknown preset '{preset}'", field="preset",
-                                 hint=f"choose from {sorted(PRESETS)}")
-        graph.metadata.update(PRESETS[preset])
-        graph.metadata["preset"] = preset
+    if not graph.metadata["dt"] > 0:
+        raise ParameterError(f"dt must be > 0 seconds, got {graph.metadata['dt']}", field="dt")
+    if chosen:
+        graph.metadata.update({k: v for k, v in defaults.items() if k != "dt"})
+        graph.metadata["preset"] = chosen.name
     if reset is not None:
         if reset not in RESET_MODES:
             raise ParameterError(f"reset '{reset}' not in {RESET_MODES}", field="reset")
@@ -184,7 +200,15 @@ def _finish_import(graph: Graph, *, dt, reset, integrator, v_min, preset) -> Gra
         graph.metadata["v_min"] = dict(v_min)
     graph.validate()
     check_parameters(graph)
-    return annotate_shapes(graph)
+    graph = annotate_shapes(graph)
+    if chosen and chosen.rewrite is not None:
+        graph = chosen.rewrite(graph)
+        graph.validate()
+        check_parameters(graph)
+        graph = annotate_shapes(graph)
+    for note in graph.metadata.get("import_notes", []) if not native else []:
+        warnings.warn(note, ImportNote, stacklevel=3)
+    return graph
 
 
 def _check_edges(graph: Graph) -> None:

@@ -22,6 +22,14 @@ _ENUMS = {
 }
 
 
+#: retention factors per step (DiscreteLIF), with the name a torch user wrote (snnc.frontend.torch)
+_RETENTIONS = {"voltage_decay": "beta", "current_decay": "alpha"}
+
+
+def _user_field(node: N.Node, fname: str) -> str:
+    return _RETENTIONS[fname] if node.metadata.get("torch_class") and fname in _RETENTIONS else fname
+
+
 def check_parameters(graph: Graph) -> None:
     """Raise ParameterError for the first invalid parameter found."""
     for name, node in graph.nodes.items():
@@ -50,6 +58,17 @@ def check_parameters(graph: Graph) -> None:
                                      node=name, field=fname)
             if fname in _POSITIVE_FIELDS and arr.size and (arr <= 0).any():
                 raise ParameterError(f"must be > 0 (found {float(arr.min()):g})", node=name, field=fname)
+            if isinstance(node, N.DiscreteLIF) and fname in _RETENTIONS and arr.size and \
+                    ((arr < 0) | (arr > 1)).any():
+                bad = arr[(arr < 0) | (arr > 1)].reshape(-1)[0]
+                raise ParameterError(f"{_user_field(node, fname)} = {bad:g} is outside [0, 1]", node=name,
+                                     field=_user_field(node, fname),
+                                     hint="a retention factor per step: 0 forgets everything, 1 keeps everything")
+        if isinstance(node, N.LIFB) and (np.asarray(node.leak) < 0).any():
+            raise ParameterError(f"must be >= 0 (found {float(np.min(node.leak)):g})", node=name, field="leak")
+        if isinstance(node, N.LIFB) and node.threshold_step is not None and \
+                (np.asarray(node.threshold_step) <= 0).any():
+            raise ParameterError("must be > 0", node=name, field="threshold_step")
         if isinstance(node, N.LIFB) and node.max_burst < 1:
             raise ParameterError("must be >= 1", node=name, field="max_burst")
         if isinstance(node, N.LMHT) and node.levels < 1:

@@ -266,6 +266,8 @@ def _read_node(group: h5py.Group, name: str) -> Node:
         key = next((k for k, v in file_to_field.items() if v == f.name), f.name)
         if key in group and isinstance(group[key], h5py.Dataset):
             kwargs[f.name] = _convert(group[key][()], hints[f.name], name, f.name)
+        elif f.name == "input_shape":
+            kwargs[f.name] = None      # Conv/Flatten without input_shape: inferred from the Input on import
         elif f.default is MISSING and f.default_factory is MISSING:
             raise FileFormatError(f"{ntype} node is missing required field '{key}'",
                                   node=name, field=key)

@@ -47,7 +47,8 @@ def _ratio(dt: float, tau, name: str, fname: str) -> np.ndarray:
     if (r > 1).any():
         raise ParameterError(
             f"dt = {dt:g} s exceeds {fname} = {float(tau.min()):g} s: forward Euler is unstable",
-            node=name, field=fname, hint="pass a smaller dt (--dt)")
+            node=name, field=fname,
+            hint="pass a smaller dt (--dt); a graph from Norse's to_nir (tau = dt * tau) loads with preset='norse'")
     return r
 
 

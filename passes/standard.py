@@ -3,6 +3,7 @@ pipelines."""
 
 from __future__ import annotations
 
+from snnc.ir.checks import check_parameters
 from snnc.ir.graph import Graph
 
 from . import check_ranges as _check_ranges  # noqa: F401  (registers 'check_ranges')
@@ -12,7 +13,16 @@ from . import reparam_lmht as _reparam_lmht  # noqa: F401  (registers 'reparam_l
 from .discretize import discretize
 from .flatten_subgraphs import flatten_subgraphs
 from .fold_batchnorm import fold_batchnorm
+from .fold_linear import fold_linear
+from .fold_pooling import fold_pooling, fold_spike_pooling
 from .pipeline import PIPELINES, CompileContext, register_pass
+
+
+@register_pass("check_parameters", lossless=True)
+def _check_parameters(graph: Graph, ctx: CompileContext) -> Graph:
+    """Refuse invalid parameters (NaN, threshold <= 0, retention outside [0, 1], ...) before lowering."""
+    check_parameters(graph)
+    return graph
 
 
 @register_pass("flatten_subgraphs", lossless=True)
@@ -33,11 +43,32 @@ def _fold(graph: Graph, ctx: CompileContext) -> Graph:
     return fold_batchnorm(graph)
 
 
-_FLOAT = ["flatten_subgraphs", "discretize", "fold_batchnorm", "calibrate_inputs"]
+@register_pass("fold_pooling", lossless=True)
+def _fold_pool(graph: Graph, ctx: CompileContext) -> Graph:
+    """Fold sum/avg pooling between a Conv2d and its neuron into the Conv2d."""
+    return fold_pooling(graph)
+
+
+@register_pass("fold_linear", lossless=True)
+def _fold_linear(graph: Graph, ctx: CompileContext) -> Graph:
+    """Merge a dense synapse into the dense synapse after it."""
+    return fold_linear(graph)
+
+
+@register_pass("fold_spike_pooling", lossless=True)
+def _fold_spike_pool(graph: Graph, ctx: CompileContext) -> Graph:
+    """Fold sum/avg pooling between a neuron and the next synapse into that synapse."""
+    return fold_spike_pooling(graph)
+
+
+_FLOAT = ["flatten_subgraphs", "check_parameters", "discretize", "fold_batchnorm", "fold_linear", "fold_pooling",
+          "calibrate_inputs"]
 PIPELINES.update({
     # reparam_lmht acts only with the config lmht: {mapping: binary_time_multiplexed}
     "sim": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
     "fpga": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
     # Loihi 2: burst neurons become LIF populations where that is exact (else graded spikes)
-    "loihi2": _FLOAT + ["lower_integer", "decouple_burst", "insert_latency", "check_ranges"],
+    # netx has no pooling layer: pools on spike paths are folded into the next synapse
+    "loihi2": _FLOAT[:-1] + ["fold_spike_pooling", "calibrate_inputs", "lower_integer", "decouple_burst",
+                             "insert_latency", "check_ranges"],
 })

@@ -22,7 +22,7 @@ import torch
 
 from snnc.ir import nodes as N
 
-from .neuron import SpikingNeuron
+from .neuron import SpikingNeuron, check_range
 from .surrogate import Surrogate, get_surrogate, spike
 
 
@@ -35,6 +35,8 @@ class CLIF(SpikingNeuron):
     def __init__(self, tau: float = 2.0, threshold: float = 1.0, *,
                  surrogate: str | Surrogate = "rectangle") -> None:
         super().__init__()
+        check_range(tau, "CLIF", "tau", low=1.0, low_open=True, hint="tau is in steps and must exceed 1")
+        check_range(threshold, "CLIF", "threshold", low=0.0, low_open=True)
         self.tau = float(tau)
         self.threshold = float(threshold)
         self.surrogate = get_surrogate(surrogate)

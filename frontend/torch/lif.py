@@ -33,7 +33,7 @@ from torch import nn
 from snnc.ir import nodes as N
 from snnc.ir.errors import ParameterError
 
-from .neuron import SpikingNeuron, as_tensor, logit, param_array
+from .neuron import SpikingNeuron, as_tensor, check_range, logit, param_array
 from .surrogate import Surrogate, check_comparison, get_surrogate, spike
 
 RESETS = ("zero", "subtract", "none")
@@ -48,6 +48,19 @@ class _DiscreteLIFLayer(SpikingNeuron):
         super().__init__()
         if reset not in RESETS:
             raise ParameterError(f"reset {reset!r} not in {RESETS}", node=type(self).__name__, field="reset")
+        layer = type(self).__name__
+        check_range(beta, layer, "beta", low=0.0, high=1.0, low_open=learn_beta,
+                    hint=f"beta is the voltage retention per step; {layer}'s first argument is beta, not the layer "
+                         "size (torch layers infer their size from the input)" if layer in ("LIF", "LI") else
+                         "beta is the voltage retention per step")
+        if alpha is not None:
+            check_range(alpha, layer, "alpha", low=0.0, high=1.0, low_open=learn_alpha,
+                        hint="alpha is the current retention per step" +
+                             ("; CubaLIF's first argument is alpha, not the layer size" if layer == "CubaLIF" else ""))
+        if threshold is not None:
+            check_range(threshold, layer, "threshold", low=0.0, low_open=True,
+                        hint="IF's first argument is the threshold, not the layer size" if layer == "IF" and
+                        float(np.max(np.asarray(threshold, np.float64))) > 1 else None)
         self.reset = reset
         self.comparison = check_comparison(comparison)
         self.surrogate = get_surrogate(surrogate)

@@ -34,7 +34,7 @@ from torch import nn
 from snnc.ir import nodes as N
 from snnc.ir.errors import ParameterError
 
-from .neuron import SpikingNeuron, as_tensor, param_array
+from .neuron import SpikingNeuron, as_tensor, check_range, param_array
 from .surrogate import Rectangle, Surrogate, check_comparison, get_surrogate, spike
 
 RESETS = ("subtract", "zero", "multiplicative")
@@ -55,6 +55,10 @@ class LIFB(SpikingNeuron):
             raise ParameterError("must be >= 1", node="LIFB", field="max_burst")
         if reset not in RESETS:
             raise ParameterError(f"reset {reset!r} not in {RESETS}", node="LIFB", field="reset")
+        check_range(leak, "LIFB", "leak", low=0.0, high=1.0, hint="leak is the membrane retention per step")
+        check_range(threshold, "LIFB", "threshold", low=0.0, low_open=True)
+        if threshold_step is not None:
+            check_range(threshold_step, "LIFB", "threshold_step", low=0.0, low_open=True)
         self.max_burst = int(max_burst)
         self.reset = reset
         self.comparison = check_comparison(comparison)

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from snnc.ir import nodes as N
-from snnc.ir.errors import ShapeError
+from snnc.ir.errors import ParameterError, ShapeError
 
 
 def to_numpy(x) -> np.ndarray:
@@ -138,3 +138,19 @@ def param_array(value, shape: tuple[int, ...], layer: str, field: str) -> np.nda
                          f"{tuple(shape)}", node=layer, field=field,
                          hint="use a scalar, a per-channel (C, 1, 1) or a per-neuron tensor")
     return arr
+
+
+def check_range(value, layer: str, name: str, *, low=None, high=None, low_open: bool = False,
+                hint: str | None = None) -> None:
+    """Raise ParameterError naming ``name`` (the argument as the user wrote it) when ``value``
+    (number or tensor) leaves [low, high] (``low_open``: (low, high])."""
+    arr = to_numpy(value)
+    bad = np.zeros(arr.shape, bool)
+    if low is not None:
+        bad |= (arr <= low) if low_open else (arr < low)
+    if high is not None:
+        bad |= arr > high
+    if bad.any():
+        found = arr[bad].reshape(-1)[0]
+        rng = f"{'(' if low_open else '['}{'-inf' if low is None else low}, {'inf' if high is None else high}]"
+        raise ParameterError(f"{name} = {found:g} is outside {rng}", node=layer, field=name, hint=hint)
