@@ -6,7 +6,7 @@ modulo 2**32); ``abs32(x) = wrap32(|x|)`` is numpy's ``np.abs`` on int32 (|-2**3
 -2**31). ``asr`` is the arithmetic (floor) right shift. Messages are graded int32 payloads.
 Field values are the process model's variables *after* the process constructor's pre-scaling
 (Lava multiplies ``vth`` and ``bias`` by 2**(spike_exp + state_exp)): what the model computes
-with. Reference: docs/netx_format.md#sigma-delta-sdnn-layers.
+with. Reference: docs/numeric_semantics.md#sigma-delta-nodes.
 
 Delta thresholding (shared by IntDelta and IntSigmaDelta), for the new activation ``a``:
 

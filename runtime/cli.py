@@ -27,8 +27,9 @@ _IMPORT_OPTIONS = [
                  help="Reset of NIR neurons: to v_reset (NIR) or by subtracting the threshold."),
     click.option("--integrator", type=click.Choice(["per_step", "euler"]), default=None,
                  help="NIR IF/I: v += r*x per step (Norse, Sinabs) or v += dt*r*x (Euler)."),
-    click.option("--preset", type=click.Choice(["sinabs"]), default=None,
-                 help="Read neurons as the exporting framework's importer does (sinabs: multi-spike IF)."),
+    click.option("--preset", type=click.Choice(["snntorch", "norse", "sinabs", "rockpool", "spyx"]), default=None,
+                 help="Read neurons as the exporting framework runs them (reset order, dt convention, multi-spike; "
+                      "docs/frameworks.md)."),
     click.option("--input-message-bits", type=click.IntRange(min=0), default=None, expose_value=False,
                  callback=_store_netx_option,
                  help=".net files: netx's input_message_bits (0, default: binary input spikes; >0: graded input)."),
@@ -73,6 +74,11 @@ TARGET_CHOICE = _LazyChoice(_target_names)
 BACKEND_CHOICE = _LazyChoice(_backend_names)
 
 
+def _echo_import_notes(graph) -> None:
+    for note in graph.metadata.get("import_notes", []) or []:
+        click.echo(f"note: {note}")
+
+
 def _load(model: str, dt, reset, integrator, preset):
     import snnc
 
@@ -104,6 +110,7 @@ def inspect(model, dt, reset, integrator, preset):
     graph = _load(model, dt, reset, integrator, preset)
     click.echo(f"model: {model}")
     click.echo(format_summary(graph))
+    _echo_import_notes(graph)
 
 
 @cli.command()
@@ -190,6 +197,7 @@ def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, arti
         click.echo(f"== after {name}")
         click.echo(format_summary(g))
 
+    _echo_import_notes(graph)
     lowered, report, config = compile_model(graph, target=target, config_path=config_path, strict=strict, dt=dt,
                                             source=model, dump=dump if dump_ir else None)
     tgt = lookup_target(config.profile.name)

@@ -259,3 +259,11 @@ def test_fractional_input_to_a_spike_input_is_refused(tmp_path, capsys):
     assert "non-integer input values" in err and "Traceback" not in err
     np.save(tmp_path / "x.npy", np.ones((8, 16)))
     assert main(["run", str(out), "--input", str(tmp_path / "x.npy"), "--out", str(tmp_path / "o.npz")]) == 0
+
+
+def test_preset_choices_are_the_registered_presets(capsys):
+    from snnc.frontend.presets import PRESETS
+
+    assert main(["inspect", "--help"]) == 0
+    assert "[" + "|".join(["snntorch", "norse", "sinabs", "rockpool", "spyx"]) + "]" in capsys.readouterr().out
+    assert set(PRESETS) == {"snntorch", "norse", "sinabs", "rockpool", "spyx"}
