@@ -62,6 +62,8 @@ def _graph_sources() -> list[tuple[str, object]]:
     out += [(f"random_float_analog_{s}", (lambda s=s: analog(s))) for s in RANDOM_SEEDS[:20]]
     lm = _load_test_module("tests/passes/test_reparam_lmht.py")
     out += [("float_lmht_2_2", lambda: lm._float_lmht()), ("float_lmht_3_3", lambda: lm._float_lmht((3, 3), seed=1))]
+    rf_readout = _load_test_module("tests/passes/test_lower_rf_readout.py")
+    out += [(f"s5rf_readout_{d}", (lambda d=d: rf_readout._exported(d))) for d in ("zoh", "bilinear")]
     return out
 
 
