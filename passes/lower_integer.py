@@ -76,7 +76,6 @@ class _Lowering:
         self.out = Graph(metadata={**graph.metadata, "level": "integer", "target": self.p.name})
         self.scale: dict[str, np.ndarray | float] = {}   # output scale per node
         self.weights: dict[str, N.Node] = {}            # lowered synapses, by name
-        self.loihi = self.p.name == "loihi2"
         self.qmax = (1 << (self.p.weight_bits - 1)) - 1
         self.rewired: set[tuple[str, str]] = set()      # original edges replaced by a lowering
 
@@ -200,11 +199,7 @@ class _Lowering:
         w = _f(node.weight)
         w_eff = w * gain.reshape((-1,) + (1,) * (w.ndim - 1))
         factor = (S / (sigma * 2 ** shift)).reshape((-1,) + (1,) * (w.ndim - 1))
-        if self.loihi:
-            w_int = 2 * np.clip(np.round(w_eff * factor / 2), -self.qmax - 1, self.qmax)
-        else:
-            w_int = np.clip(np.round(w_eff * factor), -self.qmax, self.qmax)
-        w_int = w_int.astype(np.int64)
+        w_int = _on_weight_grid(w_eff * factor, self.qmax, self.p.weight_format)
         err = np.abs(w_int / factor - w_eff).max() / max(np.abs(w_eff).max(), 1e-30)
         src_kinds = {self._output_kind(e.src) for e in self.g.in_edges(name)}
         input_kind = "binary" if src_kinds == {"binary"} else "graded"
@@ -213,10 +208,10 @@ class _Lowering:
         if isinstance(node, N.Conv2d):
             return IN.IntConv2d(input_shape=node.input_shape, weight=w_int, stride=node.stride, padding=node.padding,
                                 dilation=node.dilation, groups=node.groups, bias=None, weight_exp=0,
-                                input_kind=input_kind, out_bits=24 if self.loihi else 64,
+                                input_kind=input_kind, out_bits=self.p.conv_out_bits,
                                 metadata=dict(node.metadata))
         return IN.IntDense(weight=w_int, weight_exp=0, input_kind=input_kind,
-                           acc_bits=32 if self.loihi else 64, out_bits=32 if self.loihi else 64,
+                           acc_bits=self.p.dense_acc_bits, out_bits=self.p.dense_out_bits,
                            metadata=dict(node.metadata))
 
     def _output_kind(self, name: str) -> str:
@@ -284,7 +279,7 @@ class _Lowering:
             if s in biases and (bias_as_input or (alpha is not None and np.any(alpha))):
                 row_max = np.maximum(row_max, np.abs(biases[s] * gain) / bias_value)
         row_max = np.where(row_max > 0, row_max, 1.0)
-        if self.p.weight_granularity == "tensor" or self.loihi:
+        if self.p.weight_granularity == "tensor":
             S = np.full(n_rows, self.qmax * 2 ** total_shift / row_max.max())
         else:
             S = self.qmax * 2 ** total_shift / row_max
@@ -334,25 +329,23 @@ class _Lowering:
         thr = None
         if node.v_threshold is not None:
             thr_real = np.broadcast_to(_f(node.v_threshold), shape)
-            if self.loihi:
-                thr = (np.round(thr_real * S_full / 64) * 64).astype(np.int64)
-            else:
-                thr = np.round(thr_real * S_full).astype(np.int64)
+            m = self.p.threshold_multiple
+            thr = (np.round(thr_real * S_full / m) * m).astype(np.int64)
             if node.reset == "zero" and node.v_reset is not None and np.any(node.v_reset):
                 raise UnsupportedError("reset to a non-zero v_reset is not supported by the integer lowering",
                                        node=name, field="v_reset")
         if node.v_min is not None:
             raise UnsupportedError("a lower membrane bound (v_min) is not supported by the integer lowering",
                                    node=name, field="v_min")
-        if self.loihi:
-            bias_int = _lava_representable_bias(bias_int)
+        if self.p.bias_mantissa_bits is not None:
+            bias_int = _representable_bias(bias_int, self.p.bias_mantissa_bits)
         thr_arr = None if thr is None else _compact(thr)
         bits = self.p.state_bits
         lif = IN.IntCubaLIF(
             shape=tuple(shape), current_mult=_compact(cur), voltage_mult=_compact(vol), threshold=thr_arr,
             bias=None if not np.any(bias_int) else _compact(bias_int), input_shift=shift, decay_bits=D,
-            arith_bits=32 if self.loihi else 64, u_bits=bits,
-            u_overflow="lava" if self.loihi else ("wrap" if self.p.state_overflow == "wrap" else "saturate"),
+            arith_bits=self.p.neuron_arith_bits, u_bits=bits,
+            u_overflow=self.p.current_overflow or ("wrap" if self.p.state_overflow == "wrap" else "saturate"),
             v_bits=bits, v_overflow="saturate_sym" if self.p.state_overflow == "saturate" else "wrap",
             comparison=node.comparison, reset="none" if thr is None else node.reset,
             metadata={**node.metadata, "scale": S_full.reshape(-1)[0] if np.unique(S).size == 1 else S})
@@ -442,7 +435,7 @@ class _Lowering:
                                                                                                    * S0)),
             lut_u=lut_u, u_shift=u_shift, u_offset=u_offset, lut_m=lut_m, m_shift=m_shift, m_frac_bits=m_frac,
             lut_frac_bits=L, reset_scale=int(round(S0)), decay_bits=D, comparison=node.comparison,
-            state_bits=max(self.p.state_bits, 32) if self.p.name != "loihi2" else self.p.state_bits,
+            state_bits=max(self.p.state_bits, self.p.clif_state_bits_min),
             metadata={**node.metadata, "scale": S0})
         self.scale[name] = 1.0
         self.ctx.note(name, state_scale=S0, sigmoid="lut", lut_u_entries=size, lut_m_entries=256)
@@ -513,7 +506,7 @@ class _Lowering:
         if V.shape != (P, P):
             raise UnsupportedError(f"readout must be complex[{P}, {P}], got shape {V.shape}", node=name,
                                    field="readout")
-        if self.loihi:
+        if self.p.weight_format == "lava_dense":
             raise UnsupportedError("an RF readout matrix becomes a recurrent rotation with 12+ bit weights, which "
                                    "Lava's 8-bit Dense cannot hold", node=name, field="readout",
                                    hint="compile for fpga or sim")
@@ -600,21 +593,18 @@ class _Lowering:
         between weight units and state units, ``weight_exp`` = the synapse's own part of it."""
         src = f"{syn}.bias_source"
         col = f"{syn}.bias"
-        w = np.round(b_rows * S / (value * 2 ** shift))
-        if self.loihi:
-            w = 2 * np.round(w / 2)
-        w = np.clip(w, -self.qmax * (2 if self.loihi else 1), self.qmax * (2 if self.loihi else 1)).astype(np.int64)
+        w = _bias_column_weights(np.round(b_rows * S / (value * 2 ** shift)), self.qmax, self.p.weight_format)
         kw = dict(weight_exp=weight_exp, input_kind="binary" if value == 1 else "graded")
         if out_shape is not None and len(out_shape) == 3:
             self.out.nodes[src] = INN.ConstantSource(shape=(1, *out_shape[1:]),
                                                      value=np.full((1, *out_shape[1:]), value, np.int64))
             self.out.nodes[col] = IN.IntConv2d(input_shape=tuple(out_shape[1:]), weight=w.reshape(-1, 1, 1, 1),
                                                stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1, bias=None,
-                                               out_bits=24 if self.loihi else 64, **kw)
+                                               out_bits=self.p.conv_out_bits, **kw)
         else:
             self.out.nodes[src] = INN.ConstantSource(shape=(1,), value=np.full(1, value, np.int64))
-            self.out.nodes[col] = IN.IntDense(weight=w.reshape(-1, 1), acc_bits=32 if self.loihi else 64,
-                                              out_bits=32 if self.loihi else 64, **kw)
+            self.out.nodes[col] = IN.IntDense(weight=w.reshape(-1, 1), acc_bits=self.p.dense_acc_bits,
+                                              out_bits=self.p.dense_out_bits, **kw)
         delay = next((e.delay for e in self.g.edges if e.src == syn and e.dst == neuron), 0)
         self.out.edges.append(Edge(src, col, 0))
         self.out.edges.append(Edge(col, neuron, delay))   # the bias arrives when the synapse's output does
@@ -668,13 +658,32 @@ def _rel_err(q, real, S) -> float | None:
     return float(np.abs(q / S - r).max() / max(np.abs(r).max(), 1e-30))
 
 
-def _lava_representable_bias(b: np.ndarray) -> np.ndarray:
-    """Round each bias to the nearest value mant << exp with an int16 mantissa."""
+def _on_weight_grid(w: np.ndarray, qmax: int, weight_format: str) -> np.ndarray:
+    """Round scaled weights to the profile's weight grid (``TargetProfile.weight_format``):
+    'integer': integers in [-qmax, qmax]; 'lava_dense': even integers 2 * [-qmax - 1, qmax]
+    (Lava's Dense keeps doubled 8-bit weights unchanged). Returns int64 of w's shape."""
+    if weight_format == "lava_dense":
+        return (2 * np.clip(np.round(w / 2), -qmax - 1, qmax)).astype(np.int64)
+    return np.clip(np.round(w), -qmax, qmax).astype(np.int64)
+
+
+def _bias_column_weights(w: np.ndarray, qmax: int, weight_format: str) -> np.ndarray:
+    """The weights of a bias column (already rounded to integers) on the profile's grid:
+    'integer': clipped to [-qmax, qmax]; 'lava_dense': even, clipped to [-2 qmax, 2 qmax]."""
+    if weight_format == "lava_dense":
+        return np.clip(2 * np.round(w / 2), -2 * qmax, 2 * qmax).astype(np.int64)
+    return np.clip(w, -qmax, qmax).astype(np.int64)
+
+
+def _representable_bias(b: np.ndarray, mantissa_bits: int) -> np.ndarray:
+    """Round each bias to the nearest value mant << exp with a signed ``mantissa_bits``-bit
+    mantissa (Lava: int16 ``bias_mant``, ``TargetProfile.bias_mantissa_bits``)."""
+    top = (1 << (mantissa_bits - 1)) - 1
     b = b.astype(np.int64)
     out = b.copy()
-    big = np.abs(b) > 32767
+    big = np.abs(b) > top
     if big.any():
-        exp = np.ceil(np.log2(np.abs(b[big]) / 32767)).astype(np.int64)
+        exp = np.ceil(np.log2(np.abs(b[big]) / top)).astype(np.int64)
         out[big] = np.round(b[big] / 2.0 ** exp).astype(np.int64) << exp
     return out
 
