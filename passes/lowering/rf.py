@@ -16,11 +16,10 @@ from snnc.ir import intneurons as INN
 from snnc.ir import intnodes as IN
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
-from snnc.ir.graph import Edge
-from snnc.ir.shapes import pair
+from snnc.ir.graph import Edge, Graph
+from snnc.ir.value_bounds import output_bounds
 
 from .context import INPUT_BITS, INPUT_SHIFT, LoweringContext, NodeLowering, lowers
-from .seed_neurons import lifb_payload
 
 
 @lowers(N.RF)
@@ -119,7 +118,8 @@ def _lower_rf_readout(lw: LoweringContext, name: str, node: N.RF, syn_name: str,
     Vq = np.round(V * 2 ** D)
     readout = np.concatenate([Vq.real, -Vq.imag], axis=1).astype(np.int64)
     # static bound of |re|, |im| (complex magnitude): |x_t| <= |lq| |x_{t-1}| + |u|max + sqrt(2)
-    pm = max(payload_bound(lw, e.src) for e in lw.g.in_edges(syn_name))
+    bounds = lowered_source_bounds(lw)
+    pm = sum(bounds[e.src] for e in lw.g.in_edges(syn_name))
     a_re = np.abs(w_re).sum(axis=1) * pm * 2 ** INPUT_SHIFT
     a_im = np.abs(w_im).sum(axis=1) * pm * 2 ** INPUT_SHIFT
     lam = np.sqrt(dr.astype(float) ** 2 + di.astype(float) ** 2).reshape(-1) / 2 ** D
@@ -144,23 +144,15 @@ def _lower_rf_readout(lw: LoweringContext, name: str, node: N.RF, syn_name: str,
                 readout_error=float(np.abs(Vq / 2 ** D - V).max()))
 
 
-def payload_bound(lw: LoweringContext, name: str) -> float:
-    """Largest |integer value| on the output of an already lowered source node."""
-    node = lw.g.nodes[name]
-    if isinstance(node, N.Input):     # analog: INPUT_BITS-bit samples; else spikes (as check_ranges)
-        if node.metadata.get("analog"):
-            return float((1 << (INPUT_BITS - 1)) - 1)
-        return float(node.metadata.get("max_abs", 1.0))
-    if isinstance(node, N.LIFB):
-        return float(np.abs(lifb_payload(node)[0]).max())
-    if isinstance(node, N.LMHT):
-        return float(node.levels)
-    if isinstance(node, (N.SumPool2d, N.AvgPool2d)):
-        k = pair(node.kernel_size, "kernel_size", name)
-        return k[0] * k[1] * max(payload_bound(lw, e.src) for e in lw.g.in_edges(name))
-    if isinstance(node, N.Flatten):
-        return max(payload_bound(lw, e.src) for e in lw.g.in_edges(name))
-    if lw.output_kind(name) == "binary":
-        return 1.0
-    return np.inf
-
+def lowered_source_bounds(lw: LoweringContext) -> dict[str, float]:
+    """Output bounds (:func:`snnc.ir.value_bounds.output_bounds`) of the nodes lowered so far,
+    over the original edges and those the lowering added; an input from a node not lowered
+    yet counts as unbounded. Inputs: analog ones are INPUT_BITS-bit samples, others carry
+    ``metadata['max_abs']`` (spikes: 1), as check_ranges assumes."""
+    part = Graph(nodes=dict(lw.out.nodes),
+                 edges=[e for e in lw.g.edges if e.dst in lw.out.nodes and (e.src, e.dst) not in lw.rewired]
+                 + list(lw.out.edges))
+    inputs = {n: float((1 << (INPUT_BITS - 1)) - 1) if node.metadata.get("analog")
+              else float(node.metadata.get("max_abs", 1.0))
+              for n, node in lw.out.nodes.items() if isinstance(node, N.Input)}
+    return output_bounds(part, inputs)
