@@ -1,5 +1,5 @@
 """Integer (fixed-point) nodes for the seed neurons of docs/neurons.md, as lowered by
-``passes.lower_integer``: the exact arithmetic every backend implements.
+``passes.lowering``: the exact arithmetic every backend implements.
 
 Conventions (all nodes):
 
@@ -129,7 +129,7 @@ class IntRF(Node):
                                                      im' = threshold - 1
     No other reset. ``overflow`` 'saturate' clips to ±(2**(state_bits-1) - 1), as Lava's RF does. (An
     S5-RF layer with a readout matrix V, spiking on Re(V x), is not an IntRF: the lowering builds
-    it from IntDense and IntCubaLIF nodes, ``lower_integer._lower_rf_readout``.)"""
+    it from IntDense and IntCubaLIF nodes, ``passes.lowering.rf``.)"""
 
     shape: tuple
     decay_real: np.ndarray

@@ -10,7 +10,7 @@ largest input payload, assuming the worst case at every step:
 and compares them with the state width. A synapse's ``weight_exp`` scales its row sum (a floor
 shift, exp < 0, adds 1 LSB). A lowering pass that proves a tighter bound for a structure this
 analysis cannot follow stores it as ``metadata['state_bound']`` on the node (the complex rotation
-loop of an S5-RF state with a readout, ``lower_integer._lower_rf_readout``); it is then used
+loop of an S5-RF state with a readout, ``passes.lowering.rf``); it is then used
 for that node's |u|, |v| and as its payload bound downstream. Findings go to the report per node
 (``overflow: 'none'`` = proven safe, ``'possible'`` = the bound exceeds the width, i.e. the
 state may saturate/wrap as the target's semantics define); ``strict`` makes 'possible' an error.

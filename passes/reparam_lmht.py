@@ -63,6 +63,7 @@ from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
 from snnc.ir.graph import Edge, Graph
 from snnc.ir.signals import prepare_inputs
+from snnc.ir.value_bounds import output_bounds
 
 from .pipeline import CompileContext, register_pass
 
@@ -81,40 +82,15 @@ def _refuse(msg: str, node: str | None, field: str | None = None, hint: str = _H
 # ----------------------------------------------------------------------------------------
 
 
-def _payload_bound(graph: Graph, name: str) -> float:
-    """Largest |value| on a node's output, for the nodes a multiplexable graph holds."""
-    node = graph.nodes[name]
-    if isinstance(node, N.Input):
-        return float(node.metadata.get("max_abs", 1.0))
-    if isinstance(node, INN.IntLMHT):
-        return float(node.levels)
-    if isinstance(node, INN.ConstantSource):
-        return float(np.abs(np.asarray(node.value, np.int64)).max(initial=0))
-    if isinstance(node, (N.SumPool2d, N.Flatten)):
-        area = 1
-        if isinstance(node, N.SumPool2d):
-            k = np.atleast_1d(node.kernel_size)
-            area = int(np.prod(k)) if k.size > 1 else int(k[0]) ** 2
-        return area * max((_payload_bound(graph, e.src) for e in graph.in_edges(name)), default=0.0)
-    if isinstance(node, (IN.IntDense, IN.IntConv2d)):
-        w = np.abs(np.asarray(node.weight, np.int64))
-        rows = float(w.reshape(w.shape[0], -1).sum(axis=1).max()) if w.size else 0.0
-        x = sum(_payload_bound(graph, e.src) for e in graph.in_edges(name))
-        return rows * x * 2.0 ** node.weight_exp
-    if isinstance(node, INN.IntTimeMix):
-        c = np.abs(np.asarray(node.coefficients, np.int64))
-        x = sum(_payload_bound(graph, e.src) for e in graph.in_edges(name))
-        return float(c.sum(axis=1).max()) * x / 2.0 ** node.frac_bits
-    return math.inf
-
-
-def membrane_bound(graph: Graph, name: str) -> float:
-    """Static bound of |h| (and |v|) of IntLMHT ``name``: |I| <= B_I from the weights and the
-    payload bounds; h = rtz(v * m, D) + I with |v| <= |h| of the step before (soft reset keeps
+def membrane_bound(graph: Graph, name: str, bounds: dict[str, float] | None = None) -> float:
+    """Static bound of |h| (and |v|) of IntLMHT ``name``: |I| <= B_I, the sum of the output
+    bounds of its inputs (:func:`snnc.ir.value_bounds.output_bounds`, computed when ``bounds``
+    is not given); h = rtz(v * m, D) + I with |v| <= |h| of the step before (soft reset keeps
     a non-negative h in [0, h], a negative h is kept), iterated over the window (or the
     geometric limit when the leak is < 1; unbounded for a leak >= 1 without window)."""
     node = graph.nodes[name]
-    b_in = sum(_payload_bound(graph, e.src) for e in graph.in_edges(name))
+    bounds = output_bounds(graph) if bounds is None else bounds
+    b_in = sum(bounds[e.src] for e in graph.in_edges(name))
     lam = int(node.leak_mult) / 2.0 ** node.decay_bits
     v0 = abs(int(node.v_init))
     if node.window:
@@ -177,9 +153,10 @@ def check_time_multiplexable(graph: Graph) -> int:
         e = rec[0]
         _refuse(f"a recurrent edge {e.src} -> {e.dst}: the block collectors are whole-window and cannot sit on a "
                 "loop", e.dst)
+    bounds = output_bounds(graph)
     for name in neurons:
         node = graph.nodes[name]
-        bound = membrane_bound(graph, name)
+        bound = membrane_bound(graph, name, bounds)
         limit = 2 ** (int(node.state_bits) - 1) - 1
         if not bound <= limit:
             _refuse(f"the membrane may reach {bound:.3g}, beyond what {node.state_bits}-bit states hold without "

@@ -30,7 +30,33 @@ from snnc.ir.errors import ConfigError
 
 @dataclass(frozen=True)
 class TargetProfile:
-    """Integer widths of one target. ``synapse_latency``: steps each synapse adds (Lava: 1)."""
+    """Integer widths and number formats of one target. Passes read these fields, never the
+    target's ``name`` (which only names the target in metadata and messages).
+
+    The first fields are the config-adjustable widths; ``synapse_latency``: steps each synapse
+    adds (Lava: 1). The fields after ``graded_spike_bits`` describe what the target's hardware
+    fixes; their defaults are plain integer arithmetic of any width (sim, fpga), ``loihi2``
+    sets Lava's formats (docs/numeric_semantics.md#lava-arithmetic):
+
+    * ``weight_format``: 'integer' -- weights are integers in [-qmax, qmax], qmax =
+      2**(weight_bits-1) - 1, of any synapse width; 'lava_dense' -- Lava's ``Dense``: weights
+      are doubled ``weight_bits``-bit values, even integers in [-2 (qmax+1), 2 qmax], which
+      Lava's weight clipping keeps unchanged, and a dense synapse holds nothing wider (a
+      lowering that needs wider weights, e.g. the RF readout's rotation, is refused);
+    * ``dense_acc_bits``, ``dense_out_bits``: ``IntDense.acc_bits`` / ``out_bits`` of the
+      lowered dense synapses (Lava: int32 dot product and output port; 64 = no wrap);
+    * ``conv_out_bits``: ``IntConv2d.out_bits`` (Lava's Conv wraps its output at 24 bits);
+    * ``neuron_arith_bits``: ``IntCubaLIF.arith_bits``, the width of the neuron's sums
+      (Lava: int32);
+    * ``current_overflow``: ``IntCubaLIF.u_overflow``; None follows ``state_overflow``
+      ('wrap' or 'saturate'), 'lava' is Lava's one-correction wrap of the 24-bit current;
+    * ``threshold_multiple``: thresholds are rounded to multiples of this (Lava: 64, its
+      ``vth << 6``);
+    * ``bias_mantissa_bits``: None, or neuron biases are rounded to ``mant << exp`` with a signed
+      mantissa of this many bits (Lava: int16 ``bias_mant``);
+    * ``clif_state_bits_min``: CLIF states get at least this many bits (its look-up products
+      need 32; 0 keeps ``state_bits``, as Loihi 2's 24-bit states).
+    """
 
     name: str
     weight_bits: int
@@ -40,6 +66,15 @@ class TargetProfile:
     decay_bits: int
     synapse_latency: int
     graded_spike_bits: int = 24
+    weight_format: str = "integer"   # 'integer' | 'lava_dense'
+    dense_acc_bits: int = 64
+    dense_out_bits: int = 64
+    conv_out_bits: int = 64
+    neuron_arith_bits: int = 64
+    current_overflow: str | None = None   # None (= state_overflow) | 'lava'
+    threshold_multiple: int = 1
+    bias_mantissa_bits: int | None = None
+    clif_state_bits_min: int = 32
     #: what a config may change: field name -> (min, max) or allowed values
     adjustable: dict = field(default_factory=dict, compare=False)
 
@@ -59,6 +94,9 @@ PROFILES: dict[str, TargetProfile] = {
     # 24-bit state, one step of latency per connection process.
     "loihi2": TargetProfile("loihi2", weight_bits=8, weight_granularity="tensor", state_bits=24,
                             state_overflow="saturate", decay_bits=12, synapse_latency=1,
+                            weight_format="lava_dense", dense_acc_bits=32, dense_out_bits=32, conv_out_bits=24,
+                            neuron_arith_bits=32, current_overflow="lava", threshold_multiple=64,
+                            bias_mantissa_bits=16, clif_state_bits_min=0,
                             adjustable={"weight_bits": (2, 8)}),
 }
 

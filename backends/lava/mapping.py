@@ -58,6 +58,7 @@ from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.shapes import conv_padding, infer_shapes, pair
+from snnc.ir.value_bounds import output_bounds
 
 INT32_MAX = 2 ** 31 - 1
 #: largest delay of Lava's bit-accurate DelayDense (6 delay bits; netx uses 62)
@@ -254,33 +255,16 @@ class _Planner:
 
     # -- bounds ----------------------------------------------------------------------------
 
-    def payload_max(self, name: str, seen=None) -> float:
-        """A bound on |output| of node ``name`` (inf when unknown)."""
-        seen = set() if seen is None else seen
-        if name in seen:
-            return math.inf
-        seen = seen | {name}
-        node = self.g.nodes[name]
-        if isinstance(node, IN.IntCubaLIF):
-            return 1.0 if node.threshold is not None else float(2 ** (node.v_bits - 1))
-        if isinstance(node, (INN.IntCLIF, INN.IntRF, INN.IntLNM)):
-            return 1.0
-        if isinstance(node, INN.IntLIFB):
-            return float(np.abs(np.asarray(node.amplitudes)).max())
-        if isinstance(node, INN.IntLMHT):
-            return float(node.levels)
-        if isinstance(node, INN.ConstantSource):
-            return float(np.abs(np.asarray(node.value)).max())
-        if isinstance(node, N.Input):
-            return float(self._input_bound(name, node))
-        if isinstance(node, (N.Flatten, N.Output)):
-            return sum(self.payload_max(e.src, seen) for e in self.g.in_edges(name))
-        if isinstance(node, N.SumPool2d):
-            kh, kw = pair(node.kernel_size, "kernel_size", name)
-            return kh * kw * sum(self.payload_max(e.src, seen) for e in self.g.in_edges(name))
-        if isinstance(node, (IN.IntDense, IN.IntConv2d)):
-            return float(2 ** (node.out_bits - 1))
-        return math.inf
+    def payload_max(self, name: str) -> float:
+        """A bound on |output| of node ``name`` (inf when unknown): the shared rule per node
+        type, :func:`snnc.ir.value_bounds.output_bounds`, with this planner's input bounds
+        (:meth:`_input_bound`); computed once per plan."""
+        bounds = getattr(self, "_value_bounds", None)
+        if bounds is None:
+            inputs = {n: float(self._input_bound(n, node)) for n, node in self.g.nodes.items()
+                      if isinstance(node, N.Input)}
+            bounds = self._value_bounds = output_bounds(self.g, inputs)
+        return bounds[name]
 
     def _input_bound(self, name: str, node: N.Input) -> int:
         """The assumed bound on |input values|: ``input_bounds`` (e.g. the data run_lava got), else
