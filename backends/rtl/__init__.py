@@ -3,6 +3,8 @@ simulation (bit-exact with the simulator) and open-source synthesis / place and 
 
 * :func:`emit_rtl` — write the Verilog, memory files and report of a graph (:mod:`.emit`)
 * :func:`run_rtl` — simulate it under Verilator, returning a :class:`snnc.ir.trace.Trace` (:mod:`.run`)
+* :func:`synth` — yosys synthesis + nextpnr place and route: LUT/FF/BRAM/DSP, fmax (:mod:`.synth`)
+* :func:`estimate` / :func:`compare` — pre-synthesis resource and latency estimate (:mod:`.estimate`)
 
 Why hand-emitted Verilog (not amaranth): the design is a handful of small fixed templates (a
 sequencer, a dense/convolution MAC loop, an element-wise neuron pipeline) whose only variable
@@ -13,7 +15,9 @@ simulator to keep consistent. See README.md for the architecture and the interfa
 """
 
 from .emit import design_report, emit_rtl
+from .estimate import compare, estimate
 from .plan import make_plan
 from .run import run_rtl
+from .synth import synth
 
-__all__ = ["design_report", "emit_rtl", "make_plan", "run_rtl"]
+__all__ = ["compare", "design_report", "emit_rtl", "estimate", "make_plan", "run_rtl", "synth"]

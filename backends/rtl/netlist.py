@@ -206,6 +206,17 @@ class Netlist:
             return a
         return self.wire(f"({a.ref} > {b.ref}) ? {a.ref} : {b.ref}", max(a.lo, b.lo), max(a.hi, b.hi))
 
+    def lookup(self, table: str, size: int, idx: Sig, lo: int, hi: int) -> Sig:
+        """``table[idx]`` for an index whose interval lies in [0, size - 1] (a ROM read
+        combinationally; ``lo``/``hi``: the table's value range)."""
+        ab = max(1, (size - 1).bit_length())
+        if idx.width <= ab:
+            ix = self.wire(idx.ref, idx.lo, idx.hi) if idx.const else idx
+            sel = f"$unsigned({ix.ref})"
+        else:
+            sel = f"{idx.ref}[{ab - 1}:0]"
+        return self.wire(f"{table}[{sel}]", lo, hi)
+
     # -- conditions --------------------------------------------------------------------------
 
     def cmp(self, a: Sig, op: str, b: Sig) -> Cond:

@@ -166,3 +166,31 @@ def _binary_lmht(spec: NodeSpec) -> NodeRTL:
 
     return elementwise(spec, [StateVar("v", init=int(n.v_init), lo=int(n.v_init), hi=int(n.v_init))], update,
                        multipliers=1)
+
+
+def _lut_index(nl: Netlist, x: Sig, shift: int, offset: int, size: int) -> Sig:
+    """clip(floor_shift(x, shift) - offset, 0, size - 1) (int_neuron_kernels.lut_index)."""
+    return nl.clamp(nl.sub(nl.asr(x, shift), nl.const(offset)), 0, size - 1)
+
+
+@generates(INN.IntCLIF)
+def _clif(spec: NodeSpec) -> NodeRTL:
+    n = spec.node
+    D, F = int(n.decay_bits), int(n.lut_frac_bits)
+
+    def update(nl: Netlist, p, x, st, t):
+        tu, su, ulo, uhi = p.table("lut_u", n.lut_u)
+        tm, sm, mlo, mhi = p.table("lut_m", n.lut_m)
+        u = _overflow_sym(nl, nl.add(nl.decay(st["u"], nl.const(int(n.decay_mult)), D), x), n.state_bits, n.overflow)
+        sig_u = nl.lookup(tu, su, _lut_index(nl, u, int(n.u_shift), int(n.u_offset), su), ulo, uhi)
+        m = nl.rtz_shift(nl.mul(st["m"], sig_u), F)
+        thr = nl.const(int(n.threshold))
+        s = nl.fire(u, thr, n.comparison)
+        m = nl.add(m, nl.shl(nl.as_int(s), int(n.m_frac_bits)))
+        sig_m = nl.lookup(tm, sm, _lut_index(nl, m, int(n.m_shift), 0, sm), mlo, mhi)
+        drop = nl.add(thr, nl.rtz_shift(nl.mul(sig_m, nl.const(int(n.reset_scale))), F))
+        u = nl.select(s, nl.sub(u, drop), u)
+        return nl.as_int(s), {"u": _overflow_sym(nl, u, n.state_bits, n.overflow),
+                              "m": _overflow_sym(nl, m, n.state_bits, n.overflow)}
+
+    return elementwise(spec, [StateVar("u"), StateVar("m")], update, multipliers=3)

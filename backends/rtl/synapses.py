@@ -138,7 +138,7 @@ def _dense(spec: NodeSpec) -> NodeRTL:
   end
 endmodule
 """
-    return NodeRTL(spec.ident, text, y.lo, y.hi, cycles=groups * n_in + p + 3, mem_files={fname: rom},
+    return NodeRTL(spec.ident, text, y.lo, y.hi, cycles=groups * n_in + p + 2, mem_files={fname: rom},
                    rom_bits=groups * n_in * p * ww, multipliers=0 if binary else p)
 
 
