@@ -1,0 +1,85 @@
+"""Write the RTL of a lowered integer graph into a folder.
+
+Folder contents: ``snnc_top.v`` (buffers, sequencer, streaming interface: :mod:`.top`), one
+``<module>.v`` per compute node, ``*.mem`` ($readmemh files: weights, per-neuron parameters,
+constants), ``harness.cpp`` (the Verilator test bench, :mod:`.harness`), ``report.json``
+(modules, widths, memories, cycles per step: :func:`design_report`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from snnc.ir.files import atomic_folder
+from snnc.ir.graph import Graph
+from snnc.ir.version import __version__
+
+from .harness import harness_cpp
+from .modules import hex_lines
+from .plan import Plan, make_plan
+from .top import top_verilog
+
+
+def design_files(plan: Plan) -> dict[str, str]:
+    """File name -> text of every file of the design (Verilog, memories, harness)."""
+    files = {"snnc_top.v": top_verilog(plan)}
+    for name in plan.order:
+        r = plan.rtl[name]
+        files[f"{r.ident}.v"] = r.verilog
+        files.update(r.mem_files)
+    for b in plan.buffers.values():
+        if b.kind == "const":
+            files[f"{b.ident}_value.mem"] = hex_lines(b.value, b.width)
+    files["harness.cpp"] = harness_cpp(plan)
+    return files
+
+
+def cycles_per_step(plan: Plan) -> int:
+    """Clock cycles of one time step from ``start`` to ``done`` (input transfers at one per
+    cycle, the nodes one after another, 3 cycles per output value), as the sequencer runs it."""
+    n_in = sum(plan.buffers[n].size for n in plan.inputs)
+    n_out = sum(plan.size(n) for n in plan.outputs)
+    return 1 + n_in + sum(plan.rtl[n].cycles + 1 for n in plan.order) + 3 * n_out
+
+
+def design_report(plan: Plan) -> dict:
+    layers = []
+    for name in plan.order:
+        r, s = plan.rtl[name], plan.specs[name]
+        layers.append({"node": name, "module": r.ident, "kind": type(s.node).__name__, "in_size": s.in_size,
+                       "out_size": s.out_size, "in_bits": s.x_width, "out_bits": r.y_width, "parallel": s.parallel,
+                       "cycles": r.cycles, "rom_bits": r.rom_bits, "state_bits": r.ram_bits,
+                       "multipliers": r.multipliers,
+                       "states": {st.name: {"size": st.size, "bits": st.width} for st in r.states}})
+    buffers = [{"node": b.name, "kind": b.kind, "size": b.size, "bits": b.width, "banks": b.depth}
+               for b in plan.buffers.values()]
+    return {"snnc_version": __version__, "top": "snnc_top", "in_bits": plan.in_width, "out_bits": plan.out_width,
+            "inputs": {n: plan.buffers[n].size for n in plan.inputs},
+            "outputs": {n: plan.size(n) for n in plan.outputs},
+            "cycles_per_step": cycles_per_step(plan), "layers": layers, "buffers": buffers}
+
+
+def write_design(plan: Plan, folder: str) -> dict[str, str]:
+    files = design_files(plan)
+    for name, text in files.items():
+        with open(os.path.join(folder, name), "w") as f:
+            f.write(text)
+    return files
+
+
+def emit_rtl(graph: Graph, outdir: str, *, parallelism: dict | int | None = None, input_bits: int | dict | None = None,
+             force: bool = False) -> dict:
+    """Write the RTL of ``graph`` (a lowered integer graph) into ``outdir`` atomically and
+    return its report (also written as ``report.json``). ``parallelism``: output neurons a dense
+    layer computes in parallel (int for all layers, or {node: int}; default 1); ``input_bits``:
+    signed width of the input stream values (default: ``metadata['max_abs']`` of each Input,
+    else 16). Raises UnsupportedError naming a node kind without hardware."""
+    plan = make_plan(graph, parallelism=parallelism, input_bits=input_bits)
+    report = design_report(plan)
+    with atomic_folder(outdir, overwrite=force) as tmp:
+        write_design(plan, tmp)
+        with open(os.path.join(tmp, "report.json"), "w") as f:
+            json.dump(report, f, indent=1)
+    report["folder"] = os.path.abspath(outdir)
+    return report

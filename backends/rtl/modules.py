@@ -1,0 +1,242 @@
+"""What every node module shares: the port list, the registry of generators, memory files and
+the element-wise neuron skeleton.
+
+Port list of every generated node module (one per compute node)::
+
+    input  clk
+    input  start                      1-cycle pulse: compute this time step
+    input  [31:0] t                   step index since the sample started (0 = first step)
+    output reg done                   1-cycle pulse: all outputs of this step are written
+    output [AX-1:0] x_addr            element of the summed input to read (flattened, C order)
+    input  signed [WX-1:0] x_data     that element, valid one cycle after x_addr
+    output [AY-1:0] y_addr            output element written this cycle ...
+    output signed [WY-1:0] y_data     ... its value ...
+    output y_we                       ... when y_we
+
+The top (:mod:`.top`) owns the buffers behind ``x_data`` (the sum of the in-edges' buffers,
+delayed per edge) and ``y_*``; a node owns its weights (ROM) and states (RAM).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from snnc.ir import nodes as N
+from snnc.ir.errors import UnsupportedError
+
+from .netlist import Netlist, Sig, bits_for, literal
+
+
+@dataclass
+class StateMem:
+    """A state RAM of a node module: ``'<node>.<name>'`` in traces; ``ref`` the memory's name in
+    the module; ``size`` elements of ``width`` bits (signed)."""
+
+    name: str
+    ref: str
+    size: int
+    width: int
+
+
+@dataclass
+class NodeSpec:
+    """Input to a generator: the node, its names and the range of its summed input."""
+
+    name: str
+    ident: str
+    node: N.Node
+    in_shape: tuple
+    out_shape: tuple
+    x_lo: int
+    x_hi: int
+    parallel: int = 1
+
+    @property
+    def in_size(self) -> int:
+        return int(np.prod(self.in_shape, dtype=np.int64))
+
+    @property
+    def out_size(self) -> int:
+        return int(np.prod(self.out_shape, dtype=np.int64))
+
+    @property
+    def x_width(self) -> int:
+        return bits_for(self.x_lo, self.x_hi)
+
+
+@dataclass
+class NodeRTL:
+    """Output of a generator: Verilog text of module ``ident``, memory files (name -> hex
+    text), states, the output interval, cycles per step and resource facts for the estimate."""
+
+    ident: str
+    verilog: str
+    y_lo: int
+    y_hi: int
+    cycles: int
+    mem_files: dict[str, str] = field(default_factory=dict)
+    states: list[StateMem] = field(default_factory=list)
+    rom_bits: int = 0          # bits of weights/parameters in ROM
+    ram_bits: int = 0          # bits of state RAM
+    multipliers: int = 0       # multipliers of the datapath (any width)
+
+    @property
+    def y_width(self) -> int:
+        return bits_for(self.y_lo, self.y_hi)
+
+
+GENERATORS: dict[type, Callable[[NodeSpec], NodeRTL]] = {}
+
+
+def generates(*types):
+    def deco(fn):
+        for t in types:
+            GENERATORS[t] = fn
+        return fn
+    return deco
+
+
+def generate(spec: NodeSpec) -> NodeRTL:
+    gen = GENERATORS.get(type(spec.node))
+    if gen is None:
+        raise UnsupportedError(f"the rtl backend has no hardware for node kind {type(spec.node).__name__}",
+                               node=spec.name, hint="supported: " + ", ".join(sorted(t.__name__ for t in GENERATORS)))
+    return gen(spec)
+
+
+def addr_bits(n: int) -> int:
+    """Width of an unsigned index 0..n-1 (at least 1)."""
+    return max(1, int(n - 1).bit_length())
+
+
+def hex_lines(values, width: int) -> str:
+    """$readmemh text: one two's complement word of ``width`` bits per line."""
+    digits = (width + 3) // 4
+    mask = (1 << width) - 1
+    return "".join(f"{int(v) & mask:0{digits}x}\n" for v in np.asarray(values, np.int64).reshape(-1))
+
+
+def ports(ax: int, wx: int, ay: int, wy: int) -> str:
+    return (f"  input clk,\n  input start,\n  input [31:0] t,\n  output reg done = 1'b0,\n"
+            f"  output [{ax - 1}:0] x_addr,\n  input signed [{wx - 1}:0] x_data,\n"
+            f"  output [{ay - 1}:0] y_addr,\n  output signed [{wy - 1}:0] y_data,\n  output y_we")
+
+
+class Params:
+    """Per-neuron parameters of an element-wise module: an array whose values all agree
+    becomes a constant; otherwise a ROM read at index ``i`` (registered like the state RAMs)."""
+
+    def __init__(self, spec: NodeSpec, nl: Netlist):
+        self.spec, self.nl = spec, nl
+        self.decls: list[str] = []
+        self.files: dict[str, str] = {}
+        self.rom_bits = 0
+
+    def get(self, pname: str, value) -> Sig:
+        a = np.broadcast_to(np.asarray(value, np.int64), (self.spec.out_size,)).reshape(-1) \
+            if np.size(value) in (1, self.spec.out_size) else np.asarray(value, np.int64).reshape(-1)
+        if a.size == 0 or np.all(a == a[0]):
+            return self.nl.const(int(a[0]) if a.size else 0)
+        lo, hi = int(a.min()), int(a.max())
+        w = bits_for(lo, hi)
+        fname = f"{self.spec.ident}_{pname}.mem"
+        self.files[fname] = hex_lines(a, w)
+        self.rom_bits += w * a.size
+        self.decls.append(f"  reg signed [{w - 1}:0] p_{pname} [0:{a.size - 1}];\n"
+                          f"  initial $readmemh(\"{fname}\", p_{pname});\n"
+                          f"  reg signed [{w - 1}:0] rp_{pname} = 0;\n"
+                          f"  always @(posedge clk) rp_{pname} <= p_{pname}[i];\n")
+        return Sig(f"rp_{pname}", w, lo, hi)
+
+    def table(self, pname: str, values) -> tuple[str, int, int, int]:
+        """A look-up table (ROM read combinationally by the datapath): (name, size, lo, hi)."""
+        a = np.asarray(values, np.int64).reshape(-1)
+        lo, hi = int(a.min()), int(a.max())
+        w = bits_for(lo, hi)
+        fname = f"{self.spec.ident}_{pname}.mem"
+        self.files[fname] = hex_lines(a, w)
+        self.rom_bits += w * a.size
+        self.decls.append(f"  reg signed [{w - 1}:0] {pname} [0:{a.size - 1}];\n"
+                          f"  initial $readmemh(\"{fname}\", {pname});\n")
+        return pname, a.size, lo, hi
+
+
+@dataclass
+class StateVar:
+    """A state of an element-wise neuron: name, initial value, and the interval it holds
+    (found by iterating the update until the interval is closed)."""
+
+    name: str
+    init: int = 0
+    lo: int = 0
+    hi: int = 0
+
+
+#: an element-wise update: (netlist, params, x, {state: current value}, first, t) ->
+#: (output, {state: next value}); ``t`` is the step index (a Sig of 33 bits)
+Update = Callable[[Netlist, Params, Sig, dict, object], tuple[Sig, dict]]
+
+
+def elementwise(spec: NodeSpec, states: list[StateVar], update: Update, *, multipliers: int = 0) -> NodeRTL:
+    """An element-wise neuron module: one neuron per cycle through a 2-stage pipeline (stage 0
+    reads the input, the states and per-neuron parameters at index i; stage 1 computes the
+    update combinationally and writes the states back and the output). At ``t == 0`` the
+    states read as their initial values, so a new sample needs no clearing pass.
+
+    State intervals: start at the initial value, rebuild the update with the union of the old
+    interval and the new values' until it no longer grows (at most 8 rounds, then int64)."""
+    for _ in range(9):
+        nl = Netlist("w")
+        params = Params(spec, nl)
+        x = nl.port("x_data", spec.x_width, spec.x_lo, spec.x_hi)
+        cur = {}
+        for s in states:
+            w = bits_for(s.lo, s.hi)
+            cur[s.name] = nl.wire(f"first ? {literal(s.init, w)} : rd_{s.name}", s.lo, s.hi)
+        y, new = update(nl, params, x, cur, Sig("t_s", 33, 0, 2 ** 32 - 1))
+        grown = False
+        for s in states:
+            v = new[s.name]
+            lo, hi = min(s.lo, v.lo), max(s.hi, v.hi)
+            if (lo, hi) != (s.lo, s.hi):
+                s.lo, s.hi, grown = lo, hi, True
+        if not grown:
+            break
+    else:
+        for s in states:
+            s.lo, s.hi = -(2 ** 63), 2 ** 63 - 1
+        nl = Netlist("w")
+        params = Params(spec, nl)
+        x = nl.port("x_data", spec.x_width, spec.x_lo, spec.x_hi)
+        cur = {s.name: nl.wire(f"first ? {literal(s.init, 64)} : rd_{s.name}", s.lo, s.hi) for s in states}
+        y, new = update(nl, params, x, cur, Sig("t_s", 33, 0, 2 ** 32 - 1))
+    n = spec.out_size
+    ai = addr_bits(n)
+    lines = [f"module {spec.ident} (", ports(addr_bits(spec.in_size), spec.x_width, ai, y.width), ");",
+             f"  // {type(spec.node).__name__} '{spec.name}': {n} neurons, one per cycle",
+             "  reg busy = 1'b0;", f"  reg [{ai - 1}:0] i = 0;", "  reg v1 = 1'b0;", f"  reg [{ai - 1}:0] i1 = 0;",
+             "  wire first = (t == 32'd0);", "  wire signed [32:0] t_s = {1'b0, t};",
+             "  assign x_addr = i;"]
+    st_mems = []
+    ram_bits = 0
+    for s in states:
+        w = bits_for(s.lo, s.hi)
+        lines += [f"  reg signed [{w - 1}:0] st_{s.name} [0:{n - 1}];", f"  reg signed [{w - 1}:0] rd_{s.name} = 0;",
+                  f"  always @(posedge clk) rd_{s.name} <= st_{s.name}[i];"]
+        st_mems.append(StateMem(s.name, f"st_{s.name}", n, w))
+        ram_bits += w * n
+    lines += [d.rstrip("\n") for d in params.decls]
+    lines.append(nl.text().rstrip("\n"))
+    for s in states:
+        v = new[s.name]
+        lines.append(f"  always @(posedge clk) if (v1) st_{s.name}[i1] <= {v.ref};")
+    lines += ["  assign y_we = v1;", "  assign y_addr = i1;", f"  assign y_data = {y.ref};",
+              "  always @(posedge clk) begin", "    done <= 1'b0;", "    v1 <= busy;", "    i1 <= i;",
+              "    if (start) begin busy <= 1'b1; i <= 0; end",
+              f"    else if (busy) begin if (i == {ai}'d{n - 1}) busy <= 1'b0; else i <= i + 1'b1; end",
+              f"    if (v1 && i1 == {ai}'d{n - 1}) done <= 1'b1;", "  end", "endmodule", ""]
+    return NodeRTL(spec.ident, "\n".join(lines), y.lo, y.hi, cycles=n + 2, mem_files=params.files,
+                   states=st_mems, rom_bits=params.rom_bits, ram_bits=ram_bits, multipliers=multipliers)
