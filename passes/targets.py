@@ -90,6 +90,13 @@ PROFILES: dict[str, TargetProfile] = {
                           adjustable={"weight_bits": (2, 16), "weight_granularity": ("tensor", "channel"),
                                       "state_bits": (8, 32), "state_overflow": ("wrap", "saturate"),
                                       "decay_bits": (4, 16)}),
+    # RTL (Verilog through yosys/nextpnr): the fpga number formats; its own name so that reports
+    # and artifacts say which hardware they are for
+    "rtl": TargetProfile("rtl", weight_bits=8, weight_granularity="channel", state_bits=24,
+                         state_overflow="saturate", decay_bits=12, synapse_latency=0,
+                         adjustable={"weight_bits": (2, 16), "weight_granularity": ("tensor", "channel"),
+                                     "state_bits": (8, 32), "state_overflow": ("wrap", "saturate"),
+                                     "decay_bits": (4, 16)}),
     # Lava / Loihi 2 (docs/targets.md#target-quirks): 8-bit weights with exponent, 12-bit decays,
     # 24-bit state, one step of latency per connection process.
     "loihi2": TargetProfile("loihi2", weight_bits=8, weight_granularity="tensor", state_bits=24,

