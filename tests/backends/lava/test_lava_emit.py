@@ -13,10 +13,11 @@ import pytest
 import snnc
 from snnc.backends.lava import netx
 from snnc.backends.lava.emit import emit_lava
-from snnc.backends.lava.mapping import lava_dense_effective, lava_dense_weights, plan_network
+from snnc.backends.lava.mapping import plan_network
 from snnc.ir import intneurons as INN
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
+from snnc.ir.netx_rules import lava_clip_truncate, lava_dense_encoding
 from snnc.passes.targets import make_config
 from snnc.runtime.compile import compile_graph
 
@@ -33,12 +34,12 @@ def test_dense_weight_preparation_is_lossless():
              np.array([[-256, -3]]), np.array([[3, -3, 5, -7]]), 4 * rng.integers(-256, 256, (3, 3)),
              np.array([[1000, -1024]])]
     for w in cases:
-        wk, k, mode, nwb = lava_dense_weights(w)
-        assert np.array_equal(lava_dense_effective(wk, mode, nwb) << k, w)
-    assert lava_dense_weights(np.array([[257, 1]])) is None       # odd and beyond 8 bits
+        wk, k, mode, nwb = lava_dense_encoding(w)
+        assert np.array_equal(lava_clip_truncate(wk, mode, nwb) << k, w)
+    assert lava_dense_encoding(np.array([[257, 1]])) is None       # odd and beyond 8 bits
     # the model of Lava's clipping: -256 is lost in inhibitory mode, the LSB in 8-bit mixed mode
-    assert lava_dense_effective(np.array([-256, -3]), 3, 8).tolist() == [-255, -3]
-    assert lava_dense_effective(np.array([3, -3, 5, -7]), 1, 8).tolist() == [2, -4, 4, -8]
+    assert lava_clip_truncate(np.array([-256, -3]), 3, 8).tolist() == [-255, -3]
+    assert lava_clip_truncate(np.array([3, -3, 5, -7]), 1, 8).tolist() == [2, -4, 4, -8]
 
 
 def test_netx_optimize_weight_bits_edge_cases():
