@@ -53,6 +53,8 @@ MAX_LAVA_DELAY = 62
 LAVA_CONV_OUT_BITS = 24
 #: Lava Conv's stride/padding/dilation/groups are int8 Vars
 LAVA_CONV_PARAM_MAX = 127
+#: a ``.net`` file stores weights and biases as float32: integers are exact below 2**24
+NET_FILE_EXACT_INT = 2 ** 24
 #: num_message_bits of graded Lava synapses (Loihi 2 graded spikes carry up to 24 bits)
 GRADED_MESSAGE_BITS = 24
 

@@ -38,17 +38,9 @@ Counting rules (also in ``summary.json`` under ``definitions``):
   of non-zero values arriving on its inputs over all steps times its mean fan-out
   (synapses / input size), summed over synapse nodes and divided by the number of samples. A
   spike or a graded non-zero value is one event; zeros cost nothing (event-driven hardware).
-* **Loihi 2 cores**: per neuron population of the ``loihi2`` graph (one Lava process; populations
-  do not share cores), ``max(1, ceil(neurons / NEURONS_PER_CORE), ceil(synapses into it /
-  SYNAPSES_PER_CORE))``, summed. The per-core limits are ASSUMED, not measured and not from this
-  project's docs (``/work/shared/docs`` gives none): Loihi 2 has 128 neuron cores per chip with
-  up to 1 M neurons and 120 M synapses per chip (Intel's Loihi 2 brief, 2021; also
-  open-neuromorphic.org/neuromorphic-computing/hardware/loihi-2-intel/), so
-  ``NEURONS_PER_CORE = 8192`` (the usually quoted per-core maximum; 1 M / 128 = 7812 on average)
-  and ``SYNAPSES_PER_CORE = 120 M / 128 = 937,500``. The real packing depends on the synapse
-  encoding, weight width and compartment configuration, which Lava's Loihi compiler decides; the
-  demo models' populations (at most 256 neurons and about 82 k synapses each) fit one core under
-  any of these limits, so for them the figure is the number of populations.
+* **Loihi 2 cores**: :func:`snnc.backends.lava.resources.estimate_cores` on the ``loihi2`` graph
+  (per neuron population ``max(1, ceil(neurons / NEURONS_PER_CORE), ceil(synapses into it /
+  SYNAPSES_PER_CORE))``, summed; the per-core limits are ASSUMED, its docstring says from where).
 * **FPGA memory bits**: the HLS resource estimate (:func:`snnc.backends.fpga.estimate_resources`)
   ``weight_bits`` (every constant array: weights, tables, per-neuron parameters, at stored width)
   / ``state_bits`` (neuron state and output/delay buffers).
@@ -82,6 +74,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import snnc
+from snnc.backends.lava.resources import NEURONS_PER_CORE, SYNAPSES_PER_CORE, estimate_cores
 from snnc.ir.errors import BackendError, SnncError
 from snnc.ir.files import atomic_folder
 from snnc.ir.graph import Graph
@@ -94,9 +87,6 @@ from snnc.runtime.summary import summarize
 from snnc.runtime.verify import compare_traces, run_backend
 
 TARGETS = ("sim", "fpga", "loihi2")
-#: ASSUMED Loihi 2 per-core limits (see the module docstring for the source and caveats)
-NEURONS_PER_CORE = 8192
-SYNAPSES_PER_CORE = 937_500
 #: weight widths of the accuracy sweep (fpga target)
 SWEEP_BITS = (16, 8, 6, 4, 3, 2)
 #: default number of test samples also run on Lava
@@ -219,28 +209,6 @@ def _synops(lowered: Graph, trace: Trace) -> float:
     return total / batch
 
 
-def _loihi_cores(lowered: Graph) -> int:
-    """Cores by the assumed per-core limits (see the module docstring). A synapse node's synapses
-    belong to the neuron populations it feeds (directly or through stateless nodes)."""
-    rows = {r.name: r for r in summarize(lowered)}
-    synapses_in = {name: 0 for name, row in rows.items() if row.neurons}
-    for name, row in rows.items():
-        if not row.synapses or row.neurons:
-            continue
-        seen, todo = set(), [e.dst for e in lowered.out_edges(name)]
-        while todo:
-            n = todo.pop()
-            if n in seen:
-                continue
-            seen.add(n)
-            if n in synapses_in:
-                synapses_in[n] += row.synapses
-            elif not rows[n].synapses:
-                todo += [e.dst for e in lowered.out_edges(n)]
-    return sum(max(1, math.ceil(rows[n].neurons / NEURONS_PER_CORE), math.ceil(syn / SYNAPSES_PER_CORE))
-               for n, syn in synapses_in.items())
-
-
 def _error_check(backends: list[str], exc: SnncError, samples: int) -> dict:
     return {"backends": backends, "bit_exact": False, "compared": 0, "mismatches": 0, "samples": samples,
             "first_mismatch": None, "error": str(exc)}
@@ -300,7 +268,7 @@ def run_model(path: str, *, samples: int | None = None, lava_samples: int = DEFA
     tick(_STEPS[3])
     if "loihi2" in lowered:
         low = lowered["loihi2"]
-        res.loihi2_cores = _loihi_cores(low)
+        res.loihi2_cores = estimate_cores(low)["total"]["cores"]
         x_int = quantize_inputs(low, {low.input_names()[0]: x})
         traces = {b: run_backend(b, low, x_int) for b in ("sim", "fpga")}
         res.checks["loihi2 graph: sim=C"] = _check(traces)
@@ -565,7 +533,7 @@ def run_demo(outdir: str, *, models: str | None = None, only: list[str] | None =
     notes = [f"Digits test split ({results[0].samples if results else 0} samples per model) on the integer simulator "
              f"and the generated C; Lava on the first {n_lava}. bit-exact = every output and state of every node equal "
              f"at every step (values compared, samples). Loihi 2 cores use ASSUMED per-core limits ({NEURONS_PER_CORE} "
-             f"neurons, {SYNAPSES_PER_CORE:,} synapses; see snnc/runtime/demo.py). Total {elapsed:.0f} s on "
+             f"neurons, {SYNAPSES_PER_CORE:,} synapses; see snnc/backends/lava/resources.py). Total {elapsed:.0f} s on "
              f"{os.cpu_count()} CPU cores."]
     notes += [f"refused: {r.name} for {t}: {why}" for r in results for t, why in r.refused.items()]
     notes += [f"error: {r.name} {k}: {c['error']}" for r in results for k, c in r.checks.items() if c.get("error")]

@@ -39,6 +39,7 @@ from snnc.ir.netx_rules import (
     GRADED_MESSAGE_BITS,
     LAVA_CONV_OUT_BITS,
     MAX_LAVA_DELAY,
+    NET_FILE_EXACT_INT,
     NETX_NEVER_FIRES_VTH,
     lava_clip_truncate,
     lava_sign_mode,
@@ -238,7 +239,7 @@ class _Chain:
             if node.weight_exp != 0 or node.bias is not None or node.out_bits != LAVA_CONV_OUT_BITS:
                 raise NotExpressible(f"'{syn}': weight_exp/bias/out_bits differ from Lava's Conv")
             w = np.asarray(node.weight, np.int64)
-            if np.abs(w).max() >= 2 ** 24:
+            if np.abs(w).max() >= NET_FILE_EXACT_INT:
                 raise NotExpressible(f"'{syn}': weights beyond float32's exact integers")
             in_shape = tuple(self.shapes[g.in_edges(syn)[0].src])
             pad = conv_padding(node, in_shape[1:], syn)

@@ -26,6 +26,7 @@ from snnc.ir.netx_rules import (
     INT32_MAX,
     LAVA_CONV_OUT_BITS,
     LAVA_CONV_PARAM_MAX,
+    LAVA_WEIGHT_BITS,
     MAX_LAVA_DELAY,
     SIGN_MODE_NAMES,
     conv_abs_sum,
@@ -124,7 +125,7 @@ def dense(pl, name: str, node: IN.IntDense, links_in, links_out) -> None:
         reason = "weights not representable as Lava 8-bit weights << k"
     elif node.out_bits != 32:
         reason = f"out_bits {node.out_bits} (Lava's Dense output port is int32)"
-    elif w.shape[1] * 256 * 2 ** prep[1] >= INT32_LIMIT and binary_ir:
+    elif w.shape[1] * 2 ** LAVA_WEIGHT_BITS * 2 ** prep[1] >= INT32_LIMIT and binary_ir:
         reason = "binary accumulator may exceed int32"
     else:
         wk, k, mode, nwb = prep
