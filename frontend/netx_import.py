@@ -41,7 +41,7 @@ weight/real +      Lava's truncation, the floor shift folded, ``<< 6`` = the RF'
 weight/imag, RF    (delay 1) -> ``IntRF``: Lava ``RF`` (``spike_rule='phase'``) for neuron types
 neuron             containing 'PHASE', else ``RF_IZ`` (``'iz'``); period and alpha from
                    ``sinDecay``/``cosDecay`` as slayer's ``neuron_params``, ``vth = vThMant``,
-                   ``decay_bits`` 12 (:mod:`snnc.frontend.netx_blocks`)
+                   ``decay_bits`` 12 (:mod:`snnc.ir.netx_rules`)
 =================  ===================================================================================
 
 A last layer that can never fire (``vThMant << 6 >= 2**23 - 1``, e.g. netx's default neuron or

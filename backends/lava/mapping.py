@@ -298,7 +298,7 @@ class _Planner:
         if key not in self._delay_lines:
             dkey = f"{proc.key}.{port}.delay{delay}"
             self.add(Proc(dkey, "SnncDelay", {"shape": lava_shape(shape), "delay": int(delay), "name": dkey},
-                           in_port="inp", out_port="out"), "edge delay")
+                          in_port="inp", out_port="out"), "edge delay")
             self.plan.conns.append(Conn(proc.key, port, dkey, "inp"))
             self._delay_lines[key] = dkey
         return self._delay_lines[key]
