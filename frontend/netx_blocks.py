@@ -38,12 +38,17 @@ import numpy as np
 from snnc.ir import nodes as N
 from snnc.ir.errors import ParameterError, ShapeError, UnsupportedError
 from snnc.ir.graph import Graph
-from snnc.ir.intneurons import IntComplexDense, IntRF
+from snnc.ir.intneurons import IntComplexDense
 from snnc.ir.intnodes import IntCubaLIF
-from snnc.ir.netx_rules import INT32_LIMIT, lava_int_dense, lava_truncated_weights
-
-#: Lava RF's state width (``real``/``imag`` are clipped to ±(2**23 - 1))
-LAVA_RF_STATE_BITS = 24
+from snnc.ir.netx_rules import (
+    LAVA_RF_STATE_BITS,
+    lava_complex_synapse,
+    lava_int_dense,
+    lava_rf_decays,
+    lava_rf_neuron,
+    lava_rf_period_alpha,
+    lava_truncated_weights,
+)
 
 
 def _integer_matrix(w, field: str) -> np.ndarray:
@@ -91,34 +96,6 @@ def dense_block(weight, *, vth: int, du: int, dv: int, bias_mant=0, bias_exp: in
     return _chain("Dense", w.shape[1], (n_out,), syn, neuron, {})
 
 
-def lava_rf_decays(period, alpha, decay_bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Lava ``RF``'s integer decays, computed as ``lava.proc.rf.process.RF`` does in float64:
-    ``np.int32((1 - alpha) * cos(2 pi / period) * 2**decay_bits)`` (truncation toward zero), same
-    for sin. Returns ``(cos_decay, sin_decay)`` as int64 arrays."""
-    period = np.asarray(period, np.float64)
-    alpha = np.asarray(alpha, np.float64)
-    if np.any(period == 0) or np.any(np.isnan(period)) or not np.all(np.isfinite(alpha)):
-        raise ParameterError("period must be non-zero (inf: no rotation) and alpha finite", field="period")
-    sin_decay = (1 - alpha) * np.sin(np.pi * 2 * 1 / period)
-    cos_decay = (1 - alpha) * np.cos(np.pi * 2 * 1 / period)
-    scale = 1 << int(decay_bits)
-    return (np.asarray(np.int32(cos_decay * scale), np.int64), np.asarray(np.int32(sin_decay * scale), np.int64))
-
-
-def lava_rf_period_alpha(sin_decay_mant, cos_decay_mant) -> tuple[np.ndarray, np.ndarray]:
-    """slayer's ``neuron.rf.neuron_params`` as netx 0.6.0 uses it for a ``.net`` RF neuron:
-    ``sin = sinDecay / 4096``, ``cos = cosDecay / 4096``, ``alpha = 1 - sqrt(sin**2 + cos**2)``,
-    ``period = 1 / (arctan2(sin, cos) / 2 / pi)`` (float64, same operations, so Lava's RF then
-    recomputes the same integer decays netx gets; ``period`` is inf for sinDecay 0)."""
-    sin_decay = np.asarray(sin_decay_mant, np.float64) / (1 << 12)
-    cos_decay = np.asarray(cos_decay_mant, np.float64) / (1 << 12)
-    decay = 1 - np.sqrt(sin_decay ** 2 + cos_decay ** 2)
-    frequency = np.arctan2(sin_decay, cos_decay) / 2 / np.pi
-    with np.errstate(divide="ignore"):
-        period = 1 / frequency
-    return period, decay
-
-
 def complex_dense_block(weight_real, weight_imag, *, vth: float, period, alpha, state_exp: int = 0,
                         decay_bits: int = 0, num_weight_bits_real: int = 8, num_weight_bits_imag: int = 8,
                         weight_exponent_real: int = 0, weight_exponent_imag: int = 0, neuron: str = "RF") -> Graph:
@@ -148,40 +125,6 @@ def complex_dense_block(weight_real, weight_imag, *, vth: float, period, alpha, 
     node = lava_rf_neuron((wr.shape[0],), vth=vth, period=period, alpha=alpha, state_exp=state_exp,
                           decay_bits=decay_bits, neuron=neuron)
     return _chain("ComplexDense", wr.shape[1], (wr.shape[0],), syn, node, {})
-
-
-def lava_complex_synapse(weight_real: np.ndarray, weight_imag: np.ndarray, shift: int) -> IntComplexDense:
-    """The IntComplexDense equal to Lava's two binary Dense synapses (effective weights, sums not
-    shifted) whose outputs an RF shifts left by ``shift`` (its ``state_exp``, plus a positive
-    weight exponent): refused (UnsupportedError, field ``weight_real``) where a sum could leave
-    Lava's int32 ports."""
-    bound = max(float(np.abs(weight_real).sum(axis=1).max()), float(np.abs(weight_imag).sum(axis=1).max()))
-    bound *= 2.0 ** shift
-    if bound >= INT32_LIMIT:
-        raise UnsupportedError(f"a complex synaptic sum could reach {bound:.3g} after the shift by {shift}: Lava's "
-                               "int32 ports would wrap it", field="weight_real")
-    return IntComplexDense(weight_real=weight_real, weight_imag=weight_imag, weight_exp=int(shift), input_kind="binary")
-
-
-def lava_rf_neuron(shape: tuple, *, vth: float, period, alpha, state_exp: int, decay_bits: int,
-                   neuron: str = "RF") -> IntRF:
-    """The IntRF equal to Lava's ``RF`` (``neuron='RF'``, phase rule) or ``RF_IZ``
-    (``neuron='RF_IZ'``) with these parameters, for an input already shifted by ``state_exp``:
-    threshold ``int(vth * 2**state_exp)``, decays :func:`lava_rf_decays`, 24-bit symmetric clip."""
-    rules = {"RF": "phase", "RF_IZ": "iz"}
-    if neuron not in rules:
-        raise UnsupportedError(f"neuron '{neuron}' is not one of {sorted(rules)}", field="neuron_proc")
-    if int(decay_bits) <= 0:
-        raise UnsupportedError("decay_bits 0: Lava's fixed-point RF then multiplies by the float decays' int "
-                               "casts without a shift; use decay_bits > 0 (netx uses 12)", field="decay_bits")
-    cos_decay, sin_decay = lava_rf_decays(period, alpha, int(decay_bits))
-    if np.any(np.hypot(cos_decay, sin_decay) >= (1 << int(decay_bits))):
-        raise ParameterError("|decay| must be < 1 (alpha in (0, 1])", field="alpha")
-    thr = int(vth * (1 << int(state_exp))) if int(state_exp) > 0 else int(vth)
-    return IntRF(shape=tuple(shape), decay_real=np.broadcast_to(cos_decay, tuple(shape)).copy(),
-                 decay_imag=np.broadcast_to(sin_decay, tuple(shape)).copy(), threshold=thr,
-                 decay_bits=int(decay_bits), comparison=">=", state_bits=LAVA_RF_STATE_BITS, overflow="saturate",
-                 spike_rule=rules[neuron])
 
 
 def complex_input_block(shape: int, *, vth: float, period, alpha, state_exp: int = 0, decay_bits: int = 0,

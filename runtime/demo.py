@@ -204,7 +204,7 @@ def run_model(path: str, *, samples: int | None = None, lava_samples: int = DEFA
         res.compile_seconds[target] = time.perf_counter() - t0
         lowered[target] = low
         if target == "loihi2":
-            res.loihi2_cores = int(estimate["total"])
+            res.loihi2_cores = int(estimate["total"]["cores"])
             res.loihi2_neurons = int(report["totals"]["neurons"])
             res.loihi2_synapses = int(report["totals"]["synapses"])
         if target == "fpga":

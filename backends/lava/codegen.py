@@ -1,4 +1,4 @@
-"""Write a :class:`~.mapping.LavaPlan` as a self-contained ``network.py`` plus ``params.npz``.
+"""Write a :class:`~.plan.LavaPlan` as a self-contained ``network.py`` plus ``params.npz``.
 
 The generated module holds, in this order: a header docstring, the imports, verbatim copies of
 :mod:`.fixed_point`, :mod:`.processes` and :mod:`.runner` (everything below their
@@ -17,7 +17,7 @@ import numpy as np
 
 from snnc.ir.errors import SnncError
 
-from .mapping import Code, LavaPlan
+from .plan import Code, LavaPlan
 
 SENTINEL = "# --- snnc:inline-begin ---"
 _HERE = os.path.dirname(os.path.abspath(__file__))

@@ -11,7 +11,7 @@ What netx does with the numbers, and what this writer therefore stores:
 * dense ``weight`` (float32, integer-valued): netx runs ``optimize_weight_bits`` (restated
   below from lava-dl 0.6.0 ``netx/utils.py``) -> ``W << s``, ``num_weight_bits``,
   ``weight_exp = -s``; Lava's Dense then derives each matrix's sign mode, clips and truncates
-  (``mapping.lava_dense_effective``) and shifts the *sum* right by s. The writer replays that
+  (:func:`snnc.ir.netx_rules.lava_clip_truncate`) and shifts the *sum* right by s. The writer replays that
   chain and accepts the layer only if the result is the IR's weight matrix (a ``dense_rec``
   layer's two matrices are optimized jointly, each then clipped under its own sign mode);
 * conv ``weight`` (C_out, C_in/groups, kH, kW) torch layout, stride/padding/dilation (y, x):
@@ -35,13 +35,25 @@ from snnc.ir import intnodes as IN
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
 from snnc.ir.graph import Graph
-from snnc.ir.netx_rules import lava_sign_mode, optimize_weight_bits
+from snnc.ir.netx_rules import (
+    GRADED_MESSAGE_BITS,
+    LAVA_CONV_OUT_BITS,
+    MAX_LAVA_DELAY,
+    NET_FILE_EXACT_INT,
+    NETX_NEVER_FIRES_VTH,
+    lava_clip_truncate,
+    lava_sign_mode,
+    lava_truncation_bits,
+    netx_bias_mant,
+    netx_decays,
+    netx_vth_mant,
+    optimize_weight_bits,
+    to_lava_layout,
+)
 from snnc.ir.shapes import conv_padding, infer_shapes, pair
 
-from .mapping import MAX_LAVA_DELAY, lava_dense_effective, to_lava_layout
-
 #: netx's threshold for neurons that never fire (``1 << 18 - 1`` = 2**17; vth << 6 = 2**23)
-NEVER_FIRES_VTH = 1 << 17
+NEVER_FIRES_VTH = NETX_NEVER_FIRES_VTH
 
 
 class NotExpressible(UnsupportedError):
@@ -72,9 +84,9 @@ def _check_dense_weights(name: str, parts: list[np.ndarray]) -> dict:
         q = w_out[:, col:col + p.shape[1]]
         col += p.shape[1]
         mode = lava_sign_mode(q)
-        if 8 - nwb + int(mode == 1) < 0:
+        if lava_truncation_bits(mode, nwb) < 0:
             raise NotExpressible(f"{name}: netx's num_weight_bits {nwb} exceeds Lava's 8-bit weights")
-        eff = lava_dense_effective(q, mode, nwb)
+        eff = lava_clip_truncate(q, mode, nwb)
         if not np.array_equal(eff, np.asarray(p, np.int64) << s):
             bad = np.argwhere(eff != (np.asarray(p, np.int64) << s))[0]
             raise NotExpressible(f"{name}: Lava's Dense would change weight {tuple(int(i) for i in bad)} "
@@ -92,14 +104,14 @@ def _neuron_group(name: str, node: IN.IntCubaLIF, shape: tuple, last: bool) -> d
     if node.threshold is None and not last:
         raise NotExpressible(f"{name}: a non-spiking neuron inside the chain")
     bias = np.broadcast_to(np.asarray(0 if node.bias is None else node.bias, np.int64), shape)
-    if np.any(bias % 64) or np.any(np.abs(bias >> 6) > 32767):
+    mant = netx_bias_mant(bias)
+    if mant is None:
         raise NotExpressible(f"{name}: bias is not a multiple of 64 with an int16 mantissa (netx uses bias_exp 6)")
-    cm = int(np.asarray(node.current_mult).reshape(-1)[0])
-    vm = int(np.asarray(node.voltage_mult).reshape(-1)[0])
-    vth = NEVER_FIRES_VTH if node.threshold is None else int(np.asarray(node.threshold).reshape(-1)[0]) >> 6
-    group = {"type": "CUBA", "iDecay": 4096 - cm, "vDecay": 4096 - vm, "vThMant": vth, "refDelay": 1,
-             "gradedSpike": 0}
-    return {"neuron": group, "bias": (bias >> 6) if np.any(bias) else None}
+    decays = netx_decays(int(np.asarray(node.current_mult).reshape(-1)[0]),
+                         int(np.asarray(node.voltage_mult).reshape(-1)[0]))
+    vth = netx_vth_mant(None if node.threshold is None else int(np.asarray(node.threshold).reshape(-1)[0]))
+    group = {"type": "CUBA", **decays, "vThMant": vth, "refDelay": 1, "gradedSpike": 0}
+    return {"neuron": group, "bias": mant if np.any(bias) else None}
 
 
 class _Chain:
@@ -156,7 +168,7 @@ class _Chain:
             layer, neuron = self.layer(e.dst, first)
             layer["_neuron"] = neuron
             if first and nxt.input_kind == "graded":
-                info["input_message_bits"] = 24
+                info["input_message_bits"] = GRADED_MESSAGE_BITS
             if flatten_pending and not isinstance(nxt, IN.IntDense):
                 raise NotExpressible("netx flattens only into a dense layer")
             flatten_pending = False
@@ -224,10 +236,10 @@ class _Chain:
                 raise NotExpressible(f"'{e.dst}' has several inputs")
             if d != 1:
                 raise NotExpressible(f"'{syn}': conv layers have no delay in netx (edge delay {d})")
-            if node.weight_exp != 0 or node.bias is not None or node.out_bits != 24:
+            if node.weight_exp != 0 or node.bias is not None or node.out_bits != LAVA_CONV_OUT_BITS:
                 raise NotExpressible(f"'{syn}': weight_exp/bias/out_bits differ from Lava's Conv")
             w = np.asarray(node.weight, np.int64)
-            if np.abs(w).max() >= 2 ** 24:
+            if np.abs(w).max() >= NET_FILE_EXACT_INT:
                 raise NotExpressible(f"'{syn}': weights beyond float32's exact integers")
             in_shape = tuple(self.shapes[g.in_edges(syn)[0].src])
             pad = conv_padding(node, in_shape[1:], syn)

@@ -133,11 +133,12 @@ def test_demo_exits_1_on_mismatch(tmp_path, monkeypatch):
     assert summary["table"]["rows"][0][4] == "NO (10)"
 
 
-def test_demo_counting_rules(monkeypatch):
+def test_demo_counting_rules():
     """Loihi 2 cores follow the stated per-core limits; synops = non-zero inputs x fan-out per sample."""
     import numpy as np
 
     import snnc
+    from snnc.backends.lava.resources import estimate_cores
     from snnc.passes.targets import make_config
     from snnc.runtime.compile import compile_graph
     from snnc.runtime.run import quantize_inputs
@@ -146,14 +147,10 @@ def test_demo_counting_rules(monkeypatch):
     path = [p for p in demo.example_models() if p.endswith("digits_lif.nir")][0]
     graph = snnc.load(path)                                 # 64-64-10 LIF, no bias
     low, _ = compile_graph(graph, make_config("loihi2"))
-    from snnc.backends.lava import resources
-
-    assert resources.estimate_cores(low)["total"] == 2      # two populations, each far below the limits
-    monkeypatch.setattr(resources, "NEURONS_PER_CORE", 32)
-    assert resources.estimate_cores(low)["total"] == 2 + 1  # 64 neurons -> 2 cores, 10 -> 1
-    monkeypatch.setattr(resources, "NEURONS_PER_CORE", 8192)
-    monkeypatch.setattr(resources, "SYNAPSES_PER_CORE", 1000)
-    assert resources.estimate_cores(low)["total"] == 5 + 1  # 64 x 64 synapses in -> 5 cores, 64 x 10 -> 1
+    cores = lambda **kw: estimate_cores(low, **kw)["total"]["cores"]  # noqa: E731
+    assert cores() == 2                                     # two populations, each far below the limits
+    assert cores(neurons_per_core=32) == 2 + 1              # 64 neurons -> 2 cores, 10 -> 1
+    assert cores(synapses_per_core=1000) == 5 + 1           # 64 x 64 synapses in -> 5 cores, 64 x 10 -> 1
 
     low, _ = compile_graph(graph, make_config("fpga"))
     x, _, _ = encoded_test_split(graph, 6)
