@@ -6,6 +6,7 @@ from __future__ import annotations
 from snnc.ir.graph import Graph
 
 from . import check_ranges as _check_ranges  # noqa: F401  (registers 'check_ranges')
+from . import chip_native as _chip_native  # noqa: F401  (registers 'chip_native')
 from . import decouple_burst as _decouple_burst  # noqa: F401  (registers 'decouple_burst')
 from . import lower_integer as _lower_integer  # noqa: F401  (registers 'lower_integer', 'insert_latency')
 from . import reparam_lmht as _reparam_lmht  # noqa: F401  (registers 'reparam_lmht')
@@ -38,6 +39,9 @@ PIPELINES.update({
     # reparam_lmht acts only with the config lmht: {mapping: binary_time_multiplexed}
     "sim": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
     "fpga": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
-    # Loihi 2: burst neurons become LIF populations where that is exact (else graded spikes)
-    "loihi2": _FLOAT + ["lower_integer", "decouple_burst", "insert_latency", "check_ranges"],
+    # Loihi 2: chip_native acts only with the config loihi2: {neurons: chip} (after discretize, so it
+    # sees every neuron in its per-step form); burst neurons become LIF populations where that is
+    # exact (else graded spikes)
+    "loihi2": _FLOAT[:2] + ["chip_native"] + _FLOAT[2:] + ["lower_integer", "decouple_burst", "insert_latency",
+                                                          "check_ranges"],
 })
