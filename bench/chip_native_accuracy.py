@@ -18,29 +18,15 @@ import glob
 import os
 import time
 
-import numpy as np
-
 import snnc
 from snnc.ir.errors import SnncError
-from snnc.ir.graph import Graph
 from snnc.passes.targets import make_config
 from snnc.runtime.compile import compile_graph
-from snnc.runtime.digits import accuracy_from_outputs, encoded_test_split
+from snnc.runtime.digits import accuracy_from_outputs, encoded_test_split, lowered_accuracy
 from snnc.runtime.run import run_graph
 
 CHIP = {"loihi2": {"neurons": "chip"}}
 MODELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "models")
-
-
-def lowered_accuracy(lowered: Graph, x: np.ndarray, y: np.ndarray) -> float:
-    """Test accuracy of a lowered graph: run T + latency steps, read the aligned T steps of the
-    Output (dequantized by its ``metadata['scale']``)."""
-    out = lowered.output_names()[0]
-    steps = x.shape[1]
-    lat = int(lowered.nodes[out].hw.get("latency", 0))
-    trace = run_graph(lowered, x, steps=steps + lat)
-    scale = np.asarray(lowered.nodes[out].metadata.get("scale", 1.0), np.float64)
-    return accuracy_from_outputs(trace.outputs[out][:, lat:lat + steps] / scale, y)
 
 
 def chip_native_accuracy(path: str, samples: int | None = None) -> dict:
@@ -54,7 +40,7 @@ def chip_native_accuracy(path: str, samples: int | None = None) -> dict:
     out = g.output_names()[0]
     row = {"model": os.path.basename(path)[:-len(".nir")], "neuron_type": g.metadata.get("neuron_type"),
            "samples": int(len(y)), "T": steps, "recorded_float": g.metadata.get("float_test_accuracy"),
-           "float": accuracy_from_outputs(run_graph(g, x).outputs[out], y), "mappings": []}
+           "float": accuracy_from_outputs(run_graph(g, x).outputs[out], y), "mappings": {}}
     for key, overrides in (("exact", None), ("chip", CHIP)):
         try:
             low, _ = compile_graph(g, make_config("loihi2", overrides))
@@ -63,7 +49,7 @@ def chip_native_accuracy(path: str, samples: int | None = None) -> dict:
             continue
         row[key] = lowered_accuracy(low, x, y)
         if key == "chip":
-            row["mappings"] = list(low.metadata.get("chip_native", []))
+            row["mappings"] = dict(low.metadata.get("chip_native", {}))
     return row
 
 
@@ -97,8 +83,8 @@ def main() -> None:
             if key in r:
                 notes.append(f"{r['model']} {key[:-6]}: {r[key]}")
         if args.mappings:
-            notes += [f"{r['model']} {m['node']}: {m['from']} -> {m['to']}; dropped: {'; '.join(m['dropped'])}"
-                      for m in r["mappings"]]
+            notes += [f"{r['model']} {node}: {m['from']} -> {m['to']}; dropped: {'; '.join(m['dropped'])}"
+                      for node, m in r["mappings"].items()]
     n = r["samples"]
     print(f"\n({time.perf_counter() - t0:.0f} s; {n} test digits; integer simulator, loihi2 target, latency-aligned)")
     for line in notes:

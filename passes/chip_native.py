@@ -31,7 +31,7 @@ RF (S5-RF)                  LIF on the real part: decay = mean |lambda_bar|, inp
 ==========================  =============================================================
 
 Each mapping is recorded: ``node.metadata['chip_native']`` = ``{'from', 'to', 'dropped'}``,
-the same with ``'node'`` in the list ``graph.metadata['chip_native']``, and ``ctx.note(node,
+the same in ``graph.metadata['chip_native']`` (node name -> entry; written into ``.nir`` files), and ``ctx.note(node,
 chip_native=...)`` (so ``report.json`` carries it per node). Nothing is approximated silently:
 a neuron no mapper handles (or one whose parameters no chip-native form can hold, e.g.
 per-neuron thresholds) fails with one line per offending node (:class:`ChipNativeError`).
@@ -68,8 +68,9 @@ class Mapping:
     target: str
     dropped: tuple[str, ...]
 
-    def to_json(self) -> dict:
-        return {"node": self.node, "from": self.source, "to": self.target, "dropped": list(self.dropped)}
+    def entry(self) -> dict:
+        """``{'from', 'to', 'dropped'}``: what node and graph metadata and the report hold."""
+        return {"from": self.source, "to": self.target, "dropped": list(self.dropped)}
 
 
 @dataclass(frozen=True)
@@ -370,12 +371,12 @@ def map_chip_native(graph: Graph) -> tuple[Graph, list[Mapping]]:
         if res is None:
             continue
         new, m = res
-        new.metadata = {**new.metadata, "chip_native": {k: v for k, v in m.to_json().items() if k != "node"}}
+        new.metadata = {**new.metadata, "chip_native": m.entry()}
         g.nodes[name] = new
         done.append(m)
     if bad:
         raise ChipNativeError(bad)
-    g.metadata["chip_native"] = [m.to_json() for m in done]
+    g.metadata["chip_native"] = {m.node: m.entry() for m in done}
     return g, done
 
 
@@ -434,5 +435,5 @@ def chip_native(graph: Graph, ctx: CompileContext) -> Graph:
         return graph
     out, done = map_chip_native(graph)
     for m in done:
-        ctx.note(m.node, chip_native={"from": m.source, "to": m.target, "dropped": list(m.dropped)})
+        ctx.note(m.node, chip_native=m.entry())
     return out

@@ -85,7 +85,7 @@ def test_every_digits_model_maps_to_lava_lif(kind):
     g = _digits(kind)
     mapped, done = map_chip_native(g)
     _only_chip_lif(mapped)
-    assert mapped.metadata["chip_native"] == [m.to_json() for m in done]
+    assert mapped.metadata["chip_native"] == {m.node: m.entry() for m in done}
     for m in done:      # every approximation says what it dropped, on the node too
         assert m.dropped and mapped.nodes[m.node].metadata["chip_native"]["from"] == m.source
     expected = {"cubalif": [], "lif": [], "clif": ["clif1"], "lifb": ["lifb1", "lifb2"], "lmht": ["lmht1"],
@@ -142,7 +142,7 @@ def test_soft_reset_lif_becomes_hard_reset_and_native_lif_is_untouched():
     assert (mapped.nodes["neuron"].reset, mapped.nodes["neuron"].comparison) == ("zero", ">")
     assert any("subtract reset" in d for d in done[0].dropped)
     native, none = map_chip_native(mapped)
-    assert none == [] and native.metadata["chip_native"] == []
+    assert none == [] and native.metadata["chip_native"] == {}
 
 
 def test_unmappable_nodes_get_one_line_each():
@@ -176,9 +176,19 @@ def test_findings_name_node_dynamics_and_mode():
 def test_compiled_chip_mode_is_plain_lava_lif(kind):
     low, report = compile_graph(_digits(kind), make_config("loihi2", CHIP))
     assert lowered_chip_problems(low) == {}
-    for m in low.metadata["chip_native"]:
-        assert report["nodes"][m["node"]]["chip_native"]["dropped"] == m["dropped"]
+    for node, m in low.metadata["chip_native"].items():
+        assert report["nodes"][node]["chip_native"]["dropped"] == m["dropped"]
     assert "chip_native" in report["pipeline"]
+
+
+def test_mappings_are_written_with_the_lowered_graph(tmp_path):
+    from snnc.runtime.compile import write_artifacts
+
+    low, report = compile_graph(_digits("lmht"), make_config("loihi2", CHIP))
+    write_artifacts(str(tmp_path / "out"), low, report)
+    back = snnc.load(str(tmp_path / "out" / "model.nir"))
+    assert back.metadata["chip_native"]["lmht1"]["to"] == low.metadata["chip_native"]["lmht1"]["to"]
+    assert list(back.metadata["chip_native"]["lmht1"]["dropped"]) == low.metadata["chip_native"]["lmht1"]["dropped"]
 
 
 def test_lowered_problems_name_custom_processes():
