@@ -74,3 +74,10 @@ def test_sim_equals_c(repo_root, kind):
     steps = x.shape[1] + int(low.nodes["output"].hw["latency"])
     cmp, _ = verify(low, ["sim", "fpga"], quantize_inputs(low, {low.input_names()[0]: x}), steps=steps)
     assert cmp.bit_exact and cmp.compared > 0, cmp.first_mismatch
+
+
+def test_demo_models_are_the_sources_only():
+    from snnc.runtime.demo import example_models
+
+    names = [p.rsplit("/", 1)[-1] for p in example_models()]
+    assert len(names) == len(KINDS) and not any(n.endswith("_chip.nir") for n in names)
