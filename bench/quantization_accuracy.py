@@ -46,7 +46,7 @@ def main() -> None:
     ap.add_argument("--models", default=os.path.join(os.path.dirname(__file__), "..", "examples", "models"))
     ap.add_argument("--limit", type=int, default=None, help="use only the first N test samples")
     args = ap.parse_args()
-    paths = sorted(glob.glob(os.path.join(args.models, "digits_*.nir")))
+    paths = sorted(p for p in glob.glob(os.path.join(args.models, "digits_*.nir")) if not p.endswith("_chip.nir"))
     if not paths:
         raise SystemExit(f"no digits_*.nir models in {args.models} (run examples/train_digits.py)")
     print("| model | T | encoding | float | 8-bit | 6-bit | 4-bit | loss at 8 bits (points) |")

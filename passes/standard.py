@@ -7,6 +7,7 @@ from snnc.ir.checks import check_parameters
 from snnc.ir.graph import Graph
 
 from . import check_ranges as _check_ranges  # noqa: F401  (registers 'check_ranges')
+from . import chip_native as _chip_native  # noqa: F401  (registers 'chip_native')
 from . import decouple_burst as _decouple_burst  # noqa: F401  (registers 'decouple_burst')
 from . import lower_integer as _lower_integer  # noqa: F401  (registers 'lower_integer', 'insert_latency')
 from . import reparam_lmht as _reparam_lmht  # noqa: F401  (registers 'reparam_lmht')
@@ -68,8 +69,11 @@ PIPELINES.update({
     "sim": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
     "fpga": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
     "rtl": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
-    # Loihi 2: burst neurons become LIF populations where that is exact (else graded spikes)
-    # netx has no pooling layer: pools on spike paths are folded into the next synapse
-    "loihi2": _FLOAT[:-1] + ["fold_spike_pooling", "calibrate_inputs", "lower_integer", "decouple_burst",
-                             "insert_latency", "check_ranges"],
+    # Loihi 2: chip_native acts only with the config loihi2: {neurons: chip} (after discretize, so it
+    # sees every neuron in its per-step form); netx has no pooling layer: pools on spike paths are
+    # folded into the next synapse; burst neurons become LIF populations where that is exact (else
+    # graded spikes)
+    "loihi2": _FLOAT[:3] + ["chip_native"] + _FLOAT[3:-1] + ["fold_spike_pooling", "calibrate_inputs",
+                                                          "lower_integer", "decouple_burst", "insert_latency",
+                                                          "check_ranges"],
 })

@@ -12,12 +12,18 @@ config field and the allowed range.
     calibration: {inputs: calib.npy, percentile: 99.99}
     strict: false                                # overflow findings become errors
     lmht: {mapping: graded}                      # graded | binary_time_multiplexed (fpga, sim)
+    loihi2: {neurons: exact}                     # exact | chip (loihi2 only; passes.chip_native)
 
 ``lmht.mapping`` chooses how LM-HT's multi-level spikes are deployed: ``graded`` (default;
 payload k in 0..L, exact for any parameters) or ``binary_time_multiplexed`` (the paper's L x T
 binary reparameterisation, ``passes.reparam_lmht``: binary spikes at L sub-steps per step,
 applied where the pass proves it exact, refused otherwise). ``loihi2`` streams, so it cannot
 run LM-HT's whole-window time mixing in either form.
+
+``loihi2.neurons`` chooses how neurons that Loihi 2's standard LIF cannot express are deployed:
+``exact`` (default; custom Lava processes, CPU-only under ``Loihi2HwCfg``) or ``chip`` (the
+approximation mode: each becomes the closest hard-reset CUBA LIF, ``passes.chip_native``, and
+the report lists per node what changed). Stored as ``CompileConfig.chip_native``.
 """
 
 from __future__ import annotations
@@ -75,6 +81,7 @@ class TargetProfile:
     threshold_multiple: int = 1
     bias_mantissa_bits: int | None = None
     clif_state_bits_min: int = 32
+    has_chip_neurons: bool = False   #: a chip-native approximation mode exists (config loihi2: {neurons: chip})
     #: what a config may change: field name -> (min, max) or allowed values
     adjustable: dict = field(default_factory=dict, compare=False)
 
@@ -103,12 +110,13 @@ PROFILES: dict[str, TargetProfile] = {
                             state_overflow="saturate", decay_bits=12, synapse_latency=1,
                             weight_format="lava_dense", dense_acc_bits=32, dense_out_bits=32, conv_out_bits=24,
                             neuron_arith_bits=32, current_overflow="lava", threshold_multiple=64,
-                            bias_mantissa_bits=16, clif_state_bits_min=0,
+                            bias_mantissa_bits=16, clif_state_bits_min=0, has_chip_neurons=True,
                             adjustable={"weight_bits": (2, 8)}),
 }
 
-_CONFIG_KEYS = {"target", "dt", "weights", "state", "decay_bits", "calibration", "strict", "lmht"}
+_CONFIG_KEYS = {"target", "dt", "weights", "state", "decay_bits", "calibration", "strict", "lmht", "loihi2"}
 LMHT_MAPPINGS = ("graded", "binary_time_multiplexed")
+NEURON_MODES = ("exact", "chip")
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,7 @@ class CompileConfig:
     calibration_percentile: float = 100.0
     strict: bool = False
     lmht_mapping: str = "graded"
+    chip_native: bool = False       # loihi2: {neurons: chip}
 
 
 def _check_range(value, allowed, where: str):
@@ -191,10 +200,27 @@ def make_config(target: str, overrides: dict | None = None, *, source: str | Non
             raise ConfigError(f"target {target} streams (one step of latency per synapse), but LM-HT's time "
                               "mixing needs whole-window execution", field="lmht.mapping",
                               hint="compile for fpga or sim")
+        chip_native = _neuron_mode(overrides.get("loihi2"), profile) == "chip"
     except ConfigError as exc:
         raise (exc.with_file(source) if source else exc) from None
     return CompileConfig(replace(profile, **changes), dt=dt, calibration_inputs=inputs,
-                         calibration_percentile=float(pct), strict=strict, lmht_mapping=lmht_mapping)
+                         calibration_percentile=float(pct), strict=strict, lmht_mapping=lmht_mapping,
+                         chip_native=chip_native)
+
+
+def _neuron_mode(section, profile: TargetProfile) -> str:
+    """``loihi2.neurons`` of a config: 'exact' (default) or 'chip' (targets with chip neurons only)."""
+    section = section or {}
+    if not isinstance(section, dict):
+        raise ConfigError("must be a mapping", field="loihi2")
+    if set(section) - {"neurons"}:
+        raise ConfigError(f"unknown key(s) {sorted(set(section) - {'neurons'})}", field="loihi2")
+    mode = section.get("neurons", "exact")
+    _check_range(mode, NEURON_MODES, "loihi2.neurons")
+    if mode != "exact" and not profile.has_chip_neurons:
+        raise ConfigError(f"applies to target loihi2 only (target is {profile.name})", field="loihi2.neurons",
+                          hint="remove it or compile with --target loihi2")
+    return mode
 
 
 def load_config(path: str, target: str | None = None) -> CompileConfig:

@@ -89,9 +89,11 @@ _STEPS = ("float simulation", "compile", "fpga graph: sim vs C", "loihi2 graph: 
 
 
 def example_models(folder: str | None = None) -> list[str]:
-    """The ``digits_*.nir`` files of ``folder`` (default: the package's ``examples/models``)."""
+    """The ``digits_*.nir`` files of ``folder`` (default: the package's ``examples/models``),
+    without the fine-tuned chip-native ``digits_*_chip.nir`` (the chip-native form of a model,
+    not a model of its own: examples/finetune_chip.py)."""
     folder = folder or os.path.join(os.path.dirname(os.path.abspath(snnc.__file__)), "examples", "models")
-    paths = sorted(glob.glob(os.path.join(folder, "digits_*.nir")))
+    paths = sorted(p for p in glob.glob(os.path.join(folder, "digits_*.nir")) if not p.endswith("_chip.nir"))
     if not paths:
         raise SnncError("no digits_*.nir models found", file=folder,
                         hint="the trained examples come with the repository (examples/train_digits.py makes them)")

@@ -82,3 +82,17 @@ def encoded_test_split(graph, samples: int | None = None):
     if samples:
         x_test, y_test = x_test[:samples], y_test[:samples]
     return encode(x_test, steps, mode, seed=int(meta.get("digits_test_seed", 1))), y_test, steps
+
+
+def lowered_accuracy(lowered, x: np.ndarray, y: np.ndarray) -> float:
+    """Test accuracy of a lowered (integer) graph on inputs x (B, T, 64): a target with synapse
+    latency (loihi2) delays the Output by its ``hw['latency']`` L, so run T + L steps (inputs
+    zero-padded) and read steps L .. L + T - 1, dequantized by the Output's ``metadata['scale']``."""
+    from snnc.runtime.run import run_graph
+
+    out = lowered.output_names()[0]
+    steps = x.shape[1]
+    lat = int(lowered.nodes[out].hw.get("latency", 0))
+    trace = run_graph(lowered, x, steps=steps + lat)
+    scale = np.asarray(lowered.nodes[out].metadata.get("scale", 1.0), np.float64)
+    return accuracy_from_outputs(trace.outputs[out][:, lat:lat + steps] / scale, y)

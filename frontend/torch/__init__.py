@@ -22,6 +22,8 @@ CLIF               CLIF                      docs/neurons.md#clif (authors' code
 RFDense + RF       complex Linear + RF       docs/neurons.md#s5-rf (authors' code)
 LMHT               TimeMix + LMHT            docs/neurons.md#lm-ht (authors' code)
 LNM                LNM                       docs/neurons.md#lnm (reconstructed)
+ChipLIF            DiscreteLIF (hard reset)  Lava LIF; .finetune trains it with Loihi 2's
+                                             quantization in the loop
 =================  ========================  ====================================
 """
 
@@ -30,6 +32,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("snnc.frontend.torch needs PyTorch: pip install 'snnc[torch]'") from exc
 
+from .chip_lif import ChipBlock, ChipLIF
 from .clif import CLIF
 from .containers import Recurrent, SumPool2d, TimeDistributed
 from .export import export
@@ -42,7 +45,7 @@ from .rf import RF, RFDense, hippo_legs_init
 from .surrogate import ATan, FastSigmoid, MultiGaussian, Rectangle, Surrogate, spike
 
 __all__ = [
-    "ATan", "CLIF", "CubaLIF", "FastSigmoid", "IF", "LI", "LIF", "LIFB", "LMHT", "LNM", "MultiGaussian", "RF",
-    "RFDense", "Rectangle", "Recurrent", "SpikingNeuron", "SumPool2d", "Surrogate", "TimeDistributed",
-    "export", "hippo_legs_init", "spike",
+    "ATan", "CLIF", "ChipBlock", "ChipLIF", "CubaLIF", "FastSigmoid", "IF", "LI", "LIF", "LIFB", "LMHT", "LNM",
+    "MultiGaussian", "RF", "RFDense", "Rectangle", "Recurrent", "SpikingNeuron", "SumPool2d", "Surrogate",
+    "TimeDistributed", "export", "hippo_legs_init", "spike",
 ]

@@ -32,3 +32,11 @@ def test_run_all_smoke(repo_root):
     proc = _run(repo_root, "bench/run_all", "--quick", "--no-lava")
     assert proc.returncode == 0, proc.stderr
     assert "benchmark" in proc.stdout and "generated C vs simulator" in proc.stdout
+
+
+def test_chip_native_accuracy_smoke(repo_root):
+    proc = _run(repo_root, "bench/chip_native_accuracy.py", "--samples", "20", "--mappings")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ") and "%" in line]
+    assert len(rows) == 7 and all(line.count("%") == 5 for line in rows)      # fine-tuned models present
+    assert "digits_clif clif1: CLIF" in proc.stdout and "hard reset to 0" in proc.stdout
