@@ -41,22 +41,26 @@ def _cuba_lif(spec: LayerSpec) -> LayerCode:
 
     u_ovf = {"lava": "snnc_lava_wrap", "wrap": "snnc_wrap", "saturate": "snnc_saturate"}[n.u_overflow]
     v_ovf = {"saturate_sym": "snnc_saturate_sym", "saturate": "snnc_saturate", "wrap": "snnc_wrap"}[n.v_overflow]
-    lines = [f"int64_t u = {u_arr}[i], v = {v_arr}[i];"]
+    # locals of their proven widths: u, v as the states; a in A bits (or the shifted input's
+    # width); h in v_bits (after the v overflow rule); computed in int64 by the intops functions
+    a_t = spec.types.add(f"{spec.cname}_a_t", A if A < 64 else min(64, spec.in_bits + int(n.input_shift)))
+    h_t = spec.types.add(f"{spec.cname}_h_t", n.v_bits)
+    lines = [f"{u_arr}_t u = {u_arr}[i];", f"{v_arr}_t v = {v_arr}[i];"]
     if n.state_reset_interval is not None:
         lines.append(f"if (t % {int(n.state_reset_interval)} == {int(n.state_reset_phase)}) {{ u = 0; v = 0; }}")
-    lines.append(f"const int64_t a = {arith(f'snnc_shl(x[i], {n.input_shift})')};")
+    lines.append(f"const {a_t} a = {arith(f'snnc_shl(x[i], {n.input_shift})')};")
     lines.append(f"u = {u_ovf}({arith(f'snnc_add(snnc_decay(u, {cm}, {n.decay_bits}), a)')}, {n.u_bits});")
     h = f"snnc_add(snnc_decay(v, {vm}, {n.decay_bits}), u)"
     if n.bias is not None:
         h = f"snnc_add({h}, {per_neuron(spec, code, 'bias', n.bias)})"
-    lines.append(f"const int64_t h = {v_ovf}({arith(h)}, {n.v_bits});")
+    lines.append(f"const {h_t} h = {v_ovf}({arith(h)}, {n.v_bits});")
     if n.threshold is None:
-        lines += ["v = h;", "y[i] = h;"]
+        lines += ["v = (int64_t)h;", "y[i] = (int64_t)h;"]
     else:
         thr = per_neuron(spec, code, "thr", n.threshold)
         lines.append(f"const int64_t z = {_fire(n.comparison, 'h', thr)};")
-        lines.append({"zero": "v = z ? 0 : h;", "subtract": f"v = z ? snnc_sub(h, {thr}) : h;",
-                      "none": "v = h;"}[n.reset])
+        lines.append({"zero": "v = z ? (int64_t)0 : (int64_t)h;",
+                      "subtract": f"v = z ? snnc_sub(h, {thr}) : (int64_t)h;", "none": "v = (int64_t)h;"}[n.reset])
         lines.append("y[i] = z;")
     lines.append(f"{u_arr}[i] = u; {v_arr}[i] = v;")
     code.body = neuron_loop(spec, code, lines, 2)
