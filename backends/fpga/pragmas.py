@@ -5,22 +5,23 @@ factor ``R`` (hls4ml's meaning: how many times one operator is reused per pass o
 The generated pragmas and the resource estimate (:mod:`.resources`) both read it, so the estimate
 describes the design the code asks for.
 
-Loop shape of every layer kind (:class:`~.layers.LayerCode` ``parallel`` / ``trips``): a
-*lane loop* of ``P = parallel`` independent operations (the output neurons of a dense synapse,
-the output channels of a conv tap, the neurons of a neuron layer), inside a *pipelined loop* of
-``trips`` iterations per step (the inputs of a dense synapse, the input pixels x kernel taps of a
-conv; 1 for neuron layers).
+Loop shape of every layer kind (:func:`layer_hw` arguments): a *lane loop* of ``P`` independent
+operations (the output neurons of a dense synapse, the output channels of a conv tap, the window
+taps of a time mix, the neurons of a neuron layer).
 
 * ``lanes = ceil(P / R)`` copies of the lane body (``multipliers = lanes x multiplies per
   lane``; 0 for spike inputs, whose synapses only add weights);
-* synapse layers: ``#pragma HLS PIPELINE II=ii`` on the pipelined loop with ``ii = ceil(P /
-  lanes)`` and the lane loop fully unrolled (``#pragma HLS UNROLL``); the tool shares each
-  operator over ``ii`` cycles (hls4ml's dense "II = reuse factor");
-* neuron and copy layers (``trips == 1``): the neuron loop gets ``#pragma HLS UNROLL
-  factor=lanes`` and ``#pragma HLS PIPELINE II=1``;
+* style 'pipeline' (synapses, pooling, time mixing): ``#pragma HLS PIPELINE II=ii`` on the loop
+  around the lane loop (``trips`` iterations per step: the inputs of a dense synapse, the input
+  pixels x kernel taps of a conv), ``ii = ceil(P / lanes)``, and the lane loop fully unrolled
+  (``#pragma HLS UNROLL``): the tool shares each operator over ``ii`` cycles (hls4ml's dense
+  "II = reuse factor");
+* style 'unroll' (neuron and copy layers): the neuron loop itself gets ``#pragma HLS UNROLL
+  factor=lanes`` and ``#pragma HLS PIPELINE II=1`` (``trips = ceil(P / lanes)`` iterations);
 * every array the lane body reads or writes (weights, per-neuron parameters, states,
-  accumulators) gets ``#pragma HLS ARRAY_PARTITION ... cyclic factor=lanes`` on its lane
-  dimension, so ``lanes`` elements are read per cycle;
+  accumulators, a neuron layer's output buffer) gets ``#pragma HLS ARRAY_PARTITION ... cyclic
+  factor=lanes`` (``complete`` when lanes cover it) on its lane dimension;
+* every layer function is its own module (``#pragma HLS INLINE off``);
 * cycles per step = ``trips x ii + PIPELINE_DEPTH`` (whole-window layers: spread over the window).
 """
 
