@@ -12,7 +12,7 @@ before timing; after one untimed warm-up the two run ``--repeats`` times alterna
 kept (robust against other processes taking the CPU mid-run; the machine is shared).
 Target: C at least 10x faster than the simulator on every network.
 
-    .venv/bin/python bench/fpga_vs_sim.py [--steps 200] [--models] [--no-pilotnet]
+    .venv/bin/python bench/fpga_vs_sim.py [--steps 200] [--models] [--pilotnet-steps 50] [--no-pilotnet]
 
 ``measure(name, graph, steps)`` is the per-network measurement (importable: bench/run_all).
 """
@@ -83,13 +83,15 @@ def pilotnet_graph():
         return snnc.load(str(gt.extract(PILOTNET_NET, tmp)))
 
 
-def networks(models: bool, pilotnet: bool) -> list[tuple[str, object]]:
-    nets = [("784-256-256-10 LIF", network())]
+def networks(models: bool, pilotnet: bool, steps: int, pilotnet_steps: int) -> list[tuple[str, object, int]]:
+    """(name, graph, steps) of every benchmarked network (PilotNet's steps capped: its simulator
+    takes milliseconds per step)."""
+    nets = [("784-256-256-10 LIF", network(), steps)]
     if pilotnet:
-        nets.append(("PilotNet LIF (lava-dl)", pilotnet_graph()))
+        nets.append(("PilotNet LIF (lava-dl)", pilotnet_graph(), min(steps, pilotnet_steps)))
     if models:
         for path in sorted(glob.glob(os.path.join(HERE, "..", "examples", "models", "*.nir"))):
-            nets.append((os.path.basename(path), snnc.load(path)))
+            nets.append((os.path.basename(path), snnc.load(path), steps))
     return nets
 
 
@@ -98,9 +100,11 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--models", action="store_true", help="also every examples/models/*.nir")
+    ap.add_argument("--pilotnet-steps", type=int, default=50, help="steps for PilotNet (at most --steps)")
     ap.add_argument("--no-pilotnet", action="store_true", help="skip lava-dl's PilotNet (needs the cached wheel)")
     args = ap.parse_args(argv)
-    rows = [measure(name, g, args.steps, args.repeats) for name, g in networks(args.models, not args.no_pilotnet)]
+    rows = [measure(name, g, steps, args.repeats)
+            for name, g, steps in networks(args.models, not args.no_pilotnet, args.steps, args.pilotnet_steps)]
     print(f"{'model':<24} {'steps':>6} {'sim us/step':>12} {'C us/step':>10} {'C speed-up':>10}  outputs identical"
           f"  >= {TARGET:.0f}x")
     for r in rows:
