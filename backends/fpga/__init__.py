@@ -1,9 +1,14 @@
 """FPGA backend: a Vitis-HLS-style C++ project from a lowered integer graph, its gcc C
 simulation through ctypes (bit-exact with the simulator), and a pre-synthesis resource estimate.
 
-* :func:`write_project` — the HLS project folder (:mod:`.project`)
-* :func:`run_fpga` — run the generated C (:mod:`.run`; built once per content hash, :mod:`.build`)
-* :func:`estimate_resources` — per-layer memory, BRAM18, multipliers, state, cycles (:mod:`.resources`)
+* :func:`write_project` — the HLS project folder (:mod:`.project`); ``reuse_factor=R`` or
+  ``{node: R, 'default': R}`` sets the parallelism of every layer's pragmas (:mod:`.pragmas`)
+* :func:`run_fpga` — run the generated C (:mod:`.run`; built once per content hash with
+  -O3 -march=native, :mod:`.build`)
+* :func:`estimate_resources` — per-layer multipliers, memory bits, BRAM18, cycles from the
+  pragmas' numbers, checked against a part's DSP / BRAM budget (:mod:`.resources`)
+* widths of every array and accumulator from value bounds (:mod:`.widths`); the ap_int headers
+  of the typed build (:mod:`.ap_types`)
 """
 
 from .codegen import generate_sources, plan_model

@@ -1,7 +1,9 @@
 """Build the C simulation library of a graph with gcc, cached by content hash.
 
-The cache key is the sha256 of every generated source file, the compiler flags and the
-compiler's version, so an unchanged model is compiled once; the cache folder is
+The ctypes library is built with ``-O3 -march=native`` (:data:`NATIVE_FLAGS`; only here, never in
+the HLS project's Makefile or Vitis flags). The cache key is the sha256 of every generated source
+file, the compiler flags, the compiler's version and this CPU's identity (``-march=native``
+code runs only where it was built), so an unchanged model is compiled once; the cache folder is
 ``$SNNC_CACHE_DIR/fpga`` (default ``~/.cache/snnc/fpga``). A build happens in a temporary folder
 that is renamed into place, so concurrent runs and interrupted builds never leave a broken entry.
 """
@@ -39,21 +41,42 @@ def compiler_version(cc: str) -> str:
     return res.stdout.splitlines()[0] if res.stdout else path
 
 
+#: extra flags of the ctypes build (fast C simulation on this machine)
+NATIVE_FLAGS = ("-march=native",)
+DEFAULT_OPT = "-O3"
+
+
 def _flags(opt: str) -> list[str]:
-    """CFLAGS with the optimization level replaced by ``opt`` (e.g. '-O0' for quick test builds)."""
-    return [opt if f.startswith("-O") else f for f in CFLAGS]
+    """CFLAGS with the optimization level replaced by ``opt`` (e.g. '-O0' for quick test builds),
+    plus -march=native at -O2 and above."""
+    flags = [opt if f.startswith("-O") else f for f in CFLAGS]
+    return flags + list(NATIVE_FLAGS) if opt in ("-O2", "-O3") else flags
 
 
-def build_key(files: dict[str, str], cc: str = CC, opt: str = "-O2") -> str:
+@functools.lru_cache(maxsize=1)
+def cpu_identity() -> str:
+    """The CPU model and feature flags (Linux /proc/cpuinfo), or the platform's machine name."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            lines = [ln for ln in f if ln.startswith(("model name", "flags"))][:2]
+        return "".join(lines)
+    except OSError:
+        import platform
+
+        return platform.machine() + platform.processor()
+
+
+def build_key(files: dict[str, str], cc: str = CC, opt: str = DEFAULT_OPT) -> str:
     h = hashlib.sha256()
     h.update(compiler_version(cc).encode())
+    h.update(cpu_identity().encode())
     h.update(" ".join(_flags(opt)).encode())
     for rel in sorted(files):
         h.update(rel.encode() + b"\0" + files[rel].encode() + b"\0")
     return h.hexdigest()[:32]
 
 
-def compile_library(folder: str, cc: str = CC, opt: str = "-O2") -> str:
+def compile_library(folder: str, cc: str = CC, opt: str = DEFAULT_OPT) -> str:
     """gcc the project sources in ``folder`` into ``folder/libsnnc_model.so``."""
     out = os.path.join(folder, LIB_NAME)
     cmd = [shutil.which(cc) or cc, *_flags(opt), "-shared", "-o", out,
@@ -65,12 +88,13 @@ def compile_library(folder: str, cc: str = CC, opt: str = "-O2") -> str:
     return out
 
 
-def build(graph: Graph, *, opt: str = "-O2") -> tuple[ModelPlan, str, bool]:
+def build(graph: Graph, *, opt: str = DEFAULT_OPT, reuse_factor: int | dict = 1) -> tuple[ModelPlan, str, bool]:
     """(plan, path of the shared library, cache hit?) for ``graph``. ``opt``: gcc optimization
     level; the generated code has no undefined behaviour (all wrapping arithmetic goes through
-    ``uint64_t``), so every level computes the same values; -O2 is the default and what the
-    Makefile uses, lower levels only build faster (tests that build hundreds of models)."""
-    plan, files = generate_sources(graph)
+    ``uint64_t``), so every level computes the same values; -O3 -march=native is the default,
+    lower levels only build faster (tests that build hundreds of models). ``reuse_factor``
+    changes only pragmas (gcc ignores them), not values."""
+    plan, files = generate_sources(graph, reuse_factor)
     key = build_key(files, opt=opt)
     entry = os.path.join(cache_root(), key)
     lib = os.path.join(entry, LIB_NAME)

@@ -37,7 +37,9 @@ from snnc.ir.intops import C_HEADER
 from snnc.ir.shapes import infer_shapes
 from snnc.ir.version import __version__
 
-from .layers import DEFAULT_INPUT_BITS, LayerCode, LayerSpec, layer_code
+from . import neurons, synapses  # noqa: F401  (register their generators)
+from . import pragmas as P
+from .layers import DEFAULT_INPUT_BITS, LayerCode, LayerSpec, layer_code, partition_pragmas
 from .widths import TypeTable, bits_for_range
 
 TOP = "snnc_top"
@@ -82,6 +84,13 @@ class ModelPlan:
     def out_type(self, name: str) -> str:
         return f"{self.cnames[name]}_out_t"
 
+    def port_type(self, name: str) -> str:
+        """Type of the top function's port of an input / output node (intN_t in both branches)."""
+        return f"{self.cnames[name]}_port_t"
+
+    def reuse(self, name: str) -> int:
+        return self.specs[name].reuse
+
 
 def input_bits(node: N.Input) -> int:
     """Width of an Input node's values: from ``metadata['max_abs']`` (written by input
@@ -93,9 +102,26 @@ def input_bits(node: N.Input) -> int:
     return bits_for_range(-m, m)
 
 
-def plan_model(graph: Graph) -> ModelPlan:
-    """Shapes, widths, layer code and buffers of every node. Raises UnsupportedError naming a
-    node the backend cannot generate."""
+def reuse_of(reuse_factor: int | dict, name: str, graph: Graph) -> int:
+    """A node's reuse factor: ``reuse_factor`` (int), or ``reuse_factor[name]`` with the default
+    under the key ``'default'`` (else 1)."""
+    if isinstance(reuse_factor, dict):
+        unknown = sorted(k for k in reuse_factor if k != "default" and k not in graph.nodes)
+        if unknown:
+            raise UnsupportedError(f"reuse factor given for unknown node(s) {unknown}", field="reuse_factor",
+                                   hint="use node names of the lowered graph (snnc inspect OUT)")
+        value = reuse_factor.get(name, reuse_factor.get("default", 1))
+    else:
+        value = reuse_factor
+    if int(value) < 1:
+        raise UnsupportedError(f"reuse factor must be >= 1, got {value}", node=name, field="reuse_factor")
+    return int(value)
+
+
+def plan_model(graph: Graph, reuse_factor: int | dict = 1) -> ModelPlan:
+    """Shapes, widths, layer code and buffers of every node. ``reuse_factor``: one value for
+    every layer, or ``{node name: R, 'default': R}`` (hls4ml's per-layer reuse). Raises
+    UnsupportedError naming a node the backend cannot generate."""
     if graph.metadata.get("level") != "integer":
         raise UnsupportedError("the fpga backend needs a lowered integer graph",
                                hint="compile first: snnc compile MODEL --target fpga -o OUTDIR")
@@ -119,12 +145,13 @@ def plan_model(graph: Graph) -> ModelPlan:
             in_shape = shapes[edges[0].src] if edges else ()
             spec = LayerSpec(name=name, cname=cnames[name], node=node, in_shape=tuple(in_shape),
                              out_shape=tuple(shapes[name]), in_bits=in_bits, in_complex=src_complex == {True},
-                             types=types)
+                             types=types, reuse=reuse_of(reuse_factor, name, graph))
             specs[name] = spec
             if isinstance(node, N.Input):
                 codes[name] = LayerCode(out_bits=input_bits(node), source=True)
                 continue
             code = layer_code(spec)
+            types.add(spec.in_type, in_bits)
             if code.whole_window and cyclic:
                 raise UnsupportedError("a whole-window node (TimeMix) cannot sit on a recurrent loop", node=name)
             if not edges and not code.source:
@@ -132,6 +159,8 @@ def plan_model(graph: Graph) -> ModelPlan:
             codes[name] = code
     for name, code in codes.items():
         types.add(f"{cnames[name]}_out_t", code.out_bits)
+    for name in graph.input_names() + graph.output_names():
+        types.add_port(f"{cnames[name]}_port_t", codes[name].out_bits)
     history = {name: max((e.delay for e in graph.out_edges(name)), default=0) for name in graph.nodes}
     windows = [c.whole_window for c in codes.values() if c.whole_window]
     window = math.lcm(*windows) if windows else 1
@@ -188,9 +217,18 @@ def _layer_function(plan: ModelPlan, name: str) -> str:
     spec, code = plan.specs[name], plan.codes[name]
     c = plan.cnames[name]
     h = plan.history[name]
-    label = f"/* node '{name}': {type(spec.node).__name__}, in {spec.in_shape} -> out {spec.out_shape} */\n"
+    hw = code.hw
+    label = f"/* node '{name}': {type(spec.node).__name__}, in {spec.in_shape} -> out {spec.out_shape}"
+    if hw is not None:
+        label += (f"; reuse {hw.reuse}: {hw.lanes} lane(s), {hw.trips} x II {hw.ii}, {hw.multipliers} multiplier(s)"
+                  f", {hw.cycles} cycles/step")
+    label += " */\n"
+    lanes_wide = hw is not None and hw.style == "unroll"      # neuron / copy layers: lanes outputs per cycle
+    head = P.inline_off() + partition_pragmas(spec, hw)
+    if lanes_wide:
+        head += P.partition(_buf(plan, name), hw, 2, plan.size(name))
     if code.whole_window:
-        body = (f"static int64_t xw[SNNC_WINDOW][{spec.in_size}];\n"
+        body = head + (f"static {spec.in_type} xw[SNNC_WINDOW][{spec.in_size}];\n"
                 f"for (int64_t k = 0; k < SNNC_WINDOW; ++k) {{\n"
                 + _indent(_gather(plan, name, "xw[k]", "k"), 2) + "}\n"
                 f"{plan.out_type(name)} (*const yw)[{plan.size(name)}] = &{_buf(plan, name)}[{h}];\n"
@@ -198,9 +236,12 @@ def _layer_function(plan: ModelPlan, name: str) -> str:
                 + "for (int64_t k = 0; k < SNNC_WINDOW; ++k) {\n"
                 + _indent(_probe_calls(plan, name, "k", "yw[k]"), 2) + "}\n")
         return label + f"static void {c}_window(void) {{\n" + _indent(body, 4) + "}\n"
-    body = ""
+    body = head
     if not code.source:
-        body += f"static int64_t x[{spec.in_size}];\n" + _gather(plan, name, "x", "k")
+        body += f"static {spec.in_type} x[{spec.in_size}];\n"
+        if lanes_wide:
+            body += P.partition("x", hw, 1, spec.in_size)
+        body += _gather(plan, name, "x", "k")
     body += (f"const int64_t t = snnc_t + k;\n(void)t;\n"
              f"{plan.out_type(name)} *const y = {_buf(plan, name)}[{h} + k];\n" + code.body
              + _probe_calls(plan, name, "k", "y"))
@@ -208,17 +249,30 @@ def _layer_function(plan: ModelPlan, name: str) -> str:
 
 
 def _top_params(plan: ModelPlan) -> str:
-    ins = [f"const {plan.out_type(n)} in_{plan.cnames[n]}[SNNC_WINDOW][{plan.size(n)}]" for n in plan.inputs]
-    outs = [f"{plan.out_type(n)} out_{plan.cnames[n]}[SNNC_WINDOW][{plan.size(n)}]" for n in plan.outputs]
+    ins = [f"const {plan.port_type(n)} in_{plan.cnames[n]}[SNNC_WINDOW][{plan.size(n)}]" for n in plan.inputs]
+    outs = [f"{plan.port_type(n)} out_{plan.cnames[n]}[SNNC_WINDOW][{plan.size(n)}]" for n in plan.outputs]
     return ", ".join(ins + outs + ["int64_t reset"])
+
+
+#: INTERFACE modes of the top function's spike ports (``interface=`` of write_project)
+INTERFACES = ("axis", "ap_memory")
+
+
+def interface_pragmas(plan: ModelPlan, interface: str) -> str:
+    """Block-level ``ap_ctrl_hs`` (start/done/idle/ready), the spike arrays as AXI4-Stream
+    (read / written once each, in order) or ap_memory (BRAM ports), ``reset`` as a plain wire."""
+    lines = ["#pragma HLS INTERFACE mode=ap_ctrl_hs port=return"]
+    for n in plan.inputs:
+        lines.append(f"#pragma HLS INTERFACE mode={interface} port=in_{plan.cnames[n]}")
+    for n in plan.outputs:
+        lines.append(f"#pragma HLS INTERFACE mode={interface} port=out_{plan.cnames[n]}")
+    lines.append("#pragma HLS INTERFACE mode=ap_none port=reset")
+    return "\n".join(lines) + "\n"
 
 
 def model_header(plan: ModelPlan) -> str:
     lines = [f"/* {plan.graph.metadata.get('name', 'model')}: generated by snnc {__version__}. Do not edit. */",
              "#ifndef SNNC_MODEL_H", "#define SNNC_MODEL_H", "#include <stdint.h>", '#include "snnc_types.h"', "",
-             "/* HLS pragmas only reach Vitis HLS; gcc sees nothing (no -Wunknown-pragmas). */",
-             "#ifdef __SYNTHESIS__", "#define SNNC_PRAGMA(x) _Pragma(#x)", "#else", "#define SNNC_PRAGMA(x)",
-             "#endif", "",
              f"/* time steps per call of {TOP} */", f"#define SNNC_WINDOW {plan.window}",
              f"#define SNNC_N_PROBES {len(plan.probes)}"]
     for n in plan.inputs:
@@ -236,7 +290,7 @@ def model_header(plan: ModelPlan) -> str:
     return "\n".join(lines)
 
 
-def model_source(plan: ModelPlan) -> str:
+def model_source(plan: ModelPlan, interface: str = "axis") -> str:
     g = plan.graph
     parts = [f"/* {g.metadata.get('name', 'model')}: generated by snnc {__version__} from a lowered integer "
              "graph. Do not edit. */",
@@ -268,7 +322,7 @@ def model_source(plan: ModelPlan) -> str:
                   f"{_buf(plan, name)}[r][i] = 0;\n")
         reset += plan.codes[name].reset
     parts.append("static void snnc_reset_state(void) {\n" + _indent(reset, 4) + "}\n")
-    top = "if (reset) snnc_reset_state();\n"
+    top = interface_pragmas(plan, interface) + "if (reset) snnc_reset_state();\n"
     for n in plan.inputs:
         c = plan.cnames[n]
         top += (f"for (int64_t k = 0; k < SNNC_WINDOW; ++k) for (int64_t i = 0; i < {plan.size(n)}; ++i) "
@@ -287,7 +341,7 @@ def model_source(plan: ModelPlan) -> str:
     for n in plan.outputs:
         c = plan.cnames[n]
         top += (f"for (int64_t k = 0; k < SNNC_WINDOW; ++k) for (int64_t i = 0; i < {plan.size(n)}; ++i) "
-                f"out_{c}[k][i] = {_buf(plan, n)}[{plan.history[n]} + k][i];\n")
+                f"out_{c}[k][i] = ({plan.port_type(n)})(int64_t){_buf(plan, n)}[{plan.history[n]} + k][i];\n")
     for name in g.nodes:
         h = plan.history[name]
         if h:
@@ -316,9 +370,9 @@ def library_source(plan: ModelPlan) -> str:
     ins, outs = plan.inputs, plan.outputs
     decl = []
     for n in ins:
-        decl.append(f"static {plan.out_type(n)} in_{plan.cnames[n]}[SNNC_WINDOW][{plan.size(n)}];")
+        decl.append(f"static {plan.port_type(n)} in_{plan.cnames[n]}[SNNC_WINDOW][{plan.size(n)}];")
     for n in outs:
-        decl.append(f"static {plan.out_type(n)} out_{plan.cnames[n]}[SNNC_WINDOW][{plan.size(n)}];")
+        decl.append(f"static {plan.port_type(n)} out_{plan.cnames[n]}[SNNC_WINDOW][{plan.size(n)}];")
     sizes = ", ".join(str(p.size) for p in plan.probes) or "0"
     body = ""
     for j, n in enumerate(ins):
@@ -362,8 +416,8 @@ def testbench_source(plan: ModelPlan) -> str:
     """C simulation testbench: reads tb_data/tb_input.dat, writes tb_data/csim_output.dat and
     compares with tb_data/tb_output_expected.dat when present (exit 1 on any difference)."""
     ins, outs = plan.inputs, plan.outputs
-    decl = "\n".join([f"static {plan.out_type(n)} in_{plan.cnames[n]}[SNNC_WINDOW][{plan.size(n)}];" for n in ins]
-                     + [f"static {plan.out_type(n)} out_{plan.cnames[n]}[SNNC_WINDOW][{plan.size(n)}];"
+    decl = "\n".join([f"static {plan.port_type(n)} in_{plan.cnames[n]}[SNNC_WINDOW][{plan.size(n)}];" for n in ins]
+                     + [f"static {plan.port_type(n)} out_{plan.cnames[n]}[SNNC_WINDOW][{plan.size(n)}];"
                         for n in outs])
     read = ""
     for n in ins:
@@ -423,12 +477,17 @@ int main(int argc, char **argv) {{
 """
 
 
-def generate_sources(graph: Graph) -> tuple[ModelPlan, dict[str, str]]:
-    """(plan, {relative path: file text}) of the whole project's C sources."""
-    plan = plan_model(graph)
+def generate_sources(graph: Graph, reuse_factor: int | dict = 1, interface: str = "axis"
+                     ) -> tuple[ModelPlan, dict[str, str]]:
+    """(plan, {relative path: file text}) of the whole project's C sources. ``reuse_factor``: see
+    :func:`plan_model`; ``interface``: 'axis' or 'ap_memory' ports for the spike arrays."""
+    if interface not in INTERFACES:
+        raise UnsupportedError(f"unknown HLS interface '{interface}'", field="interface",
+                               hint=f"one of {', '.join(INTERFACES)}")
+    plan = plan_model(graph, reuse_factor)
     files = {
         "firmware/snnc_numerics.h": C_HEADER,
-        "firmware/snnc_model.cpp": model_source(plan),
+        "firmware/snnc_model.cpp": model_source(plan, interface),
         "firmware/parameters.h": parameters_header(plan),
         "firmware/snnc_model.h": model_header(plan),
         "lib/snnc_lib.cpp": library_source(plan),
@@ -438,4 +497,4 @@ def generate_sources(graph: Graph) -> tuple[ModelPlan, dict[str, str]]:
     return plan, files
 
 
-__all__ = ["TOP", "ModelPlan", "Probe", "generate_sources", "plan_model"]
+__all__ = ["INTERFACES", "TOP", "ModelPlan", "Probe", "generate_sources", "plan_model"]

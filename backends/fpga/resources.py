@@ -1,32 +1,57 @@
-"""Pre-synthesis resource estimate of a generated HLS model, per layer.
+"""Pre-synthesis resource estimate of a generated HLS model, per layer, from the same numbers the
+pragmas use (:class:`~.pragmas.LayerHW` of each layer: lanes, II, trips, multipliers).
 
 The rules (simple, stated, and the same for every layer; real numbers come from Vitis HLS's
 csynth report):
 
-* **weight memory**: every constant array (weights, LUTs, per-neuron parameters) at its stored
-  width (``firmware/snnc_types.h``); ``weight_bits`` = elements x width.
-* **BRAM18**: an array is split into ``lanes`` banks (one read per lane per cycle); a bank
-  above :data:`LUTRAM_MAX_BITS` goes to block RAM and takes the fewest 18 Kb blocks for its
-  depth and width (aspect ratios 16K x 1, 8K x 2, 4K x 4, 2K x 9, 1K x 18, 512 x 36; wider words
-  use several blocks side by side).
-* **multipliers**: products of two variables per step (spike inputs need none: their synapses
-  add weights) divided by the reuse factor R: ``ceil(products / R)`` (a DSP48 each, up to 18x27).
-* **state bits**: neuron state (elements x width) plus the output buffers of the window and of
-  delays.
-* **cycles per step**: ``lanes = ceil(work / R)`` operators work in parallel, so a layer takes
-  ``ceil(work / lanes) + PIPELINE_DEPTH`` cycles; layers run one after another (no dataflow), and a
-  whole-window layer's cycles are spread over its window.
+* **multipliers** (DSP48, up to 18 x 27 each): ``lanes x multiplies per lane`` — spike inputs
+  need none (their synapses add weights), a neuron update needs its decay multiplies.
+* **weight bits**: every constant array (weights, per-neuron parameters, LUTs) at its stored
+  width (``firmware/snnc_types.h``); **state bits**: neuron states, accumulators, window buffers
+  and the node's output buffer (history + window rows).
+* **BRAM18**: an array partitioned on its lane dimension (``ARRAY_PARTITION cyclic
+  factor=lanes``) becomes ``min(lanes, extent)`` banks; a bank above :data:`LUTRAM_MAX_BITS` goes
+  to block RAM and takes the fewest 18 Kb blocks for its depth and width (aspect ratios 16K x 1,
+  8K x 2, 4K x 4, 2K x 9, 1K x 18, 512 x 36; wider words use several blocks side by side).
+* **cycles per step**: ``trips x II + PIPELINE_DEPTH`` per layer; layers run one after another (no
+  dataflow), a whole-window layer's cycles are spread over its window.
+
+``part``: checked against :data:`PARTS` (DSP48 / BRAM18 / LUT counts of a few common devices);
+``warnings`` says which budget the design exceeds and the smallest uniform reuse factor that would
+bring the multipliers within the DSPs.
 """
 
 from __future__ import annotations
 
 import math
 
+from .codegen import plan_model
+from .pragmas import PIPELINE_DEPTH, banks
+
 #: arrays of at most this many bits are assumed to go to LUTs/registers, not BRAM
 LUTRAM_MAX_BITS = 1024
-#: assumed latency of a pipelined layer loop, in cycles
-PIPELINE_DEPTH = 8
 BRAM18_SHAPES = ((1, 16384), (2, 8192), (4, 4096), (9, 2048), (18, 1024), (36, 512))
+
+#: device budgets (AMD data sheets DS190, DS962, DS891, DS180): DSP48 slices, 18 Kb block RAMs, LUTs
+PARTS = {
+    "xc7a100t": {"family": "Artix-7", "dsp": 240, "bram18": 270, "lut": 63400},
+    "xc7z020": {"family": "Zynq-7000", "dsp": 220, "bram18": 280, "lut": 53200},
+    "xczu9eg": {"family": "Zynq UltraScale+", "dsp": 2520, "bram18": 1824, "lut": 274080},
+    "xcvu9p": {"family": "Virtex UltraScale+", "dsp": 6840, "bram18": 4320, "lut": 1182240},
+    "xcu250": {"family": "Alveo U250 (xcu250)", "dsp": 12288, "bram18": 5376, "lut": 1728000},
+}
+
+
+def part_budget(part: str | None) -> tuple[str, dict] | None:
+    """(table key, budget) of the device named by ``part`` (a full part number such as
+    'xczu9eg-ffvb1156-2-e' matches its prefix 'xczu9eg'), or None when not in :data:`PARTS`."""
+    if not part:
+        return None
+    p = part.lower()
+    for key in sorted(PARTS, key=len, reverse=True):
+        if p.startswith(key):
+            return key, PARTS[key]
+    return None
 
 
 def bram18_blocks(depth: int, width: int) -> int:
@@ -39,51 +64,115 @@ def bram18_blocks(depth: int, width: int) -> int:
     return math.ceil(width / 36) * math.ceil(depth / 512)
 
 
-def estimate_resources(plan, *, reuse_factor: int = 1, clock_ns: float = 5.0) -> dict:
-    """{'layers': {node: {...}}, 'total': {...}, 'rules': ...} for a :class:`~.codegen.ModelPlan`."""
-    R = max(1, int(reuse_factor))
+def array_bram18(size: int, bits: int, n_banks: int) -> int:
+    n_banks = max(1, min(n_banks, size)) if size else 1
+    depth = math.ceil(size / n_banks)
+    if depth * bits <= LUTRAM_MAX_BITS:                 # small banks stay in LUTs / registers
+        return 0
+    return n_banks * bram18_blocks(depth, bits)
+
+
+def estimate_resources(plan, *, reuse_factor=None, clock_ns: float = 5.0, part: str | None = None) -> dict:
+    """{'layers': {node: {...}}, 'total': {...}, 'part': ..., 'warnings': [...], 'rules': ...} for
+    a :class:`~.codegen.ModelPlan` (its layers' reuse factors were fixed when it was planned;
+    ``reuse_factor``, when given, re-plans the graph with it)."""
+    if reuse_factor is not None:
+        plan = plan_model(plan.graph, reuse_factor)
     layers = {}
-    total = {"weight_bits": 0, "bram18": 0, "multipliers": 0, "state_bits": 0, "cycles_per_step": 0}
+    keys = ("weight_bits", "state_bits", "bram18", "multipliers", "cycles_per_step")
+    total = dict.fromkeys(keys, 0)
     for name, code in plan.codes.items():
-        spec = plan.specs[name]
-        lanes = max(1, math.ceil(code.work / R)) if code.work else 1
-        weight_bits = sum(size * bits for _, size, bits in spec.memories)
-        bram = 0
-        for _, size, bits in spec.memories:
-            banks = min(lanes, size)
-            depth = math.ceil(size / banks)
-            if depth * bits > LUTRAM_MAX_BITS:          # small banks stay in LUTs / registers
-                bram += banks * bram18_blocks(depth, bits)
-        state_bits = sum(size * plan.types.bits[f"{cname}_t"] for _, cname, size in code.states)
-        state_bits += (plan.history[name] + plan.window) * plan.size(name) * code.out_bits
+        spec, hw = plan.specs[name], code.hw
+        lanes = hw.lanes if hw is not None else 1
+        row = {"kind": type(spec.node).__name__, "reuse_factor": spec.reuse,
+               "lanes": lanes if hw is not None else 0, "ii": hw.ii if hw is not None else 0,
+               "trips": hw.trips if hw is not None else 0}
+        weight_bits = state_bits = bram = 0
+        for a in spec.arrays:
+            n_banks = banks(hw, a.lane_extent) if (hw is not None and a.lane_extent) else 1
+            if a.const:
+                weight_bits += a.size * a.bits
+            else:
+                state_bits += a.size * a.bits
+            bram += array_bram18(a.size, a.bits, n_banks)
+        out_rows = plan.history[name] + plan.window
+        out_banks = banks(hw, plan.size(name)) if (hw is not None and hw.style == "unroll") else 1
+        state_bits += out_rows * plan.size(name) * code.out_bits
+        bram += out_rows * array_bram18(plan.size(name), code.out_bits, out_banks)
         cycles = 0
-        if code.work and not code.source:
-            cycles = math.ceil(code.work / lanes) + PIPELINE_DEPTH
+        if hw is not None and not code.source:
+            cycles = hw.cycles
             if code.whole_window:
                 cycles = math.ceil(cycles / code.whole_window)
-        row = {"kind": type(spec.node).__name__, "weight_bits": weight_bits, "bram18": bram,
-               "multipliers": math.ceil(code.multipliers / R), "state_bits": state_bits,
-               "cycles_per_step": cycles, "parallel_lanes": lanes if code.work else 0}
+        row.update({"weight_bits": weight_bits, "state_bits": state_bits, "bram18": bram,
+                    "multipliers": hw.multipliers if hw is not None else 0, "cycles_per_step": cycles})
         layers[name] = row
-        for k in total:
+        for k in keys:
             total[k] += row[k]
+    total["memory_bits"] = total["weight_bits"] + total["state_bits"]
     total["time_per_step_us"] = total["cycles_per_step"] * clock_ns / 1000.0
-    return {"reuse_factor": R, "clock_ns": clock_ns, "window": plan.window, "layers": layers, "total": total,
-            "rules": "pre-synthesis estimate; see snnc/backends/fpga/resources.py"}
+    reuse = sorted({plan.specs[n].reuse for n in plan.codes})
+    res = {"reuse_factor": reuse[0] if len(reuse) == 1 else {n: plan.specs[n].reuse for n in plan.codes},
+           "clock_ns": clock_ns, "window": plan.window, "pipeline_depth": PIPELINE_DEPTH, "layers": layers,
+           "total": total, "part": None, "warnings": [],
+           "rules": "pre-synthesis estimate from the pragmas' numbers; see snnc/backends/fpga/resources.py"}
+    res["part"], res["warnings"] = check_part(part, total, plan)
+    return res
+
+
+def check_part(part: str | None, total: dict, plan) -> tuple[dict | None, list[str]]:
+    """The part's budget and utilisation, and one warning per exceeded DSP / BRAM budget."""
+    found = part_budget(part)
+    if found is None:
+        return ({"name": part, "known": False} if part else None), []
+    key, budget = found
+    info = {"name": part, "known": True, "device": key, **budget,
+            "dsp_used_pct": round(100.0 * total["multipliers"] / budget["dsp"], 1),
+            "bram18_used_pct": round(100.0 * total["bram18"] / budget["bram18"], 1)}
+    warnings = []
+    if total["multipliers"] > budget["dsp"]:
+        need = _uniform_reuse_for_dsp(plan, budget["dsp"])
+        hint = f"; a reuse factor of {need} for every layer would fit" if need else ""
+        warnings.append(f"{key}: {total['multipliers']} multipliers exceed the {budget['dsp']} DSP48 slices "
+                        f"({info['dsp_used_pct']}%){hint}")
+    if total["bram18"] > budget["bram18"]:
+        warnings.append(f"{key}: {total['bram18']} BRAM18 blocks exceed the {budget['bram18']} on the device "
+                        f"({info['bram18_used_pct']}%); weights this large need external memory or a larger part")
+    return info, warnings
+
+
+def _uniform_reuse_for_dsp(plan, dsp: int) -> int | None:
+    """Smallest power-of-two reuse factor R (up to 2**20) with sum of ceil(P / R) x mults <= dsp."""
+    per_layer = [(c.hw.parallel, c.hw.multipliers // max(1, c.hw.lanes)) for c in plan.codes.values() if c.hw]
+    R = 1
+    while R <= 2 ** 20:
+        if sum(math.ceil(p / R) * m for p, m in per_layer if p) <= dsp:
+            return R
+        R *= 2
+    return None
 
 
 def format_resources(res: dict) -> str:
-    """A small table for the terminal."""
-    head = f"{'layer':<24} {'kind':<16} {'weight bits':>12} {'BRAM18':>7} {'mult':>6} {'state bits':>11} {'cycles':>7}"
+    """A small table for the terminal (and the part check's warnings)."""
+    head = (f"{'layer':<24} {'kind':<14} {'R':>4} {'lanes':>6} {'II':>4} {'weight bits':>12} {'BRAM18':>7} "
+            f"{'mult':>7} {'state bits':>11} {'cycles':>8}")
     lines = [head, "-" * len(head)]
     for name, r in res["layers"].items():
         if not any(r[k] for k in ("weight_bits", "bram18", "multipliers", "state_bits", "cycles_per_step")):
             continue
-        lines.append(f"{name[:24]:<24} {r['kind'][:16]:<16} {r['weight_bits']:>12} {r['bram18']:>7} "
-                     f"{r['multipliers']:>6} {r['state_bits']:>11} {r['cycles_per_step']:>7}")
+        lines.append(f"{name[:24]:<24} {r['kind'][:14]:<14} {r['reuse_factor']:>4} {r['lanes']:>6} {r['ii']:>4} "
+                     f"{r['weight_bits']:>12} {r['bram18']:>7} {r['multipliers']:>7} {r['state_bits']:>11} "
+                     f"{r['cycles_per_step']:>8}")
     t = res["total"]
-    lines.append(f"{'total':<24} {'':<16} {t['weight_bits']:>12} {t['bram18']:>7} {t['multipliers']:>6} "
-                 f"{t['state_bits']:>11} {t['cycles_per_step']:>7}")
-    lines.append(f"reuse factor {res['reuse_factor']}, clock {res['clock_ns']} ns: "
-                 f"{t['time_per_step_us']:.3f} us per time step (pre-synthesis estimate)")
+    lines.append(f"{'total':<24} {'':<14} {'':>4} {'':>6} {'':>4} {t['weight_bits']:>12} {t['bram18']:>7} "
+                 f"{t['multipliers']:>7} {t['state_bits']:>11} {t['cycles_per_step']:>8}")
+    lines.append(f"clock {res['clock_ns']} ns: {t['time_per_step_us']:.3f} us per time step (pre-synthesis estimate)")
+    p = res.get("part")
+    if p and p.get("known"):
+        lines.append(f"part {p['name']} ({p['family']}): {p['dsp']} DSP48, {p['bram18']} BRAM18, {p['lut']} LUT; "
+                     f"uses {p['dsp_used_pct']}% DSP, {p['bram18_used_pct']}% BRAM18")
+    elif p:
+        lines.append(f"part {p['name']}: not in the budget table ({', '.join(PARTS)}); no budget check")
+    for w in res.get("warnings", []):
+        lines.append(f"WARNING: {w}")
     return "\n".join(lines)

@@ -16,7 +16,7 @@ from snnc.ir.graph import Graph
 from snnc.ir.signals import prepare_inputs
 from snnc.ir.trace import Trace
 
-from .build import build
+from .build import DEFAULT_OPT, build
 
 _I64P = ctypes.POINTER(ctypes.c_int64)
 _LIBS: dict[str, ctypes.CDLL] = {}
@@ -45,7 +45,7 @@ class CModel:
     """A graph's generated C, built (or taken from the cache) and loaded once; :meth:`run` as
     often as needed (the C twin of :class:`snnc.backends.sim.Simulator`)."""
 
-    def __init__(self, graph: Graph, *, opt: str = "-O2"):
+    def __init__(self, graph: Graph, *, opt: str = DEFAULT_OPT):
         self.graph = graph
         self.plan, self.lib_path, self.cache_hit = build(graph, opt=opt)
         self.lib = _load(self.lib_path)

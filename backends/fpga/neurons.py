@@ -1,0 +1,220 @@
+"""C kernels of the integer neuron kinds: one neuron loop per layer (``lanes`` neurons per cycle
+at the layer's reuse factor, :func:`~.layers.neuron_loop`), each update the simulator's kernel
+(:mod:`snnc.backends.sim.int_neuron_kernels`) written with the functions of :mod:`snnc.ir.intops`.
+Values are computed in int64 and stored in states of the node's declared widths."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from snnc.ir import intneurons as INN
+from snnc.ir import intnodes as IN
+from snnc.ir.errors import UnsupportedError
+
+from .layers import LayerCode, LayerSpec, _indent, const_array, generates, neuron_loop, per_neuron, scalar, state_array
+from .widths import bits_for_range, bits_for_values, c_literal
+
+
+def _overflow(mode: str, expr: str, bits: int) -> str:
+    """intneurons' overflow rule: 'saturate' is the symmetric clamp, else a wrap."""
+    return f"snnc_saturate_sym({expr}, {bits})" if mode == "saturate" else f"snnc_wrap({expr}, {bits})"
+
+
+def _fire(comparison: str, h: str, thr: str) -> str:
+    return f"snnc_fire_gt({h}, {thr})" if comparison == ">" else f"snnc_fire_ge({h}, {thr})"
+
+
+
+@generates(IN.IntCubaLIF)
+def _cuba_lif(spec: LayerSpec) -> LayerCode:
+    n = spec.node
+    n.validate(spec.name)
+    A = n.arith_bits
+    code = LayerCode(out_bits=n.v_bits if n.threshold is None else 2)
+    u_arr = state_array(spec, code, "u", A if n.u_overflow == "lava" else n.u_bits)
+    v_arr = state_array(spec, code, "v", min(64, n.v_bits + (1 if n.reset == "subtract" else 0)))
+    cm = per_neuron(spec, code, "cm", n.current_mult)
+    vm = per_neuron(spec, code, "vm", n.voltage_mult)
+
+    def arith(e: str) -> str:
+        return e if A == 64 else f"snnc_wrap({e}, {A})"
+
+    u_ovf = {"lava": "snnc_lava_wrap", "wrap": "snnc_wrap", "saturate": "snnc_saturate"}[n.u_overflow]
+    v_ovf = {"saturate_sym": "snnc_saturate_sym", "saturate": "snnc_saturate", "wrap": "snnc_wrap"}[n.v_overflow]
+    # locals of their proven widths: u, v as the states; a in A bits (or the shifted input's
+    # width); h in v_bits (after the v overflow rule); computed in int64 by the intops functions
+    a_t = spec.types.add(f"{spec.cname}_a_t", A if A < 64 else min(64, spec.in_bits + int(n.input_shift)))
+    h_t = spec.types.add(f"{spec.cname}_h_t", n.v_bits)
+    lines = [f"{u_arr}_t u = {u_arr}[i];", f"{v_arr}_t v = {v_arr}[i];"]
+    if n.state_reset_interval is not None:
+        lines.append(f"if (t % {int(n.state_reset_interval)} == {int(n.state_reset_phase)}) {{ u = 0; v = 0; }}")
+    lines.append(f"const {a_t} a = {arith(f'snnc_shl(x[i], {n.input_shift})')};")
+    lines.append(f"u = {u_ovf}({arith(f'snnc_add(snnc_decay(u, {cm}, {n.decay_bits}), a)')}, {n.u_bits});")
+    h = f"snnc_add(snnc_decay(v, {vm}, {n.decay_bits}), u)"
+    if n.bias is not None:
+        h = f"snnc_add({h}, {per_neuron(spec, code, 'bias', n.bias)})"
+    lines.append(f"const {h_t} h = {v_ovf}({arith(h)}, {n.v_bits});")
+    if n.threshold is None:
+        lines += ["v = (int64_t)h;", "y[i] = (int64_t)h;"]
+    else:
+        thr = per_neuron(spec, code, "thr", n.threshold)
+        lines.append(f"const int64_t z = {_fire(n.comparison, 'h', thr)};")
+        lines.append({"zero": "v = z ? (int64_t)0 : (int64_t)h;",
+                      "subtract": f"v = z ? snnc_sub(h, {thr}) : (int64_t)h;", "none": "v = (int64_t)h;"}[n.reset])
+        lines.append("y[i] = z;")
+    lines.append(f"{u_arr}[i] = u; {v_arr}[i] = v;")
+    code.body = neuron_loop(spec, code, lines, 2)
+    return code
+
+
+@generates(INN.IntLIFB)
+def _lifb(spec: LayerSpec) -> LayerCode:
+    n = spec.node
+    amps = np.asarray(n.amplitudes, np.int64).reshape(-1)
+    code = LayerCode(out_bits=bits_for_values(amps))
+    v_arr = state_array(spec, code, "v", n.state_bits)
+    aname, adecl = const_array(spec, "amp", amps)
+    code.decls.append(adecl)
+    leak = per_neuron(spec, code, "leak", n.leak_mult)
+    thr = per_neuron(spec, code, "thr", n.threshold)
+    step = per_neuron(spec, code, "step", n.threshold_step)
+    lines = [f"const int64_t h = snnc_add(snnc_decay({v_arr}[i], {leak}, {n.decay_bits}), x[i]);",
+             "int64_t cnt = 0;",
+             f"for (int64_t k = 0; k < {int(n.max_burst)}; ++k) "
+             f"cnt += {_fire(n.comparison, 'h', f'snnc_add({thr}, snnc_mul(k, {step}))')};",
+             {"subtract": f"int64_t v = snnc_sub(h, snnc_mul(cnt, {step}));",
+              "zero": "int64_t v = cnt > 0 ? 0 : h;",
+              "multiplicative": "int64_t v = snnc_mul(h, 1 - cnt);"}[n.reset]]
+    if n.v_min is not None:
+        vmin = per_neuron(spec, code, "vmin", n.v_min)
+        lines.append(f"if (v < {vmin}) v = {vmin};")
+    lines += [f"{v_arr}[i] = {_overflow(n.overflow, 'v', n.state_bits)};", f"y[i] = {aname}[cnt];"]
+    code.body = neuron_loop(spec, code, lines, 1)
+    return code
+
+
+@generates(INN.IntCLIF)
+def _clif(spec: LayerSpec) -> LayerCode:
+    n = spec.node
+    code = LayerCode(out_bits=2)
+    u_arr = state_array(spec, code, "u", n.state_bits)
+    m_arr = state_array(spec, code, "m", n.state_bits)
+    lu = np.asarray(n.lut_u, np.int64).reshape(-1)
+    lm = np.asarray(n.lut_m, np.int64).reshape(-1)
+    luname, ludecl = const_array(spec, "lut_u", lu)
+    lmname, lmdecl = const_array(spec, "lut_m", lm)
+    code.decls += [ludecl, lmdecl]
+    thr = scalar(n.threshold)
+    u_new = f"snnc_add(snnc_decay({u_arr}[i], {scalar(n.decay_mult)}, {n.decay_bits}), x[i])"
+    iu = f"snnc_sub(snnc_asr(u, {int(n.u_shift)}), {scalar(n.u_offset)})"
+    lines = [
+        f"int64_t u = {_overflow(n.overflow, u_new, n.state_bits)};",
+        f"const int64_t iu = snnc_clip({iu}, 0, {lu.size - 1});",
+        f"int64_t m = snnc_decay({m_arr}[i], {luname}[iu], {int(n.lut_frac_bits)});",
+        f"const int64_t s = {_fire(n.comparison, 'u', thr)};",
+        f"m = snnc_add(m, snnc_mul(s, {c_literal(1 << int(n.m_frac_bits))}));",
+        f"const int64_t im = snnc_clip(snnc_asr(m, {int(n.m_shift)}), 0, {lm.size - 1});",
+        f"u = snnc_sub(u, snnc_mul(s, snnc_add({thr}, snnc_decay({lmname}[im], {scalar(n.reset_scale)}, "
+        f"{int(n.lut_frac_bits)}))));",
+        f"{u_arr}[i] = {_overflow(n.overflow, 'u', n.state_bits)};",
+        f"{m_arr}[i] = {_overflow(n.overflow, 'm', n.state_bits)};",
+        "y[i] = s;",
+    ]
+    code.body = neuron_loop(spec, code, lines, 3)
+    return code
+
+
+@generates(INN.IntRF)
+def _rf(spec: LayerSpec) -> LayerCode:
+    n = spec.node
+    if not spec.in_complex:
+        raise UnsupportedError("IntRF needs a complex input current (from an IntComplexDense)", node=spec.name)
+    code = LayerCode(out_bits=2)
+    re_arr = state_array(spec, code, "re", n.state_bits)
+    im_arr = state_array(spec, code, "im", n.state_bits)
+    dr = per_neuron(spec, code, "dr", n.decay_real)
+    di = per_neuron(spec, code, "di", n.decay_imag)
+    D = n.decay_bits
+    lines = [
+        f"const int64_t re = {re_arr}[i], im = {im_arr}[i];",
+        f"int64_t re2 = snnc_add(snnc_sub(snnc_decay(re, {dr}, {D}), snnc_decay(im, {di}, {D})), x[i]);",
+        f"int64_t im2 = snnc_add(snnc_add(snnc_decay(re, {di}, {D}), snnc_decay(im, {dr}, {D})), x[{spec.n} + i]);",
+        f"re2 = {_overflow(n.overflow, 're2', n.state_bits)};",
+        f"im2 = {_overflow(n.overflow, 'im2', n.state_bits)};",
+    ]
+    thr = scalar(n.threshold)
+    if n.spike_rule == "iz":            # Lava RF_IZ: spike on Im, then re = 0, im = threshold - 1
+        lines += [f"const int s = {_fire(n.comparison, 'im2', thr)};",
+                  f"if (s) {{ re2 = 0; im2 = {thr} - 1; }}",
+                  f"{re_arr}[i] = re2; {im_arr}[i] = im2;", "y[i] = s;"]
+    else:
+        lines += [f"{re_arr}[i] = re2; {im_arr}[i] = im2;",
+                  f"y[i] = {_fire(n.comparison, 're2', thr)}"
+                  + (" && im2 >= 0 && im < 0;" if n.spike_rule == "phase" else ";")]
+    code.body = neuron_loop(spec, code, lines, 4)
+    return code
+
+
+@generates(INN.IntLMHT)
+def _lmht(spec: LayerSpec) -> LayerCode:
+    n = spec.node
+    code = LayerCode(out_bits=bits_for_range(0, int(n.levels)))
+    v_arr = state_array(spec, code, "v", n.state_bits, init=scalar(n.v_init))
+    thr = scalar(n.threshold)
+    lines = [f"int64_t v = {v_arr}[i];"]
+    phase = int(n.phase)
+    if n.window:
+        if phase:
+            lines.append(f"if ((t - {phase}) % {int(n.window)} == 0 && t > {phase}) v = {scalar(n.v_init)};")
+        else:
+            lines.append(f"if (t % {int(n.window)} == 0 && t > 0) v = {scalar(n.v_init)};")
+    lines += [f"const int64_t h = snnc_add(snnc_decay(v, {scalar(n.leak_mult)}, {n.decay_bits}), x[i]);",
+              f"const int64_t k = snnc_clip(snnc_floor_div(h, {thr}), 0, {int(n.levels)});",
+              f"{v_arr}[i] = {_overflow(n.overflow, f'snnc_sub(h, snnc_mul(k, {thr}))', n.state_bits)};",
+              "y[i] = k;"]
+    body = neuron_loop(spec, code, lines, 2)
+    if phase:
+        body = (f"if (t < {phase}) {{   /* idle until the first input arrives: v stays v_init, no output */\n"
+                f"  for (int64_t i = 0; i < {spec.n}; ++i) y[i] = 0;\n}} else {{\n" + _indent(body, 2) + "}\n")
+    code.body = body
+    return code
+
+
+@generates(INN.IntLNM)
+def _lnm(spec: LayerSpec) -> LayerCode:
+    n = spec.node
+    thr = int(np.asarray(n.threshold).reshape(-1)[0])
+    bounds = [n.v_min, n.v_max, n.v_reset, int(n.v_min) - thr, int(n.v_max) - thr]
+    code = LayerCode(out_bits=2)
+    v_arr = state_array(spec, code, "v", bits_for_values(np.asarray(bounds, np.int64)))
+    c = np.asarray(n.coefficients, np.int64).reshape(-1)
+    lines = ["const int64_t v = " + v_arr + "[i];", f"int64_t f = {c_literal(int(c[-1]))};"]
+    for ck in c[-2::-1]:
+        lines.append(f"f = snnc_add(snnc_decay(f, v, {int(n.frac_bits)}), {c_literal(int(ck))});")
+    h = "snnc_add(snnc_add(v, f), x[i])" if n.form == "increment" else "snnc_add(f, x[i])"
+    lines += [f"const int64_t h = snnc_clip({h}, {scalar(n.v_min)}, {scalar(n.v_max)});",
+              f"const int64_t s = {_fire(n.comparison, 'h', c_literal(thr))};",
+              (f"{v_arr}[i] = s ? {scalar(n.v_reset)} : h;" if n.reset == "zero"
+               else f"{v_arr}[i] = snnc_sub(h, snnc_mul(s, {c_literal(thr)}));"),
+              "y[i] = s;"]
+    code.body = neuron_loop(spec, code, lines, len(np.asarray(n.coefficients).reshape(-1)))
+    return code
+
+
+@generates(INN.IntBinaryLMHT)
+def _binary_lmht(spec: LayerSpec) -> LayerCode:
+    n = spec.node
+    code = LayerCode(out_bits=2)
+    v_arr = state_array(spec, code, "v", n.state_bits, init=scalar(n.v_init))
+    thr = scalar(n.threshold)
+    lines = [f"int64_t v = {v_arr}[i];"]
+    if n.window:
+        lines.append(f"if (t % {int(n.window)} == 0 && t > 0) v = {scalar(n.v_init)};")
+    lines += [f"const int64_t leak = (t % {int(n.substeps)} == 0) ? snnc_decay(v, {scalar(n.leak_mult)}, "
+              f"{n.decay_bits}) : v;   /* leak on block starts only */",
+              "const int64_t h = snnc_add(leak, x[i]);",
+              f"const int64_t s = snnc_fire_ge(h, {thr});",
+              f"{v_arr}[i] = {_overflow(n.overflow, f'snnc_sub(h, snnc_mul(s, {thr}))', n.state_bits)};",
+              "y[i] = s;"]
+    code.body = neuron_loop(spec, code, lines, 1)
+    return code
