@@ -7,8 +7,8 @@ over a 256 x 256 int64 array, ~400-500 us per call instead of 30-100 us. Keeping
 padding removes that cost. Setting it also freezes glibc's otherwise adaptive mmap threshold at
 its 128 KiB default, so every array above 128 KiB (a 32768-value int64 chunk of the neuron loops)
 would be a fresh mmap, page-faulted on every use: the threshold is raised to 32 MiB as well
-(glibc's maximum; what the adaptive threshold grows to anyway). This changes a process-wide allocator setting (memory is returned to
-the OS less eagerly); it is applied once when a Simulator is built, only on Linux/glibc, and can
+(glibc's maximum; what the adaptive threshold grows to anyway). This changes a process-wide
+allocator setting (memory is returned to the OS less eagerly); it is applied once when a Simulator is built, only on Linux/glibc, and can
 be switched off with ``SNNC_NO_MALLOC_TUNING=1``.
 """
 
