@@ -8,8 +8,8 @@ padding removes that cost. Setting it also freezes glibc's otherwise adaptive mm
 its 128 KiB default, so every array above 128 KiB (a 32768-value int64 chunk of the neuron loops)
 would be a fresh mmap, page-faulted on every use: the threshold is raised to 32 MiB as well
 (glibc's maximum; what the adaptive threshold grows to anyway). This changes a process-wide
-allocator setting (memory is returned to the OS less eagerly); it is applied once when a Simulator is built, only on Linux/glibc, and can
-be switched off with ``SNNC_NO_MALLOC_TUNING=1``.
+allocator setting (memory is returned to the OS less eagerly); it is applied once when a
+Simulator is built, only on Linux/glibc, and can be switched off with ``SNNC_NO_MALLOC_TUNING=1``.
 """
 
 from __future__ import annotations
