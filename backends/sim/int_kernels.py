@@ -7,9 +7,10 @@ Additions are plain int64 additions; with the widths of real targets (Lava: 32-b
 24-bit states) they cannot overflow.
 
 Sums of products (dense matmul, convolution) are exact: :func:`snnc.ir.intops.matmul` and the
-convolution below use float64 BLAS only when every product and partial sum is an integer below
-2**52 in magnitude (bound = max over outputs of sum |w| times max |input|; then float64
-arithmetic is exact in any summation order), and int64 arithmetic otherwise.
+convolution below use float32 BLAS when every product and partial sum is an integer below 2**23
+in magnitude, float64 BLAS below 2**52 (bound = max over outputs of sum |w| times max |input|;
+then float arithmetic is exact in any summation order), and int64 arithmetic otherwise. A wrap
+to a width that holds the same bound is the identity and is skipped.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from snnc.ir import intnodes as IN
 from snnc.ir import intops as O
 from snnc.ir.shapes import conv_padding, dims
 
-from . import ops
+from . import events, ops
 from .kernels import Kernel, NeuronKernel, register
 
 
@@ -40,14 +41,20 @@ class IntDenseKernel(Kernel):
         self.w_t_float = self.w_t.astype(np.float64)
         self.w_t_float32 = self.w_t.astype(np.float32)
         self.w_bound = O.column_abs_sum_max(self.w_t_float)
+        # event sums accumulate in int32 when no subset sum of a column can leave int32
+        self.w_t_events = self.w_t.astype(np.int32) if self.w_bound < 2.0 ** 31 - 1 else self.w_t
+        #: event-driven execution of binary inputs: 'auto' (per call, from the measured
+        #: activity), 'events' or 'dense' (forced; :mod:`.events`)
+        self.event_mode = "auto"
+        #: the way the last call took ('events' | 'columns' | 'dense'), for tests and benches
+        self.last_way = None
 
     def apply(self, x):
         n = self.node
         if _binary(n):
             x = np.not_equal(x, 0)          # = O.binarize(x), kept as bool (1 byte per value)
         xmax = 1 if _binary(n) else (int(np.abs(x).max()) if x.size else 0)
-        acc = O.matmul(x, self.w_t, max_abs_x=xmax, w_t_float=self.w_t_float,
-                       w_bound=self.w_bound, w_t_float32=self.w_t_float32)
+        acc = self._sum(x, xmax) if _binary(n) else self._dense(x, xmax)
         # |acc| <= w_bound * xmax: a wrap to a width that holds that bound is the identity, skip it
         bound = self.w_bound * xmax
         if n.acc_bits < 64 and bound >= 2.0 ** (n.acc_bits - 1) - 1:
@@ -60,6 +67,28 @@ class IntDenseKernel(Kernel):
             acc = O.wrap(acc, n.out_bits)
         return acc
 
+    def _dense(self, x, xmax, w_t=None):
+        full = w_t is None
+        return O.matmul(x, self.w_t if full else w_t, max_abs_x=xmax,
+                        w_t_float=self.w_t_float if full else None, w_bound=self.w_bound,
+                        w_t_float32=self.w_t_float32 if full else None)
+
+    def _sum(self, s, xmax):
+        """Exact ``s @ w_t`` for spikes ``s: bool[*lead, n_in]``: dense, active columns only, or
+        events (:mod:`.events`), chosen from the activity; identical results every way."""
+        lead = s.shape[:-1]
+        s2 = s.reshape(-1, s.shape[-1])
+        way, live = events.choose(s2, self.event_mode)
+        self.last_way = way
+        if way == "events":
+            acc = events.event_sum(s2, self.w_t_events)
+        elif way == "columns":
+            # w_bound of the full matrix still bounds every partial sum of the smaller product
+            acc = self._dense(s2[:, live], xmax, self.w_t[live])
+        else:
+            acc = self._dense(s2, xmax)
+        return acc.reshape(*lead, acc.shape[-1])
+
 
 @register(IN.IntConv2d)
 class IntConv2dKernel(Kernel):
@@ -71,35 +100,49 @@ class IntConv2dKernel(Kernel):
         node = self.node
         node.validate(self.name)
         self.w = np.asarray(node.weight, np.int64)
-        self.w_float = self.w.astype(np.float64)
         self.w_bound = O.column_abs_sum_max(self.w.reshape(self.w.shape[0], -1).T)
         self.stride = dims(node.stride, 2, "stride", self.name)
         self.dil = dims(node.dilation, 2, "dilation", self.name)
         self.pad = conv_padding(node, self.in_shape[1:], self.name)
         self.bias = None if node.bias is None else np.asarray(node.bias, np.int64).reshape(-1, 1, 1)
+        self.bias_bound = 0.0 if node.bias is None else float(np.abs(self.bias.astype(np.float64)).max(initial=0))
 
     def apply(self, x):
         n = self.node
         if _binary(n):
-            x = O.binarize(x)
-        xmax = 1.0 if _binary(n) else (float(np.abs(x.astype(np.float64)).max()) if x.size else 0.0)
+            x = np.not_equal(x, 0)          # = O.binarize(x), kept as bool (1 byte per value)
+            xmax = 1.0
+        else:
+            x = np.asarray(x, np.int64)
+            xmax = float(max(-int(x.min()), int(x.max()))) if x.size else 0.0
         args = (self.stride, self.pad, self.dil, int(n.groups), self.in_shape)
-        if self.w_bound * xmax < O.FLOAT64_EXACT / 2:       # exact in float64 (see intops.matmul)
-            acc = ops.conv2d(x.astype(np.float64), self.w_float, *args).astype(np.int64)
+        bound = self.w_bound * xmax           # |every partial sum| <= bound (see intops.matmul)
+        if bound < O.FLOAT32_EXACT / 2:
+            acc = ops.conv2d(x, self.w, *args, compute_dtype=np.float32, out_dtype=np.int64)
+        elif bound < O.FLOAT64_EXACT / 2:
+            acc = ops.conv2d(x, self.w, *args, compute_dtype=np.float64, out_dtype=np.int64)
         else:
             acc = ops.conv2d(np.asarray(x, np.int64), self.w, *args)
         if self.bias is not None:
-            acc = acc + self.bias
+            acc += self.bias
+            bound += self.bias_bound
         if n.weight_exp:
             acc = O.shift_exp(acc, n.weight_exp)
-        if n.out_bits < 64:
+            bound = bound * 2.0 ** n.weight_exp + 1
+        # a wrap to a width that holds the proven bound is the identity: skip it
+        if n.out_bits < 64 and bound >= 2.0 ** (n.out_bits - 1) - 1:
             acc = O.wrap(acc, n.out_bits)
         return acc
 
 
 @register(IN.IntCubaLIF)
 class IntCubaLIFKernel(NeuronKernel):
-    """``IntCubaLIF`` step by step (equation in the node's docstring); states ``u``, ``v``."""
+    """``IntCubaLIF`` step by step (equation in the node's docstring); states ``u``, ``v``.
+
+    ``run`` (all T steps of a node-major schedule) first bounds its input, max |x| over all
+    steps, and skips each ``arith_bits`` wrap that the bound proves to be the identity (see
+    :meth:`_identities`); a current decay whose multiplier is 0 everywhere (Lava du = 4095) is 0
+    without computing it. Results are those of the full equation, bit for bit."""
 
     state_names = ("u", "v")
 
@@ -111,12 +154,54 @@ class IntCubaLIFKernel(NeuronKernel):
         self.vm = np.asarray(n.voltage_mult, np.int64)
         self.bias = None if n.bias is None else np.asarray(n.bias, np.int64)
         self.thr = None if n.threshold is None else np.asarray(n.threshold, np.int64)
+        self.cm_zero = not np.any(self.cm)          # decay(u, 0) = 0 for every int64 u
+        self.skip: frozenset[str] = frozenset()
 
     def init_state(self, batch):
         return {"u": self.zeros(batch, np.int64), "v": self.zeros(batch, np.int64)}
 
-    def _arith(self, x):
-        return x if self.node.arith_bits == 64 else O.wrap(x, self.node.arith_bits)
+    def run(self, x, record_states=False):
+        self.skip = self._identities(x)
+        try:
+            return super().run(x, record_states)
+        finally:
+            self.skip = frozenset()
+
+    def _identities(self, x) -> frozenset[str]:
+        """The ``arith_bits`` wraps ('a', 'u', 'h') that cannot change a value for inputs with
+        max |x| of this x. With X = max |x|, s = input_shift, A = arith_bits:
+        'a' if X * 2**s < 2**(A-1). u after its overflow rule stays within U = 2**(u_bits-1)
+        (wrap, saturate; Lava's one-step wrap too when |a| <= U: |decay(u) + a| <= 2U, and one
+        correction brings that back within U); 'u' if U + X * 2**s < 2**(A-1). v after
+        overflow and reset stays within V = 2**(v_bits-1) (reset 'subtract' only with
+        thresholds >= 0: 0 <= h - threshold <= h); 'h' if V + U + max |bias| < 2**(A-1).
+        Decays only shrink magnitudes (multipliers in [0, 2**decay_bits], rounding to zero)."""
+        n = self.node
+        if n.arith_bits >= 64 or x.size == 0:
+            return frozenset()
+        lim = 2.0 ** (n.arith_bits - 1)
+        xmax = float(max(-int(x.min()), int(x.max())))
+        a = xmax * 2.0 ** n.input_shift
+        skip = set()
+        if a < lim:
+            skip.add("a")
+        U = 2.0 ** (n.u_bits - 1)
+        if n.u_overflow == "lava" and a > U:
+            return frozenset(skip)
+        if U + a < lim:
+            skip.add("u")
+        if n.reset == "subtract" and self.thr is not None and int(self.thr.min()) < 0:
+            return frozenset(skip)
+        V = 2.0 ** (n.v_bits - 1)
+        b = 0.0 if self.bias is None else float(np.abs(self.bias.astype(np.float64)).max(initial=0))
+        if V + U + b < lim:
+            skip.add("h")
+        return frozenset(skip)
+
+    def _arith(self, x, key=None):
+        if self.node.arith_bits == 64 or key in self.skip:
+            return x
+        return O.wrap(x, self.node.arith_bits)
 
     def _u_overflow(self, u):
         n = self.node
@@ -139,12 +224,12 @@ class IntCubaLIFKernel(NeuronKernel):
         u, v = state["u"], state["v"]
         if n.state_reset_interval is not None and t % n.state_reset_interval == n.state_reset_phase:
             u, v = np.zeros_like(u), np.zeros_like(v)
-        a = self._arith(O.shl(x, n.input_shift))
-        u = self._u_overflow(self._arith(O.decay(u, self.cm, n.decay_bits) + a))
+        a = self._arith(O.shl(x, n.input_shift), "a")
+        u = self._u_overflow(self._arith(a if self.cm_zero else O.decay(u, self.cm, n.decay_bits) + a, "u"))
         h = O.decay(v, self.vm, n.decay_bits) + u
         if self.bias is not None:
             h = h + self.bias
-        h = self._v_overflow(self._arith(h))
+        h = self._v_overflow(self._arith(h, "h"))
         if self.thr is None:
             return h, {"u": u, "v": h}
         z = O.fire(h, self.thr, n.comparison)

@@ -29,13 +29,21 @@ class IntComplexDenseKernel(Kernel):
     """Output: complex128 whose real/imag parts are the exact int64 accumulators (|acc| < 2**53
     is guaranteed by the lowering's range analysis)."""
 
+    def __init__(self, *a):
+        super().__init__(*a)
+        self.w_re = np.ascontiguousarray(_i(self.node.weight_real).T)
+        self.w_im = np.ascontiguousarray(_i(self.node.weight_imag).T)
+
     def apply(self, x):
         x = _i(x)
         if self.node.input_kind == "binary":
-            x = (x != 0).astype(np.int64)
-        re = ops.shl(x @ _i(self.node.weight_real).T, self.node.weight_exp)
-        im = ops.shl(x @ _i(self.node.weight_imag).T, self.node.weight_exp)
-        return re.astype(np.complex128) + 1j * im.astype(np.complex128)
+            x = x != 0
+        # ops.matmul: exact integer sums (float BLAS only where its bound proves exactness)
+        re = ops.shl(ops.matmul(x, self.w_re), self.node.weight_exp)
+        im = ops.shl(ops.matmul(x, self.w_im), self.node.weight_exp)
+        out = np.empty(re.shape, np.complex128)
+        out.real, out.imag = re, im
+        return out
 
 
 @register(IN.IntLIFB)

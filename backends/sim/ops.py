@@ -23,33 +23,69 @@ def _windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
 
 
 def conv2d(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, groups: int,
-           in_shape: tuple[int, ...]) -> np.ndarray:
+           in_shape: tuple[int, ...], *, compute_dtype=None, out_dtype=None) -> np.ndarray:
     """Cross-correlation as torch.nn.functional.conv2d (no bias).
 
     x: [*lead, C_in, H, W]; weight: [C_out, C_in/groups, kH, kW] -> [*lead, C_out, Ho, Wo].
-    Integer inputs and weights give exact integer results (int64 arithmetic)."""
+    im2col + one matmul per group over a chunk of the flattened leading axes (time x batch;
+    no per-sample loop), the chunk sized so its columns stay about :data:`CONV_CHUNK_ELEMENTS`
+    values. ``compute_dtype``: dtype of the columns and the matmul (default: the result type of
+    x and weight; the caller proves float exactness for integers, see
+    :class:`~snnc.backends.sim.int_kernels.IntConv2dKernel`); ``out_dtype``: dtype of the result
+    (default: the compute dtype), values converted as they are written. Integer inputs and
+    weights with an integer compute dtype give exact integer results (int64 arithmetic)."""
     lead = x.shape[: x.ndim - 3]
     xs = x.reshape((-1, *in_shape))
     c_out, c_in_g, kh, kw = weight.shape
-    win = _windows(xs, (kh, kw), stride, padding, dilation)  # [L, C, Ho, Wo, kh, kw]
-    L, _, ho, wo = win.shape[:4]
-    outs = []
+    cd = np.dtype(compute_dtype or np.result_type(x.dtype, weight.dtype))
+    od = np.dtype(out_dtype or cd)
+    w = weight.astype(cd, copy=False)
+    L = xs.shape[0]
+    ph, pw = padding
+    eff = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+    ho = (in_shape[1] + 2 * ph - eff[0]) // stride[0] + 1
+    wo = (in_shape[2] + 2 * pw - eff[1]) // stride[1] + 1
     co_g = c_out // groups
-    for g in range(groups):
-        wg = weight[g * co_g:(g + 1) * co_g]                       # [co_g, c_in_g, kh, kw]
-        xg = win[:, g * c_in_g:(g + 1) * c_in_g]                   # [L, c_in_g, Ho, Wo, kh, kw]
-        cols = np.ascontiguousarray(xg.transpose(0, 2, 3, 1, 4, 5)).reshape(L * ho * wo, -1)
-        outs.append((cols @ wg.reshape(co_g, -1).T).reshape(L, ho, wo, co_g))
-    y = np.concatenate(outs, axis=-1).transpose(0, 3, 1, 2)
-    return y.reshape((*lead, c_out, ho, wo))
+    k = c_in_g * kh * kw
+    out = np.empty((L, c_out, ho * wo), od)
+    step = max(1, CONV_CHUNK_ELEMENTS // max(1, k * ho * wo))
+    wg = [w[g * co_g:(g + 1) * co_g].reshape(co_g, k) for g in range(groups)]
+    for l0 in range(0, L, step):
+        l1 = min(L, l0 + step)
+        win = _windows(xs[l0:l1].astype(cd, copy=False), (kh, kw), stride, padding, dilation)
+        for g in range(groups):
+            xg = win[:, g * c_in_g:(g + 1) * c_in_g]                 # [l, c_in_g, Ho, Wo, kh, kw]
+            cols = np.ascontiguousarray(xg.transpose(0, 1, 4, 5, 2, 3)).reshape(l1 - l0, k, ho * wo)
+            out[l0:l1, g * co_g:(g + 1) * co_g] = np.matmul(wg[g], cols)
+    return out.reshape((*lead, c_out, ho, wo))
+
+
+#: values of one chunk's im2col columns (4 MiB of float32): big enough for BLAS, small enough
+#: to stay in cache and to bound the memory of a conv over T x B samples
+CONV_CHUNK_ELEMENTS = 1 << 20
 
 
 def sum_pool2d(x: np.ndarray, kernel, stride, padding, in_shape) -> np.ndarray:
-    """Sum over windows: x [*lead, C, H, W] -> [*lead, C, Ho, Wo] (zero padding)."""
+    """Sum over windows: x [*lead, C, H, W] -> [*lead, C, Ho, Wo] (zero padding). One strided
+    slice per kernel offset, added up (kh * kw vectorized passes over all leading axes; the
+    dtype of x is kept, integer sums are exact)."""
     lead = x.shape[: x.ndim - 3]
     xs = x.reshape((-1, *in_shape))
-    win = _windows(xs, kernel, stride, padding, (1, 1))
-    y = win.sum(axis=(-1, -2))
+    if xs.dtype == np.bool_:
+        xs = xs.astype(np.int64)
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    if ph or pw:
+        xs = np.pad(xs, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    ho = (xs.shape[2] - kh) // sh + 1
+    wo = (xs.shape[3] - kw) // sw + 1
+    y = None
+    for i in range(kh):
+        for j in range(kw):
+            part = xs[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
+            if y is None:
+                y = part.copy()
+            else:
+                y += part
     return y.reshape((*lead, *y.shape[1:]))
 
 

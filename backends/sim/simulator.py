@@ -36,9 +36,16 @@ class Simulator:
     """Simulate a discrete-time graph (float nodes, or integer nodes of a lowered graph).
 
     ``dtype``: float dtype of float simulations (float64 default; float32 to mimic torch).
-    Integer graphs always run in int64."""
+    Integer graphs always run in int64. ``event_driven``: binary integer synapses sum only
+    their active inputs when the measured activity is low (None, default: chosen per layer and
+    call), always (True) or never (False); the results are identical every way
+    (:mod:`snnc.backends.sim.events`). ``step_by_step``: run the whole graph as one stepped
+    component (every node one step at a time, the reference order) instead of node-major
+    execution of its acyclic parts; the results are identical (module docstring), only slower;
+    refused for graphs with a whole-window TimeMix."""
 
-    def __init__(self, graph: Graph, *, dtype=np.float64):
+    def __init__(self, graph: Graph, *, dtype=np.float64, event_driven: bool | None = None,
+                 step_by_step: bool = False):
         tune_allocator()
         self.graph = graph
         self.integer = _integer_graph(graph)
@@ -52,17 +59,26 @@ class Simulator:
             self.kernels[name] = K.make_kernel(node, name, ins[0] if ins else None, self.shapes[name],
                                                self.dtype)
         self.schedule = self._schedule()
+        if step_by_step:
+            self.schedule = [[n for n in graph.evaluation_order() if not isinstance(graph.nodes[n], N.Input)]]
+            self._schedule_checks(self.schedule)
+        mode = {None: "auto", True: "events", False: "dense"}[event_driven]
+        for k in self.kernels.values():
+            if hasattr(k, "event_mode"):
+                k.event_mode = mode
 
     def _schedule(self) -> list[list[str]]:
         comps = self.graph.components()
-        for comp in comps:
-            if self.graph.is_cyclic_component(comp):
-                for name in comp:
-                    k = self.kernels.get(name)
-                    if k is not None and k.whole_window:
-                        raise UnsupportedError("a whole-window node (TimeMix) cannot sit on a recurrent loop",
-                                               node=name)
+        self._schedule_checks([c for c in comps if self.graph.is_cyclic_component(c)])
         return comps
+
+    def _schedule_checks(self, stepped: list[list[str]]) -> None:
+        for comp in stepped:
+            for name in comp:
+                k = self.kernels.get(name)
+                if k is not None and k.whole_window:
+                    raise UnsupportedError("a whole-window node (TimeMix) cannot sit on a recurrent loop "
+                                           "or run step by step", node=name)
 
     def run(self, inputs, *, steps: int | None = None, record: str = "outputs",
             record_states: bool = False) -> Trace:
@@ -74,24 +90,38 @@ class Simulator:
         out: dict[str, np.ndarray] = dict(x)
         states: dict[str, np.ndarray] = {}
         g = self.graph
-        for comp in self.schedule:
+        keep = g.output_names() if record == "outputs" else list(g.nodes)
+        dies = self._last_use(set(keep))
+        for i, comp in enumerate(self.schedule):
             if len(comp) == 1 and not any(e.src == e.dst for e in g.in_edges(comp[0])):
                 name = comp[0]
-                if name in out:
-                    continue
-                y, st = self.kernels[name].run(self._gather(name, out, T, B), record_states)
-                out[name] = y
-                for k, v in st.items():
-                    states[f"{name}.{k}"] = v
+                if name not in out:
+                    y, st = self.kernels[name].run(self._gather(name, out, T, B), record_states)
+                    out[name] = y
+                    for k, v in st.items():
+                        states[f"{name}.{k}"] = v
             else:
                 self._run_cyclic(comp, out, states, T, B, record_states)
-        keep = g.output_names() if record == "outputs" else list(g.nodes)
+            for name in dies.get(i, ()):          # node-major arrays nobody reads any more
+                out.pop(name, None)
         trace = Trace()
         for name in keep:
             trace.outputs[name] = np.moveaxis(out[name], 0, 1)
         for k, v in states.items():
             trace.states[k] = np.moveaxis(v, 0, 1)
         return trace
+
+    def _last_use(self, keep: set[str]) -> dict[int, list[str]]:
+        """Schedule position -> the nodes whose [T, B, ...] outputs can be dropped after it: not
+        recorded, and every reader already computed (peak memory: a few layers, not the net)."""
+        where = {n: i for i, comp in enumerate(self.schedule) for n in comp}
+        dies: dict[int, list[str]] = {}
+        for name in self.graph.nodes:
+            if name in keep:
+                continue
+            last = max((where[e.dst] for e in self.graph.out_edges(name)), default=where[name])
+            dies.setdefault(max(last, where[name]), []).append(name)
+        return dies
 
     def _zeros(self, name, T, B):
         dt = np.complex128 if self._is_complex(name) else self.dtype
@@ -157,6 +187,7 @@ class Simulator:
 
 
 def simulate(graph: Graph, inputs, *, steps: int | None = None, record: str = "outputs",
-             record_states: bool = False, dtype=np.float64) -> Trace:
-    """Convenience: ``Simulator(graph, dtype=dtype).run(inputs, ...)``."""
-    return Simulator(graph, dtype=dtype).run(inputs, steps=steps, record=record, record_states=record_states)
+             record_states: bool = False, dtype=np.float64, event_driven: bool | None = None) -> Trace:
+    """Convenience: ``Simulator(graph, dtype=dtype, event_driven=...).run(inputs, ...)``."""
+    return Simulator(graph, dtype=dtype, event_driven=event_driven).run(inputs, steps=steps, record=record,
+                                                                        record_states=record_states)

@@ -32,6 +32,7 @@ def test_run_all_smoke(repo_root):
     proc = _run(repo_root, "bench/run_all", "--quick", "--no-lava")
     assert proc.returncode == 0, proc.stderr
     assert "benchmark" in proc.stdout and "generated C vs simulator" in proc.stdout
+    assert "simulator vs float32 torch, batch 32" in proc.stdout and "pilotnet" in proc.stdout
 
 
 def test_chip_native_accuracy_smoke(repo_root):
@@ -40,3 +41,9 @@ def test_chip_native_accuracy_smoke(repo_root):
     rows = [line for line in proc.stdout.splitlines() if line.startswith("| ") and "%" in line]
     assert len(rows) == 7 and all(line.count("%") == 5 for line in rows)      # fine-tuned models present
     assert "digits_clif clif1: CLIF" in proc.stdout and "hard reset to 0" in proc.stdout
+
+
+def test_sim_networks_smoke(repo_root):
+    proc = _run(repo_root, "bench/sim_networks.py", "--quick", "--networks", "digits_lif", "sinabs")
+    assert proc.returncode == 0, proc.stderr
+    assert "generated C identical to the simulator, every network True" in proc.stdout

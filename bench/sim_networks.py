@@ -1,0 +1,237 @@
+"""Integer simulator on real networks vs its limits (issue 20), one table.
+
+For every network of bench/networks.py, measured side by side in one process:
+
+* the simulator per sample-step at batch 1 and batch 32 (``Simulator.run``, Output nodes recorded);
+* the float32 torch equivalent of the same shapes at batch 1 and 32 (bench/torch_limit.py: the
+  limit), interleaved with the simulator runs; ``--repeat`` rounds, min and median reported;
+* the generated C (backends/fpga ``CModel``, gcc) per step at batch 1, outputs checked equal to the
+  simulator's;
+* the simulator's first run (fresh process, fresh Simulator, batch 32) against its steady state;
+* peak memory: numpy arrays alive at once during a batch-32 run (tracemalloc) and the process's
+  peak RSS;
+* ``--threads`` (default 1) BLAS and torch threads on both sides;
+* with ``--lava`` and a Lava environment: Lava CPU per step on one sample (two run lengths: end to
+  end and marginal), for the networks lowered for loihi2.
+
+Each network runs in its own subprocess (so first-run and peak-memory figures are its own);
+``--quick`` runs small sizes in one process (a smoke run: the figures are not meaningful).
+
+    .venv/bin/python bench/sim_networks.py [--networks dense pilotnet ...] [--repeat 3] [--lava]
+    .venv/bin/python bench/sim_networks.py --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+#: steps per run: (batch-32 runs, batch-1 runs); chosen so one run takes roughly 0.2-2 s
+STEPS = {"dense": (50, 200), "pilotnet": (4, 16), "ntidigits": (100, 100), "sinabs": (40, 100),
+         "sinabs_large": (6, 16)}
+DIGITS_STEPS = (100, 300)
+ORDER = ["dense", "digits_clif", "digits_cubalif", "digits_lif", "digits_lifb", "digits_lmht", "digits_lnm",
+         "digits_rf", "pilotnet", "ntidigits", "sinabs", "sinabs_large"]
+QUICK = ["dense", "digits_lif", "pilotnet", "sinabs"]
+BIG = 32
+#: loihi2 networks not run on Lava: NTIDIGITS's per-neuron delays import as 95 synapse layers, one
+#: Lava process each; its start-up alone did not finish within 10 minutes on this machine
+LAVA_SKIP = {"ntidigits"}
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _window(graph) -> int:
+    ws = [int(np.asarray(n.coefficients).shape[0]) for n in graph.nodes.values() if type(n).__name__ == "IntTimeMix"]
+    return math.lcm(*ws) if ws else 1
+
+
+def _steps(graph, steps: int) -> int:
+    w = _window(graph)
+    return w * max(1, math.ceil(steps / w))
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    r = fn()
+    return time.perf_counter() - t0, r
+
+
+def _lava_available() -> bool:
+    exe = os.environ.get("SNNC_LAVA_PYTHON")
+    return bool(exe) and os.path.exists(exe)
+
+
+def measure(name: str, *, repeat: int, scale: float, c: bool, lava: bool, big: int = BIG) -> dict:
+    """All figures of one network (times in microseconds per sample-step)."""
+    from networks import build
+    from torch_limit import TorchLimit
+
+    from snnc.backends.sim import Simulator
+    from snnc.runtime.verify import random_inputs
+
+    graph, target, rate = build(name)
+    t_big, t_one = STEPS.get(name, DIGITS_STEPS)
+    t_big, t_one = _steps(graph, max(2, int(t_big * scale))), _steps(graph, max(2, int(t_one * scale)))
+    x_big = random_inputs(graph, big, t_big, seed=1, rate=rate)
+    x_one = random_inputs(graph, 1, t_one, seed=2, rate=rate)
+    sim = Simulator(graph)
+    cold, ref = _timed(lambda: sim.run(x_big))
+    limit = TorchLimit(graph)
+    limit.run({k: v[:, :2] for k, v in x_big.items()})            # torch warm-up (lazy init, threads)
+    runs = {"sim32": [], "torch32": [], "sim1": [], "torch1": []}
+    for _ in range(repeat):
+        dt, again = _timed(lambda: sim.run(x_big))
+        runs["sim32"].append(dt / (big * t_big))
+        assert all(np.array_equal(again.outputs[k], ref.outputs[k]) for k in ref.outputs), "simulator not deterministic"
+        runs["torch32"].append(_timed(lambda: limit.run(x_big))[0] / (big * t_big))
+        runs["sim1"].append(_timed(lambda: sim.run(x_one))[0] / t_one)
+        runs["torch1"].append(_timed(lambda: limit.run(x_one))[0] / t_one)
+    res = {"network": name, "target": target, "nodes": len(graph.nodes), "steps_b32": t_big, "steps_b1": t_one,
+           "batch": big, "cold_b32_us": 1e6 * cold / (big * t_big)}
+    for k, v in runs.items():
+        res[f"{k}_min_us"] = 1e6 * min(v)
+        res[f"{k}_med_us"] = 1e6 * statistics.median(v)
+    if c:
+        from snnc.backends.fpga import CModel
+
+        model = CModel(graph)
+        model.run(x_one, steps=min(t_one, 4))
+        dt, got = _timed(lambda: model.run(x_one))
+        want = sim.run(x_one)
+        res["c_b1_us"] = 1e6 * dt / t_one
+        res["c_identical"] = all(np.array_equal(want.outputs[k], got.outputs[k]) for k in want.outputs)
+    tracemalloc.start()
+    sim.run(x_big)
+    res["peak_arrays_mb"] = tracemalloc.get_traced_memory()[1] / 2 ** 20
+    tracemalloc.stop()
+    res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if lava and target == "loihi2" and name not in LAVA_SKIP and _lava_available():
+        from snnc.backends.lava.run import run_lava
+
+        short, long = 2, max(4, int(8 * scale))
+        xs = {k: v[:1, :long] for k, v in x_big.items()}
+        t_short, _ = _timed(lambda: run_lava(graph, {k: v[:, :short] for k, v in xs.items()}))
+        t_long, got = _timed(lambda: run_lava(graph, xs))
+        want = sim.run(xs)
+        res["lava_e2e_us"] = 1e6 * t_long / long
+        res["lava_marginal_us"] = 1e6 * (t_long - t_short) / (long - short)
+        res["lava_identical"] = all(np.array_equal(want.outputs[k], got.outputs[k]) for k in want.outputs)
+    return res
+
+
+def child(args) -> int:
+    import torch
+
+    torch.set_num_threads(args.threads)
+    for name in args.networks:
+        r = measure(name, repeat=args.repeat, scale=args.scale, c=not args.no_c, lava=args.lava)
+        print("RESULT " + json.dumps(r), flush=True)
+    return 0
+
+
+def table(rows: list[dict]) -> list[str]:
+    head = (f"{'network':<14} {'sim b1':>8} {'sim b32':>8} {'torch b32':>9} {'sim/torch':>9} {'b32/b1':>6} "
+            f"{'C b1':>7} {'sim/C':>6} {'cold/warm':>9} {'Lava/sim':>8} {'peak MB':>8}")
+    out = [head, "(us per sample-step; min of the repeats, median in brackets for the ratios)"]
+    for r in rows:
+        ratio = r["sim32_min_us"] / r["torch32_min_us"]
+        ratio_med = r["sim32_med_us"] / r["torch32_med_us"]
+        scale = r["sim32_min_us"] / r["sim1_min_us"]
+        c = f"{r['c_b1_us']:7.1f}" if "c_b1_us" in r else f"{'-':>7}"
+        sc = f"{r['sim1_min_us'] / r['c_b1_us']:5.1f}x" if "c_b1_us" in r else f"{'-':>6}"
+        lava = f"{r['lava_e2e_us'] / r['sim32_min_us']:7.0f}x" if "lava_e2e_us" in r else f"{'-':>8}"
+        out.append(f"{r['network']:<14} {r['sim1_min_us']:8.1f} {r['sim32_min_us']:8.1f} {r['torch32_min_us']:9.1f} "
+                   f"{ratio:5.2f}x ({ratio_med:4.2f}) {scale:5.2f} {c} {sc} "
+                   f"{r['cold_b32_us'] / r['sim32_min_us']:8.2f}x {lava} {r['peak_arrays_mb']:8.1f}")
+    return out
+
+
+def targets(rows: list[dict]) -> list[tuple[str, str, str, bool]]:
+    """(benchmark, measured, target, met) rows for bench/run_all's summary table."""
+    worst = max(rows, key=lambda r: r["sim32_min_us"] / r["torch32_min_us"])
+    w = worst["sim32_min_us"] / worst["torch32_min_us"]
+    grow = max(rows, key=lambda r: r["sim32_min_us"] / r["sim1_min_us"])
+    g = grow["sim32_min_us"] / grow["sim1_min_us"]
+    cold = max(rows, key=lambda r: r["cold_b32_us"] / r["sim32_min_us"])
+    cw = cold["cold_b32_us"] / cold["sim32_min_us"]
+    out = [(f"simulator vs float32 torch, batch {BIG}, worst network", f"{w:.2f}x ({worst['network']})",
+            "within 3x", w <= 3),
+           ("simulator per sample-step, batch 32 / batch 1, worst", f"{g:.2f} ({grow['network']})",
+            "at most 1 (non-increasing)", g <= 1),
+           ("simulator first run / steady state, batch 32, worst", f"{cw:.2f}x ({cold['network']})", "within 1.5x",
+            cw <= 1.5)]
+    lava = [r for r in rows if "lava_e2e_us" in r]
+    if lava:
+        low = min(lava, key=lambda r: r["lava_e2e_us"] / r["sim32_min_us"])
+        lr = low["lava_e2e_us"] / low["sim32_min_us"]
+        out.append(("Lava CPU end to end / simulator batch 32, lowest", f"{lr:.0f}x ({low['network']})",
+                    "at least 500x", lr >= 500))
+    csim = [r for r in rows if "c_b1_us" in r]
+    if csim:
+        same = all(r["c_identical"] for r in csim)
+        out.append(("generated C identical to the simulator, every network", str(same), "True", same))
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--networks", nargs="+", default=None, choices=ORDER)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply every step count")
+    ap.add_argument("--no-c", action="store_true", help="skip the generated C")
+    ap.add_argument("--lava", action="store_true", help="also Lava CPU (loihi2 networks, needs the Lava env)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="BLAS / torch threads of both sides (default 1: on a shared, loaded machine multi-threaded "
+                         "BLAS and torch stall on descheduled threads, and the ratios stop being reproducible)")
+    ap.add_argument("--quick", action="store_true", help="smoke run: small sizes, one process")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.networks = args.networks or QUICK
+        args.repeat, args.scale = 1, min(args.scale, 0.05)
+    args.networks = args.networks or ORDER
+    if args.child:
+        return child(args)
+    if args.quick:
+        groups = [args.networks]
+    else:
+        groups = [[n] for n in args.networks]
+    rows = []
+    for group in groups:
+        cmd = [sys.executable, os.path.abspath(__file__), "--child", "--networks", *group, "--repeat", str(args.repeat),
+               "--scale", str(args.scale)] + (["--no-c"] if args.no_c else []) + (["--lava"] if args.lava else [])
+        cmd += ["--threads", str(args.threads)]
+        env = {**os.environ, **{v: str(args.threads) for v in THREAD_VARS}}
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if proc.returncode != 0:
+            print(proc.stdout + proc.stderr[-3000:], file=sys.stderr)
+            raise SystemExit(f"bench/sim_networks.py failed on {group}")
+        for line in proc.stdout.splitlines():
+            if line.startswith("RESULT "):
+                rows.append(json.loads(line[7:]))
+                print(line, flush=True)
+    print()
+    print("\n".join(table(rows)))
+    print()
+    for name, got, want, ok in targets(rows):
+        print(f"target: {name:<52} {got:<26} {want:<28} {'yes' if ok else 'NO'}")
+    if args.quick:
+        print("(--quick: small sizes, the figures are not meaningful)")
+    ok = all(r.get("c_identical", True) and r.get("lava_identical", True) for r in rows)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
