@@ -335,22 +335,47 @@ def golden_check(model, golden_path, backend):
 
 
 class Terminated(BaseException):
-    """Raised by the SIGTERM handler so that temporary outputs are cleaned up like on Ctrl-C."""
+    """Raised by the SIGTERM/SIGHUP handler so that temporary outputs and child processes are
+    cleaned up as on Ctrl-C. ``signum``: the signal received."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
-def _on_sigterm(signum, frame):
-    raise Terminated()
+def _ignore_further_signals() -> None:
+    """While children are being ended, a second Ctrl-C or SIGTERM must not cut the cleanup short
+    (SIGKILL still ends snnc at once)."""
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def _on_signal(signum, frame):
+    _ignore_further_signals()
+    raise Terminated(signum)
+
+
+#: exit code per signal: 128 + the signal number, as a shell reports a process killed by it
+def _signal_exit(signum: int) -> int:
+    return 128 + int(signum)
 
 
 def main(argv=None) -> int:
-    """Entry point of the ``snnc`` console script."""
+    """Entry point of the ``snnc`` console script. SIGINT exits 130, SIGTERM 143, SIGHUP 129,
+    after ending every child process group (gcc, Lava; :mod:`snnc.ir.children`) and removing
+    partial outputs."""
     import signal
     import threading
+
+    from snnc.ir.children import terminate_all
 
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _on_sigterm)
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGHUP, _on_signal)
     try:
         rv = cli.main(args=argv, prog_name="snnc", standalone_mode=False)
         return rv if isinstance(rv, int) else 0  # click returns Exit codes in non-standalone mode
@@ -360,16 +385,25 @@ def main(argv=None) -> int:
         click.echo(f"snnc: error: {exc}", err=True)
         return 1
     except click.exceptions.Abort:  # click's form of KeyboardInterrupt
+        _ignore_further_signals()
+        terminate_all()
         click.echo("snnc: interrupted; no partial output was left", err=True)
-        return 130
+        return _signal_exit(signal.SIGINT)
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except (KeyboardInterrupt, Terminated):
+    except KeyboardInterrupt:
+        _ignore_further_signals()
+        terminate_all()
         click.echo("snnc: interrupted; no partial output was left", err=True)
-        return 130
+        return _signal_exit(signal.SIGINT)
+    except Terminated as exc:
+        terminate_all()
+        click.echo(f"snnc: terminated by {signal.Signals(exc.signum).name}; no partial output or child process "
+                   "was left", err=True)
+        return _signal_exit(exc.signum)
     except Exception as exc:  # an internal bug: still no raw traceback for users
         if debug:
             raise
