@@ -52,6 +52,7 @@ Reporting (table, summary.md) is :mod:`snnc.runtime.demo_report`; plots :mod:`sn
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import math
@@ -270,9 +271,11 @@ class _Ticker:
 
 def run_demo(outdir: str, *, models: str | None = None, only: list[str] | None = None, samples: int | None = None,
              lava_samples: int = DEFAULT_LAVA_SAMPLES, lava: bool = True, plots: bool = True, force: bool = False,
-             bits_sweep: bool = True, echo=print, console=None) -> tuple[list[ModelResult], dict]:
+             bits_sweep: bool = True, echo=print, console=None,
+             progress: bool = True) -> tuple[list[ModelResult], dict]:
     """Run the demo and write OUTDIR atomically; returns (results, summary dict). The CLI exits 1
-    unless every result is bit-exact."""
+    unless every result is bit-exact. ``progress``: show the progress bar (on stderr; the CLI asks
+    for it only on a terminal without ``--quiet``)."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
@@ -298,14 +301,16 @@ def run_demo(outdir: str, *, models: str | None = None, only: list[str] | None =
     if console is None:
         console = Console()
         console = Console(width=max(console.width, 200))
-    with Progress(TextColumn("{task.description:<52}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
-        task = progress.add_task("", total=len(_STEPS) * len(paths))
+    bar = Progress(TextColumn("{task.description:<52}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                   TimeElapsedColumn(), console=Console(stderr=True), transient=True) if progress else None
+    with bar if bar is not None else contextlib.nullcontext():
+        task = bar.add_task("", total=len(_STEPS) * len(paths)) if bar is not None else None
         for i, path in enumerate(paths):
-            tick = _Ticker(progress, task, i * len(_STEPS), os.path.basename(path))
+            tick = _Ticker(bar, task, i * len(_STEPS), os.path.basename(path)) if bar is not None else None
             r, p = run_model(path, samples=samples, lava_samples=lava_samples, lava_skip=lava_skip,
                              bits_sweep=bits_sweep, tick=tick)
-            progress.update(task, completed=(i + 1) * len(_STEPS), description="")
+            if bar is not None:
+                bar.update(task, completed=(i + 1) * len(_STEPS), description="")
             results.append(r)
             plot_data[r.name] = p
     elapsed = time.perf_counter() - t_start
