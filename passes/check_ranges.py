@@ -91,6 +91,12 @@ def check_ranges(graph: Graph, ctx: CompileContext) -> Graph:
         if finding != "none":
             risky.append(name)
     if risky and ctx.config.strict:
-        raise OverflowRisk(f"state may exceed its width in {len(risky)} node(s): {', '.join(risky)}",
-                           node=risky[0], hint="see report.json; widen the state (state.bits) or drop --strict")
+        profile = ctx.config.profile
+        if "state_bits" in profile.adjustable:
+            hint = "see report.json; widen the state (state.bits) or drop --strict"
+        else:
+            hint = (f"see report.json; the {profile.state_bits}-bit state of {profile.name} is fixed: drop --strict "
+                    "to accept saturation, or compile for a target with a wider state (state.bits)")
+        raise OverflowRisk(f"state may exceed its width in {len(risky)} node(s): {', '.join(map(repr, risky))}",
+                           node=risky[0], hint=hint)
     return graph

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 import click
+import numpy as np
 
 from snnc.ir.errors import SnncError
 
@@ -124,13 +125,25 @@ def inspect(model, dt, reset, integrator, preset):
               help="Record Output nodes only, or every node's output and state.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @click.option("--backend", type=BACKEND_CHOICE, default="sim", help="Backend to run on.")
+@click.option("--align", is_flag=True,
+              help="Compiled models with target latency (loihi2): run T + latency steps and shift every trace "
+                   "back to the model's time (T steps).")
+@click.option("--dequantize", is_flag=True,
+              help="Compiled models: Output values divided by their scale (the lowered Output node's "
+                   "metadata['scale']), i.e. in the float model's units.")
 @import_options
-def run(model, input_path, steps, out_path, record, force, backend, dt, reset, integrator, preset):
+def run(model, input_path, steps, out_path, record, force, backend, align, dequantize, dt, reset, integrator,
+        preset):
     """Simulate MODEL on INPUT; write traces to OUT. MODEL is a model file (float simulation)
-    or a compiled OUTDIR (integer simulation of the lowered graph)."""
+    or a compiled OUTDIR (integer simulation of the lowered graph). A compiled graph's outputs lag
+    the model by the target latency (stated; --align removes it) and are integers (--dequantize
+    scales them back)."""
     import os
 
     from snnc.ir.files import check_writable_target
+    from snnc.runtime.agreement import align as align_trace
+    from snnc.runtime.agreement import dequantize as dequantize_trace
+    from snnc.runtime.agreement import latency_note, output_latency, pad_inputs
     from snnc.runtime.run import load_inputs, run_graph, save_trace
 
     check_writable_target(out_path, force)
@@ -141,6 +154,11 @@ def run(model, input_path, steps, out_path, record, force, backend, dt, reset, i
     else:
         graph = _load(model, dt, reset, integrator, preset)
     inputs = load_inputs(input_path, graph)
+    lat = output_latency(graph)
+    T = steps
+    if align and lat:
+        inputs, T = pad_inputs(graph, inputs, steps)
+        steps = T + lat
     if backend == "sim":
         trace = run_graph(graph, inputs, steps=steps, record=record, record_states=(record == "all"))
     else:
@@ -152,9 +170,29 @@ def run(model, input_path, steps, out_path, record, force, backend, dt, reset, i
                             hint=f"compile first: snnc compile {model} --target ... -o OUTDIR")
         trace = run_backend(backend, graph, quantize_inputs(graph, inputs), steps=steps, record=record,
                             record_states=(record == "all"))
+    if align and lat:
+        trace = align_trace(graph, trace, T)
+    if dequantize:
+        if graph.metadata.get("level") != "integer":
+            raise SnncError("--dequantize applies to compiled (integer) models; this one is float already",
+                            file=model, hint="leave out --dequantize")
+        trace = dequantize_trace(graph, trace)
     save_trace(trace, out_path, overwrite=force)
     shapes = ", ".join(f"{k} {v.shape}" for k, v in trace.outputs.items())
     click.echo(f"wrote {out_path}: {shapes}" + (f" + {len(trace.states)} state traces" if trace.states else ""))
+    if lat:
+        click.echo(f"aligned: traces shifted back by the target latency ({lat} steps per Output node; each node "
+                   "by its own hw latency)" if align else latency_note(graph))
+    if dequantize:
+        scales = {n: np.unique(np.asarray(graph.nodes[n].metadata.get("scale", 1.0))) for n in graph.output_names()}
+        click.echo("dequantized: " + "; ".join(
+            f"{n} / scale {_scale_text(v)}" for n, v in scales.items()) + " (float model units)")
+
+
+def _scale_text(values) -> str:
+    if len(values) == 1:
+        return f"{float(values[0]):g}"
+    return f"{float(values.min()):g}..{float(values.max()):g} (per neuron)"
 
 
 @cli.command("compile")
@@ -177,9 +215,10 @@ def run(model, input_path, steps, out_path, record, force, backend, dt, reset, i
               help="RTL: output neurons a layer computes in parallel (N for every layer, NODE=N for one; repeatable).")
 @click.option("--input-bits", type=click.IntRange(min=1, max=32), default=None,
               help="RTL: signed width of the input stream values (default: from the input's range, else 16).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display (it shows only on a terminal anyway).")
 @import_options
 def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, artifacts, reuse_factor, fpga_part,
-                clock_ns, input_max_abs, parallel, input_bits, dt, reset, integrator, preset):
+                clock_ns, input_max_abs, parallel, input_bits, quiet, dt, reset, integrator, preset):
     """Compile MODEL for a target: OUT/model.nir (the lowered integer graph), OUT/report.json and
     the target's deployment artifacts (OUT/hls: the HLS C++ project for fpga; OUT/lava: the Lava
     network, and network.net where netx can build it, for loihi2)."""
@@ -197,19 +236,25 @@ def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, arti
     t0 = time.perf_counter()
     graph = _load(model, dt, reset, integrator, preset)
 
-    def dump(name, g):
-        click.echo(f"== after {name}")
-        click.echo(format_summary(g))
+    from snnc.runtime.progress import Steps, progress_wanted
 
     _echo_import_notes(graph)
-    lowered, report, config = compile_model(graph, target=target, config_path=config_path, strict=strict, dt=dt,
-                                            source=model, dump=dump if dump_ir else None)
-    tgt = lookup_target(config.profile.name)
-    opts = EmitOptions(reuse_factor=reuse_factor, fpga_part=fpga_part, clock_ns=clock_ns, input_max_abs=input_max_abs,
-                       parallelism=_parallelism(parallel), input_bits=input_bits)
-    elapsed = time.perf_counter() - t0
-    lines = write_artifacts(outdir, lowered, report, force=force, elapsed_s=elapsed,
-                            target=tgt if artifacts else None, options=opts)
+    with Steps(None, enabled=progress_wanted(quiet or dump_ir), title=f"compile {os.path.basename(model)}") as steps:
+        def dump(name, g):
+            if dump_ir:
+                click.echo(f"== after {name}")
+                click.echo(format_summary(g))
+            steps.start(f"pass {name} done")
+
+        lowered, report, config = compile_model(graph, target=target, config_path=config_path, strict=strict, dt=dt,
+                                                source=model, dump=dump)
+        tgt = lookup_target(config.profile.name)
+        opts = EmitOptions(reuse_factor=reuse_factor, fpga_part=fpga_part, clock_ns=clock_ns,
+                           input_max_abs=input_max_abs, parallelism=_parallelism(parallel), input_bits=input_bits)
+        elapsed = time.perf_counter() - t0
+        steps.start(f"writing {outdir}" + (f" and {tgt.artifact_dir}/" if artifacts and tgt.artifact_dir else ""))
+        lines = write_artifacts(outdir, lowered, report, force=force, elapsed_s=elapsed,
+                                target=tgt if artifacts else None, options=opts)
     tot = report["totals"]
     click.echo(f"compiled {model} for {tgt.name} in {elapsed:.2f} s: {tot['neurons']} neurons, "
                f"{tot['synapses']} synapses -> {outdir} (model.nir, report.json"
@@ -272,18 +317,20 @@ def synth_cmd(outdir, family, part, no_pnr, as_json):
 
 
 def _compiled_graph(model: str, target: str, dt, reset, integrator, preset):
+    """(float graph or None, lowered graph): a compiled folder or an imported ``.net`` file has no
+    float model next to it."""
     import os
 
     from snnc.passes.targets import make_config
     from snnc.runtime.compile import compile_graph, load_artifact
 
     if os.path.isdir(model):
-        return load_artifact(model)
+        return None, load_artifact(model)
     graph = _load(model, dt, reset, integrator, preset)
     if graph.metadata.get("level") == "integer":    # already lowered (an imported lava-dl .net file)
-        return graph
+        return None, graph
     lowered, _ = compile_graph(graph, make_config(target))
-    return lowered
+    return graph, lowered
 
 
 def _print_comparison(cmp, as_json: bool, extra: dict) -> None:
@@ -303,9 +350,18 @@ def _print_comparison(cmp, as_json: bool, extra: dict) -> None:
                        + ", ".join(f"{b}={v}" for b, v in m["values"].items()))
 
 
+def _backend_label(name: str, samples: int, steps: int) -> str:
+    text = f"running {name} ({samples} samples x {steps} steps)"
+    if name == "lava":
+        text += ", Lava's CPU simulation: about 0.5-1 s per sample plus start-up"
+    return text
+
+
 @cli.command("verify")
 @click.argument("model", type=click.Path())
-@click.option("--backends", default="sim,fpga,lava", show_default=True, help="Comma-separated backends to compare.")
+@click.option("--backends", default=None,
+              help="Comma-separated backends to compare (default: every backend that can run here; the others "
+                   "are named as skipped).")
 @click.option("--target", type=TARGET_CHOICE, default=None,
               help="Target to compile MODEL for (default: loihi2 if lava is compared, else fpga).")
 @click.option("--inputs", "n_inputs", type=click.IntRange(min=1), default=4, show_default=True,
@@ -313,23 +369,59 @@ def _print_comparison(cmp, as_json: bool, extra: dict) -> None:
 @click.option("--input", "input_path", type=click.Path(), default=None, help="Input file instead of random inputs.")
 @click.option("--steps", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--align", is_flag=True,
+              help="Run T + target latency steps (inputs zero-padded), so every model step's output is compared.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (no other output).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display (it shows only on a terminal anyway).")
 @import_options
-def verify_cmd(model, backends, target, n_inputs, input_path, steps, seed, as_json, dt, reset, integrator, preset):
-    """Run MODEL on several backends with the same inputs; exit 1 on any difference."""
-    from snnc.runtime.run import load_inputs
-    from snnc.runtime.verify import random_inputs, verify
+def verify_cmd(model, backends, target, n_inputs, input_path, steps, seed, align, as_json, quiet, dt, reset,
+               integrator, preset):
+    """Run MODEL on several backends with the same inputs; exit 1 on any difference. States the
+    target latency, and for a model file how far the fixed-point outputs are from the float
+    model's (spike-count difference, readout error, same class)."""
+    from snnc.runtime.agreement import float_vs_fixed, format_float_vs_fixed, latency_note, output_latency, pad_inputs
+    from snnc.runtime.progress import Steps, progress_wanted
+    from snnc.runtime.run import load_inputs, quantize_inputs
+    from snnc.runtime.verify import choose_backends, random_inputs, verify
 
-    names = [b.strip() for b in backends.split(",") if b.strip()]
+    requested = None if backends is None else [b.strip() for b in backends.split(",") if b.strip()]
+    names, skipped = choose_backends(requested)
     target = target or ("loihi2" if "lava" in names else "fpga")
-    graph = _compiled_graph(model, target, dt, reset, integrator, preset)
+    float_graph, graph = _compiled_graph(model, target, dt, reset, integrator, preset)
     if input_path:
-        inputs = {k: v.astype("int64") for k, v in load_inputs(input_path, graph).items()}
+        from snnc.ir.signals import prepare_inputs
+
+        inputs = prepare_inputs(graph, quantize_inputs(graph, load_inputs(input_path, graph)), steps, integer=True)
     else:
         inputs = random_inputs(graph, n_inputs, steps, seed)
-    cmp, _ = verify(graph, names, inputs, steps=steps)
-    _print_comparison(cmp, as_json, {"target": target, "steps": steps,
-                                     "samples": int(next(iter(inputs.values())).shape[0])})
+    lat = output_latency(graph)
+    run_inputs, run_steps = inputs, steps
+    if align and lat:
+        run_inputs, _ = pad_inputs(graph, inputs, steps)
+        run_steps = steps + lat
+    samples = int(next(iter(inputs.values())).shape[0])
+    total = len(names) + (1 if float_graph is not None else 0)
+    with Steps(total, enabled=progress_wanted(quiet, as_json), title="verify") as progress:
+        cmp, _ = verify(graph, names, run_inputs, steps=run_steps,
+                        on_backend=lambda b: progress.start(_backend_label(b, samples, run_steps)))
+        agreement = None
+        if float_graph is not None:
+            progress.start("float model vs fixed point (simulator)")
+            agreement = float_vs_fixed(float_graph, graph, inputs, steps)
+    extra = {"target": target, "steps": run_steps, "samples": samples, "latency": lat, "aligned": bool(align and lat),
+             "skipped": skipped, "float_vs_fixed": agreement}
+    if not as_json:
+        for name, why in skipped.items():
+            click.echo(f"skipped {name}: {why}")
+        note = latency_note(graph)
+        if note:
+            click.echo(f"{note}; compared {run_steps} steps" if align else note)
+    _print_comparison(cmp, as_json, extra)
+    if not as_json:
+        if agreement is None:
+            click.echo("float vs fixed: n/a (MODEL is a compiled folder or a lava-dl .net file: no float model)")
+        for line in format_float_vs_fixed(agreement or {}):
+            click.echo(line)
     if not cmp.bit_exact:
         raise click.exceptions.Exit(1)
 
@@ -346,15 +438,17 @@ def verify_cmd(model, backends, target, n_inputs, input_path, steps, seed, as_js
               help="Samples also run on Lava (its CPU simulation takes ~0.5-1 s per sample).")
 @click.option("--no-lava", is_flag=True, help="Skip the Lava backend.")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
-def demo(outdir, force, models_dir, only, samples, lava_samples, no_lava, no_plots):
+@click.option("-q", "--quiet", is_flag=True, help="No progress display (it shows only on a terminal anyway).")
+def demo(outdir, force, models_dir, only, samples, lava_samples, no_lava, no_plots, quiet):
     """The main job on the shipped example models: compile for every target, run the digits test
     set on the simulator, the generated C and Lava, check bit-exactness, print one table; exit 1
     if any backend disagrees."""
     from snnc.runtime.demo import run_demo
+    from snnc.runtime.progress import progress_wanted
 
     results, _ = run_demo(outdir, models=models_dir, only=list(only) or None, samples=samples,
                           lava_samples=lava_samples, lava=not no_lava, plots=not no_plots, force=force,
-                          echo=click.echo)
+                          echo=click.echo, progress=progress_wanted(quiet))
     if not all(r.bit_exact for r in results):
         click.echo("MISMATCH: backends disagree or a backend failed (see the table and summary.json)")
         raise click.exceptions.Exit(1)
@@ -369,16 +463,29 @@ def golden():
 @click.argument("model", type=click.Path())
 @click.option("-o", "--out", "out_path", required=True, type=click.Path())
 @click.option("--target", type=TARGET_CHOICE, default="sim", show_default=True)
-@click.option("--inputs", "n_inputs", type=click.IntRange(min=1), default=4, show_default=True)
-@click.option("--steps", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--inputs", "n_inputs", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Number of random spike input samples (without --input).")
+@click.option("--input", "input_path", type=click.Path(), default=None,
+              help="Record these inputs (.npy (T, *in) or (B, T, *in); .npz per input node) instead of random ones.")
+@click.option("--steps", type=click.IntRange(min=1), default=None,
+              help="Time steps (default: 32, or the --input file's length).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def golden_record(model, out_path, target, n_inputs, steps, seed, force):
-    """Record inputs and expected integer traces of MODEL (compiled for TARGET) to OUT."""
+@import_options
+def golden_record(model, out_path, target, n_inputs, input_path, steps, seed, force, dt, reset, integrator, preset):
+    """Record inputs and expected integer traces of MODEL (compiled for TARGET) to OUT. The load
+    options (--dt, --reset, ...) are stored in the file and used again by ``golden check``."""
     from snnc.runtime.golden import record
 
-    meta = record(model, out_path, target=target, n=n_inputs, steps=steps, seed=seed, overwrite=force)
-    click.echo(f"wrote {out_path}: {meta['samples']} samples x {meta['steps']} steps, target {meta['target']}")
+    opts = {"dt": dt, "reset": reset, "integrator": integrator, "preset": preset}
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and "snnc_import_input_message_bits" in ctx.meta:
+        opts["input_message_bits"] = ctx.meta["snnc_import_input_message_bits"]
+    meta = record(model, out_path, target=target, n=n_inputs, steps=steps, seed=seed, overwrite=force,
+                  input_path=input_path, load_options=opts)
+    source = f"inputs from {input_path}" if input_path else f"random inputs (seed {meta['seed']})"
+    click.echo(f"wrote {out_path}: {meta['samples']} samples x {meta['steps']} steps, target {meta['target']}, "
+               f"{source}" + (f", load options {meta['load_options']}" if meta.get("load_options") else ""))
 
 
 @golden.command("check")
@@ -396,22 +503,47 @@ def golden_check(model, golden_path, backend):
 
 
 class Terminated(BaseException):
-    """Raised by the SIGTERM handler so that temporary outputs are cleaned up like on Ctrl-C."""
+    """Raised by the SIGTERM/SIGHUP handler so that temporary outputs and child processes are
+    cleaned up as on Ctrl-C. ``signum``: the signal received."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
-def _on_sigterm(signum, frame):
-    raise Terminated()
+def _ignore_further_signals() -> None:
+    """While children are being ended, a second Ctrl-C or SIGTERM must not cut the cleanup short
+    (SIGKILL still ends snnc at once)."""
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def _on_signal(signum, frame):
+    _ignore_further_signals()
+    raise Terminated(signum)
+
+
+#: exit code per signal: 128 + the signal number, as a shell reports a process killed by it
+def _signal_exit(signum: int) -> int:
+    return 128 + int(signum)
 
 
 def main(argv=None) -> int:
-    """Entry point of the ``snnc`` console script."""
+    """Entry point of the ``snnc`` console script. SIGINT exits 130, SIGTERM 143, SIGHUP 129,
+    after ending every child process group (gcc, Lava; :mod:`snnc.ir.children`) and removing
+    partial outputs."""
     import signal
     import threading
+
+    from snnc.ir.children import terminate_all
 
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _on_sigterm)
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGHUP, _on_signal)
     try:
         rv = cli.main(args=argv, prog_name="snnc", standalone_mode=False)
         return rv if isinstance(rv, int) else 0  # click returns Exit codes in non-standalone mode
@@ -421,16 +553,25 @@ def main(argv=None) -> int:
         click.echo(f"snnc: error: {exc}", err=True)
         return 1
     except click.exceptions.Abort:  # click's form of KeyboardInterrupt
+        _ignore_further_signals()
+        terminate_all()
         click.echo("snnc: interrupted; no partial output was left", err=True)
-        return 130
+        return _signal_exit(signal.SIGINT)
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except (KeyboardInterrupt, Terminated):
+    except KeyboardInterrupt:
+        _ignore_further_signals()
+        terminate_all()
         click.echo("snnc: interrupted; no partial output was left", err=True)
-        return 130
+        return _signal_exit(signal.SIGINT)
+    except Terminated as exc:
+        terminate_all()
+        click.echo(f"snnc: terminated by {signal.Signals(exc.signum).name}; no partial output or child process "
+                   "was left", err=True)
+        return _signal_exit(exc.signum)
     except Exception as exc:  # an internal bug: still no raw traceback for users
         if debug:
             raise

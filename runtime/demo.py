@@ -33,11 +33,15 @@ Counting rules (also in ``summary.json`` under ``definitions``):
   from a constant source, as the lowered graph implements it). Where the ``loihi2`` graph is
   larger (LIFB becomes ``max_burst`` times as many LIF neurons with lateral connections), the
   cores cell adds its counts.
-* **synaptic operations per sample** (measured): on the ``fpga`` graph's integer simulation of
-  the test split, for every synapse node (a node with synapses that is not a neuron), the number
-  of non-zero values arriving on its inputs over all steps times its mean fan-out
-  (synapses / input size), summed over synapse nodes and divided by the number of samples. A
-  spike or a graded non-zero value is one event; zeros cost nothing (event-driven hardware).
+* **NeuroBench metrics** (:mod:`snnc.runtime.workload_metrics`, NeuroBench's definitions and
+  names, cross-checked against ``neurobench`` by ``tests/runtime/test_neurobench_metrics.py``):
+  ``Effective_ACs`` / ``Effective_MACs`` per sample (non-zero input x non-zero weight pairs per
+  connection layer and step; AC when the layer's inputs are spikes, else MAC; biases excluded),
+  ``ActivationSparsity`` (zeros / values over the neuron layers' outputs), ``ConnectionSparsity``
+  (zero weights / weights), ``Footprint`` (float32 parameters, bytes). Measured on the float
+  model's simulation of the test split (what NeuroBench measures on the torch model); the same
+  counts on the 8-bit ``fpga`` graph's integer simulation go to ``summary.json``
+  (``neurobench_8bit``: quantization zeroes small weights and can flip a few spikes).
 * **Loihi 2 cores**: :func:`snnc.backends.lava.resources.estimate_cores` on the ``loihi2`` graph
   (ASSUMED per-core limits; the module says where they come from).
 * **FPGA memory bits**: the HLS resource estimate (:func:`snnc.backends.fpga.estimate_resources`)
@@ -52,6 +56,7 @@ Reporting (table, summary.md) is :mod:`snnc.runtime.demo_report`; plots :mod:`sn
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import math
@@ -64,7 +69,6 @@ import numpy as np
 
 import snnc
 from snnc.backends.lava.resources import NEURONS_PER_CORE, SYNAPSES_PER_CORE
-from snnc.ir.counts import summarize
 from snnc.ir.errors import BackendError, SnncError
 from snnc.ir.files import atomic_folder
 from snnc.ir.graph import Graph
@@ -77,6 +81,12 @@ from snnc.runtime.digits import accuracy_from_outputs, encoded_test_split
 from snnc.runtime.run import quantize_inputs, run_graph
 from snnc.runtime.targets import BACKENDS, TARGETS, EmitOptions
 from snnc.runtime.verify import compare_traces, run_backend
+from snnc.runtime.workload_metrics import (
+    activation_sparsity,
+    connection_sparsity,
+    synaptic_operations,
+    workload_metrics,
+)
 
 #: weight widths of the accuracy sweep (fpga target)
 SWEEP_BITS = (16, 8, 6, 4, 3, 2)
@@ -114,7 +124,8 @@ class ModelResult:
     lava: str = ""                                   # why Lava did not run ("" if it ran)
     neurons: int = 0
     synapses: int = 0
-    synops_per_sample: float = 0.0
+    neurobench: dict = field(default_factory=dict)       # NeuroBench metrics of the float model
+    neurobench_8bit: dict = field(default_factory=dict)  # the same counts on the 8-bit fpga graph
     loihi2_cores: int | None = None
     loihi2_neurons: int = 0                          # the loihi2 graph can be larger (LIFB -> LIF populations)
     loihi2_synapses: int = 0
@@ -155,18 +166,9 @@ def _check(traces: dict[str, Trace]) -> dict:
             "first_mismatch": cmp.first_mismatch}
 
 
-def _synops(lowered: Graph, trace: Trace) -> float:
-    """Synaptic operations per sample (see the module docstring)."""
-    total, batch = 0.0, 1
-    for row in summarize(lowered):
-        if not row.synapses or row.neurons:
-            continue
-        edges = lowered.in_edges(row.name)
-        active = sum(np.count_nonzero(trace.outputs[e.src]) for e in edges)
-        n_in = sum(int(np.prod(trace.outputs[e.src].shape[2:])) for e in edges)
-        total += active * row.synapses / max(n_in, 1)
-        batch = trace.outputs[edges[0].src].shape[0]
-    return total / batch
+def _plain(metrics: dict) -> dict:
+    """JSON-ready: floats, and per-layer (ops, kind) pairs as lists."""
+    return {k: ({n: [float(a), b] for n, (a, b) in v.items()} if k == "per_layer" else v) for k, v in metrics.items()}
 
 
 def _error_check(backends: list[str], exc: SnncError, samples: int) -> dict:
@@ -191,6 +193,7 @@ def run_model(path: str, *, samples: int | None = None, lava_samples: int = DEFA
     tick(_STEPS[0])
     float_trace = run_graph(graph, x, record="all", record_states=True)
     res.float_accuracy = accuracy_from_outputs(float_trace.outputs[out], y)
+    res.neurobench = _plain(workload_metrics(graph, float_trace))
 
     tick(_STEPS[1])
     lowered = {}
@@ -222,7 +225,10 @@ def run_model(path: str, *, samples: int | None = None, lava_samples: int = DEFA
         traces = {b: run_backend(b, low, x_int) for b in ("sim", "fpga")}
         res.checks["fpga graph: sim=C"] = _check(traces)
         res.quantized_accuracy = accuracy_from_outputs(_readout(traces["sim"], low), y)
-        res.synops_per_sample = _synops(low, traces["sim"])
+        ops = synaptic_operations(low, traces["sim"])
+        res.neurobench_8bit = _plain({"Effective_ACs": ops["Effective_ACs"], "Effective_MACs": ops["Effective_MACs"],
+                                      "ActivationSparsity": activation_sparsity(low, traces["sim"]),
+                                      "ConnectionSparsity": connection_sparsity(low)})
         plots.update(lowered=low, int_trace=traces["sim"])
 
     tick(_STEPS[3])
@@ -272,9 +278,11 @@ class _Ticker:
 
 def run_demo(outdir: str, *, models: str | None = None, only: list[str] | None = None, samples: int | None = None,
              lava_samples: int = DEFAULT_LAVA_SAMPLES, lava: bool = True, plots: bool = True, force: bool = False,
-             bits_sweep: bool = True, echo=print, console=None) -> tuple[list[ModelResult], dict]:
+             bits_sweep: bool = True, echo=print, console=None,
+             progress: bool = True) -> tuple[list[ModelResult], dict]:
     """Run the demo and write OUTDIR atomically; returns (results, summary dict). The CLI exits 1
-    unless every result is bit-exact."""
+    unless every result is bit-exact. ``progress``: show the progress bar (on stderr; the CLI asks
+    for it only on a terminal without ``--quiet``)."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
@@ -299,15 +307,17 @@ def run_demo(outdir: str, *, models: str | None = None, only: list[str] | None =
     results, plot_data = [], {}
     if console is None:
         console = Console()
-        console = Console(width=max(console.width, 200))
-    with Progress(TextColumn("{task.description:<52}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
-        task = progress.add_task("", total=len(_STEPS) * len(paths))
+        console = Console(width=max(console.width, 280))
+    bar = Progress(TextColumn("{task.description:<52}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                   TimeElapsedColumn(), console=Console(stderr=True), transient=True) if progress else None
+    with bar if bar is not None else contextlib.nullcontext():
+        task = bar.add_task("", total=len(_STEPS) * len(paths)) if bar is not None else None
         for i, path in enumerate(paths):
-            tick = _Ticker(progress, task, i * len(_STEPS), os.path.basename(path))
+            tick = _Ticker(bar, task, i * len(_STEPS), os.path.basename(path)) if bar is not None else None
             r, p = run_model(path, samples=samples, lava_samples=lava_samples, lava_skip=lava_skip,
                              bits_sweep=bits_sweep, tick=tick)
-            progress.update(task, completed=(i + 1) * len(_STEPS), description="")
+            if bar is not None:
+                bar.update(task, completed=(i + 1) * len(_STEPS), description="")
             results.append(r)
             plot_data[r.name] = p
     elapsed = time.perf_counter() - t_start
@@ -340,7 +350,7 @@ def run_demo(outdir: str, *, models: str | None = None, only: list[str] | None =
             json.dump(summary, f, indent=1, default=_json_default)
             f.write("\n")
         with open(os.path.join(tmp, "summary.md"), "w") as f:
-            f.write(markdown(results, notes))
+            f.write(markdown(results, notes, files))
     if plots and not files:
         echo("plots: matplotlib is not installed; skipped")
     echo(f"wrote {outdir}: summary.json, summary.md" + "".join(f", {p}" for p in files))

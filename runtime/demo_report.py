@@ -10,9 +10,13 @@ from snnc.runtime.targets import TARGETS
 
 DEFINITIONS = {
     "neurons_synapses": "totals of the fpga compile report (bias = one connection per neuron from a constant source)",
-    "synops_per_sample": "fpga graph, integer simulation of the test split: per synapse node, non-zero values "
-                         "arriving over all steps x mean fan-out (synapses / input size); summed over synapse "
-                         "nodes; divided by the number of samples",
+    "neurobench": "NeuroBench's definitions (snnc.runtime.workload_metrics, checked against the neurobench "
+                  "package), float model's simulation of the test split: Effective_ACs / Effective_MACs per sample = "
+                  "non-zero input x non-zero weight pairs per connection layer and step (AC: spike inputs, MAC: "
+                  "other inputs; biases excluded); ActivationSparsity = zeros / values over neuron layer outputs; "
+                  "ConnectionSparsity = zero weights / weights; Footprint = float32 parameter bytes (NeuroBench "
+                  "also adds buffers: the neuron layers' constants, 4-72 bytes here)",
+    "neurobench_8bit": "the same counts on the 8-bit fpga graph's integer simulation",
     "loihi2_cores": f"per neuron population of the loihi2 graph: max(1, ceil(neurons / {NEURONS_PER_CORE}), "
                     f"ceil(synapses in / {SYNAPSES_PER_CORE})), summed; ASSUMED per-core limits (128 cores, "
                     "1 M neurons, 120 M synapses per chip: Intel Loihi 2 brief), not a Lava compiler result",
@@ -58,13 +62,21 @@ def _samples_of(results: list, key: str) -> str:
     return "/".join(map(str, counts)) or "-"
 
 
+def _neurobench_cells(nb: dict) -> list[str]:
+    if not nb:
+        return ["n/a"] * 4
+    return [f"{nb['Effective_ACs']:,.0f}/{nb['Effective_MACs']:,.0f}", f"{nb['ActivationSparsity']:.3f}",
+            f"{nb['ConnectionSparsity']:.3f}", f"{nb['Footprint']:,}"]
+
+
 def table_rows(results: list) -> tuple[list[str], list[list[str]]]:
     """Column heads and rows of the demo table (strings)."""
     head = ["model", "neuron", "float acc", "8-bit acc",
             f"bit-exact sim=C, fpga graph (values compared, {_samples_of(results, _CHECKS[0][0])} samples)",
             f"bit-exact sim=C, loihi2 graph (values compared, {_samples_of(results, _CHECKS[1][0])} samples)",
             f"bit-exact sim=C=Lava, loihi2 graph (values compared, {_samples_of(results, _CHECKS[2][0])} samples)",
-            "neurons", "synapses", "synops/sample", "Loihi 2 cores", "FPGA mem bits weights/state",
+            "neurons", "synapses", "Effective_ACs/MACs per sample", "ActivationSparsity", "ConnectionSparsity",
+            "Footprint (bytes)", "Loihi 2 cores", "FPGA mem bits weights/state",
             "compile ms " + "/".join(TARGETS)]
     rows = []
     for r in results:
@@ -75,12 +87,20 @@ def table_rows(results: list) -> tuple[list[str], list[list[str]]]:
             cores += f" ({r.loihi2_neurons} neurons, {r.loihi2_synapses:,} synapses)"
         rows.append([r.name.replace("digits_", ""), r.neuron_type, _pct(r.float_accuracy), _pct(r.quantized_accuracy),
                      *(_check_cell(r, key, target) for key, target in _CHECKS), str(r.neurons), f"{r.synapses:,}",
-                     f"{r.synops_per_sample:,.0f}", cores,
+                     *_neurobench_cells(r.neurobench), cores,
                      f"{mem['weight_bits']:,}/{mem['state_bits']:,}" if mem else "n/a", comp])
     return head, rows
 
 
-def markdown(results: list, notes: list[str]) -> str:
+#: what each figure shows (the Markdown summary links every one)
+FIGURES = {
+    "spike_raster.png": "Spikes per layer of one test sample, with the predicted class",
+    "membrane_float_vs_fixed.png": "Membrane potential, float vs 8-bit fixed point, with threshold and error panel",
+    "accuracy_vs_bits.png": "Test accuracy vs weight bits (float accuracy dashed)",
+}
+
+
+def markdown(results: list, notes: list[str], figures: list[str] = ()) -> str:
     head, rows = table_rows(results)
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in rows]
@@ -91,6 +111,10 @@ def markdown(results: list, notes: list[str]) -> str:
                   "| model | float | " + " | ".join(f"{b}-bit" for b in bits) + " |", "|" + "---|" * (len(bits) + 2)]
         lines += [f"| {r.name.replace('digits_', '')} | {_pct(r.float_accuracy)} | "
                   + " | ".join(_pct(r.accuracy_vs_bits.get(b, math.nan)) for b in bits) + " |" for r in swept]
+    if figures:
+        lines += ["", "Figures:", ""]
+        lines += [f"- [{FIGURES.get(f, f)}]({f})" for f in figures]
+        lines += [""] + [f"![{FIGURES.get(f, f)}]({f})" for f in figures]
     return "\n".join(lines) + "\n\n" + "\n\n".join(notes) + "\n"
 
 

@@ -16,10 +16,11 @@ import numpy as np
 from snnc.ir.errors import BackendError, SnncError
 from snnc.ir.graph import Graph
 from snnc.ir.trace import Trace
-from snnc.runtime.targets import backend
+from snnc.runtime.targets import BACKENDS, backend
 from snnc.runtime.vectors import random_inputs, vectors_for_testbench
 
-__all__ = ["Comparison", "compare_traces", "random_inputs", "run_backend", "vectors_for_testbench", "verify"]
+__all__ = ["Comparison", "choose_backends", "compare_traces", "random_inputs", "run_backend", "vectors_for_testbench",
+           "verify"]
 
 
 def run_backend(name: str, graph: Graph, inputs, *, steps=None, record="all", record_states=True,
@@ -98,12 +99,44 @@ def _scalar(trace: Trace, kind: str, key: str, index) -> float | int | str:
     return v.item() if hasattr(v, "item") else v
 
 
-def verify(graph: Graph, backends: list[str], inputs, *, steps=None) -> tuple[Comparison, dict[str, Trace]]:
+def choose_backends(requested: list[str] | None) -> tuple[list[str], dict[str, str]]:
+    """(backends to run, {skipped backend: why}). ``requested`` None: every registered backend that
+    can run here (:attr:`Backend.unavailable`), the others skipped with their reason. Named
+    backends are run as asked; one that cannot run here is an error naming the reason."""
+    if requested is None:
+        run, skipped = [], {}
+        for name, b in BACKENDS.items():
+            why = b.unavailable()
+            if why:
+                skipped[name] = why
+            else:
+                run.append(name)
+        if len(run) < 2:
+            raise SnncError(f"verify needs two backends that can run here; only {run} can "
+                            f"({'; '.join(f'{k}: {v}' for k, v in skipped.items())})",
+                            hint="install gcc for fpga, or the Lava env for lava")
+        return run, skipped
+    for name in requested:
+        why = backend(name).unavailable()
+        if why:
+            raise SnncError(f"backend '{name}' cannot run here: {why}",
+                            hint="leave out --backends to run what is available")
+    return list(requested), {}
+
+
+def verify(graph: Graph, backends: list[str], inputs, *, steps=None, on_backend=None) -> tuple[Comparison,
+                                                                                              dict[str, Trace]]:
+    """Run ``graph`` on each backend with the same integer ``inputs``; compare bit for bit.
+    ``on_backend(name)`` is called as each backend starts (progress display)."""
     if len(backends) < 2:
         raise SnncError("verify needs at least two backends", hint="e.g. --backends sim,fpga")
     if len(set(backends)) != len(backends):
         raise SnncError(f"backend listed twice in {backends}", hint="name each backend once")
-    traces = {b: run_backend(b, graph, inputs, steps=steps) for b in backends}
+    traces = {}
+    for b in backends:
+        if on_backend is not None:
+            on_backend(b)
+        traces[b] = run_backend(b, graph, inputs, steps=steps)
     return compare_traces(traces), traces
 
 

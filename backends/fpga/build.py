@@ -6,6 +6,11 @@ file, the compiler flags, the compiler's version and this CPU's identity (``-mar
 code runs only where it was built), so an unchanged model is compiled once; the cache folder is
 ``$SNNC_CACHE_DIR/fpga`` (default ``~/.cache/snnc/fpga``). A build happens in a temporary folder
 that is renamed into place, so concurrent runs and interrupted builds never leave a broken entry.
+After a complete build the library's sha256 is written next to it (:data:`CHECKSUM_NAME`, inside
+the temporary folder, before the rename); an entry is used only when that checksum matches, so a
+library damaged later (truncated by a full disk, overwritten) is moved aside and rebuilt instead
+of being loaded (loading a truncated shared library kills the process with SIGBUS). gcc runs in
+its own process group and ends with snnc (:func:`snnc.ir.children.run_child`).
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ import functools
 import hashlib
 import os
 import shutil
-import subprocess
 import tempfile
+import uuid
 
+from snnc.ir.children import run_child
 from snnc.ir.errors import BackendError
 from snnc.ir.graph import Graph
 
@@ -24,6 +30,8 @@ from .codegen import ModelPlan, generate_sources
 from .project import CC, CFLAGS, LIB_NAME, write_sources
 
 ENV_CACHE = "SNNC_CACHE_DIR"
+#: file in a cache entry holding the sha256 (hex) of its library, written after a complete build
+CHECKSUM_NAME = "libsnnc_model.so.sha256"
 
 
 def cache_root() -> str:
@@ -37,7 +45,7 @@ def compiler_version(cc: str) -> str:
     if path is None:
         raise BackendError(f"the fpga backend's C simulation needs '{cc}' on PATH",
                            hint="install gcc (Debian/Ubuntu: apt install gcc g++)")
-    res = subprocess.run([path, "--version"], capture_output=True, text=True)
+    res = run_child([path, "--version"])
     return res.stdout.splitlines()[0] if res.stdout else path
 
 
@@ -81,7 +89,7 @@ def compile_library(folder: str, cc: str = CC, opt: str = DEFAULT_OPT) -> str:
     out = os.path.join(folder, LIB_NAME)
     cmd = [shutil.which(cc) or cc, *_flags(opt), "-shared", "-o", out,
            os.path.join(folder, "firmware", "snnc_model.cpp"), os.path.join(folder, "lib", "snnc_lib.cpp")]
-    res = subprocess.run(cmd, capture_output=True, text=True)
+    res = run_child(cmd)
     if res.returncode != 0:
         raise BackendError("gcc failed on the generated C (a bug in snnc's fpga backend; please report it):\n"
                            + res.stderr[-4000:], file=folder)
@@ -98,18 +106,54 @@ def build(graph: Graph, *, opt: str = DEFAULT_OPT, reuse_factor: int | dict = 1)
     key = build_key(files, opt=opt)
     entry = os.path.join(cache_root(), key)
     lib = os.path.join(entry, LIB_NAME)
-    if os.path.exists(lib):
+    if entry_ok(entry):
         return plan, lib, True
+    if os.path.exists(entry):
+        _discard(entry)
     os.makedirs(cache_root(), exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".build-", dir=cache_root())
     try:
         write_sources(tmp, files)
-        compile_library(tmp, opt=opt)
+        built = compile_library(tmp, opt=opt)
+        with open(os.path.join(tmp, CHECKSUM_NAME), "w") as f:
+            f.write(_sha256(built) + "\n")
         try:
             os.replace(tmp, entry)
         except OSError:                      # another process built the same entry meanwhile
-            if not os.path.exists(lib):
+            if not entry_ok(entry):
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return plan, lib, False
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def entry_ok(entry: str) -> bool:
+    """True when the cache entry folder holds a library whose sha256 matches its checksum file
+    (False for a missing, partial or damaged entry)."""
+    try:
+        with open(os.path.join(entry, CHECKSUM_NAME)) as f:
+            want = f.read().strip()
+        return bool(want) and _sha256(os.path.join(entry, LIB_NAME)) == want
+    except OSError:
+        return False
+
+
+def _discard(entry: str) -> None:
+    """Move a damaged entry aside (one atomic rename, so a concurrent reader sees either the
+    entry or nothing) and delete it."""
+    if entry_ok(entry):                      # rebuilt by another process meanwhile
+        return
+    trash = os.path.join(cache_root(), f".discard-{uuid.uuid4().hex}")
+    try:
+        os.replace(entry, trash)
+    except OSError:                          # another process discarded or replaced it meanwhile
+        return
+    shutil.rmtree(trash, ignore_errors=True)

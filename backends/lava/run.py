@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import uuid
 
 import numpy as np
 
+from snnc.ir.children import run_child
 from snnc.ir.errors import BackendError, SnncError
 from snnc.ir.graph import Graph
 from snnc.ir.signals import prepare_inputs
@@ -63,12 +64,20 @@ def lava_unavailable() -> str | None:
         exe = lava_python()
     except SnncError as exc:
         return exc.detail
-    probe = subprocess.run([exe, "-c", "from lava.magma.core.run_configs import Loihi2SimCfg"],
-                           capture_output=True, text=True)
+    probe = run_child([exe, "-c", "from lava.magma.core.run_configs import Loihi2SimCfg"], env=_child_env())
     if probe.returncode != 0:
         last = (probe.stderr or probe.stdout).strip().splitlines()
         return f"{exe} cannot import lava-nc ({last[-1] if last else f'exit {probe.returncode}'})"
     return None
+
+
+def _child_env() -> dict:
+    """The environment of a Lava child: ours without PYTHONPATH/PYTHONHOME (the Lava env has its
+    own snnc install and site-packages)."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+
+
+_MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '((?:lava|numpy|scipy)[\w.]*)'")
 
 
 def _prepare_inputs(graph: Graph, inputs, steps: int | None) -> tuple[dict[str, np.ndarray], int]:
@@ -121,9 +130,13 @@ def _run_subprocess(exe, work, net_dir, inputs, T, record, record_states) -> dic
     np.savez(in_path, **inputs)
     cmd = [exe, os.path.join(net_dir, "network.py"), "--inputs", in_path, "--out", out_path, "--steps", str(T),
            "--record", record] + (["--states"] if record_states else [])
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    proc = subprocess.run(cmd, cwd=net_dir, capture_output=True, text=True, env=env)
+    proc = run_child(cmd, cwd=net_dir, env=_child_env())
     if proc.returncode != 0 or not os.path.exists(out_path):
+        missing = _MISSING_MODULE.search(proc.stderr or "")
+        if missing:
+            raise BackendError(f"the Lava interpreter {exe} cannot import '{missing.group(1)}'",
+                               hint=f"install lava-nc 0.10 into that environment or point {ENV_VAR} at one that "
+                                    "has it") from None
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
         raise BackendError(f"the Lava run failed (exit {proc.returncode}):\n{tail}")
     with np.load(out_path, allow_pickle=False) as f:

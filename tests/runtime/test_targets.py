@@ -94,6 +94,31 @@ def test_outputs_honour_the_umask(repo_root, tmp_path):
     assert oct((out / "lava").stat().st_mode & 0o777) == oct(0o750)
 
 
+def test_run_golden_and_demo_outputs_honour_the_umask(repo_root, tmp_path):
+    """``snnc run --out``, ``golden record -o`` and ``snnc demo -o`` (folder, summaries, PNGs) get the
+    modes the umask gives (027: files 640, folders 750), not tempfile's 600/700."""
+    import numpy as np
+
+    model = str(repo_root / "examples/models/quickstart_lif.nir")
+    np.save(tmp_path / "x.npy", np.ones((6, 16)))
+    old = os.umask(0o027)
+    try:
+        assert main(["run", model, "--input", str(tmp_path / "x.npy"), "--out", str(tmp_path / "t.npz")]) == 0
+        assert main(["golden", "record", model, "-o", str(tmp_path / "g.npz"), "--steps", "4"]) == 0
+        assert main(["demo", "-o", str(tmp_path / "demo"), "--only", "lif", "--samples", "8", "--lava-samples", "0",
+                     "--quiet"]) == 0
+    finally:
+        os.umask(old)
+    for f in ("t.npz", "g.npz"):
+        assert oct((tmp_path / f).stat().st_mode & 0o777) == oct(0o640), f
+    demo = tmp_path / "demo"
+    assert oct(demo.stat().st_mode & 0o777) == oct(0o750)
+    files = sorted(demo.iterdir())
+    assert {"summary.json", "summary.md"} <= {f.name for f in files}
+    for f in files:
+        assert oct(f.stat().st_mode & 0o777) == oct(0o640), f.name
+
+
 @pytest.mark.gcc
 def test_a_net_file_compiles_to_an_hls_project_whose_csim_passes(tmp_path):
     """An imported lava-dl .net is already a lowered integer graph: --target fpga writes the HLS
