@@ -31,7 +31,7 @@ import numpy as np
 from snnc.ir import intneurons as INN
 from snnc.ir import intnodes as IN
 from snnc.ir import nodes as N
-from snnc.ir.counts import _is_neuron
+from snnc.ir.counts import is_neuron
 from snnc.ir.errors import UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.trace import Trace
@@ -95,7 +95,7 @@ def activation_sparsity(graph: Graph, trace: Trace) -> float:
     """NeuroBench's ActivationSparsity over the neuron layers' outputs."""
     zeros = total = 0
     for name, node in graph.nodes.items():
-        if _is_neuron(node) and name in trace.outputs:
+        if is_neuron(node) and name in trace.outputs:
             a = trace.outputs[name]
             zeros += int(a.size - np.count_nonzero(a))
             total += int(a.size)
