@@ -65,7 +65,9 @@ def run(size: float, target: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", nargs="+", type=float, default=[1e4, 1e5, 1e6, 1e7])
-    ap.add_argument("--targets", nargs="+", default=["sim", "fpga", "loihi2"])
+    from snnc.runtime.targets import TARGETS
+
+    ap.add_argument("--targets", nargs="+", default=list(TARGETS), choices=list(TARGETS))
     args = ap.parse_args()
     print(f"{'synapses':>10} {'target':>7} {'compile s':>10} {'s per 1M syn':>13} {'peak RSS MB':>12}")
     for size in args.sizes:

@@ -80,22 +80,29 @@ def fold_pooling(graph: Graph) -> Graph:
             raise UnsupportedError("the conv before this pool also feeds other nodes; cannot fold the pool",
                                    node=name, hint="pool each branch after its own neuron")
         k, q, c = _pool_params(g.nodes[name], name)
-        w = np.asarray(conv.weight, np.float64)
+        w = _weights(conv.weight)
         s = dims(conv.stride, 2, "stride", src)
         d = dims(conv.dilation, 2, "dilation", src)
         pad = conv_padding(conv, shapes[ins[0].src][1:], src)
         K = w.shape[2:]
-        new = np.zeros(w.shape[:2] + tuple((k[i] - 1) * s[i] + (K[i] - 1) * d[i] + 1 for i in range(2)))
+        new = np.zeros(w.shape[:2] + tuple((k[i] - 1) * s[i] + (K[i] - 1) * d[i] + 1 for i in range(2)), w.dtype)
         for a in range(k[0]):
             for b in range(k[1]):
                 for u in range(K[0]):
                     for v in range(K[1]):
                         new[:, :, a * s[0] + u * d[0], b * s[1] + v * d[1]] += c * w[:, :, u, v]
-        bias = None if conv.bias is None else np.asarray(conv.bias, np.float64) * (c * k[0] * k[1])
+        bias = None if conv.bias is None else _weights(conv.bias) * (c * k[0] * k[1])
         g.nodes[src] = _new_conv(conv, new, (q[0] * s[0], q[1] * s[1]), pad, bias)
         g.nodes[src].metadata["folded_pool"] = name
         _rewire(g, name, src)
     return g
+
+
+def _weights(w) -> np.ndarray:
+    """Weights as float64, or complex128 for a complex synapse (an S5-RF input layer): folding
+    must keep the imaginary part."""
+    w = np.asarray(w)
+    return w.astype(np.complex128 if np.iscomplexobj(w) else np.float64)
 
 
 def fold_spike_pooling(graph: Graph) -> Graph:
@@ -112,7 +119,7 @@ def fold_spike_pooling(graph: Graph) -> Graph:
         dst = outs[0].dst
         node = g.nodes[dst]
         if isinstance(node, N.Conv2d) and len(g.in_edges(dst)) == 1:
-            w = np.asarray(node.weight, np.float64)
+            w = _weights(node.weight)
             s = dims(node.stride, 2, "stride", dst)
             d = dims(node.dilation, 2, "dilation", dst)
             pad = conv_padding(node, shapes[name][1:], dst)
@@ -123,7 +130,7 @@ def fold_spike_pooling(graph: Graph) -> Graph:
                                            hint="use kernel_size = stride dividing the input, or padding 0")
                 pad = (pad[0] * q[0], pad[1] * q[1])
             K = w.shape[2:]
-            new = np.zeros(w.shape[:2] + tuple((K[i] - 1) * d[i] * q[i] + k[i] for i in range(2)))
+            new = np.zeros(w.shape[:2] + tuple((K[i] - 1) * d[i] * q[i] + k[i] for i in range(2)), w.dtype)
             for u in range(K[0]):
                 for v in range(K[1]):
                     for a in range(k[0]):
@@ -136,8 +143,8 @@ def fold_spike_pooling(graph: Graph) -> Graph:
             lin_name = g.out_edges(dst)[0].dst
             lin = g.nodes[lin_name]
             C, Hp, Wp = shapes[name]
-            w = np.asarray(lin.weight, np.float64).reshape(-1, C, Hp, Wp)
-            new = np.zeros((w.shape[0], C) + tuple(in_shape[1:]))
+            w = _weights(lin.weight).reshape(-1, C, Hp, Wp)
+            new = np.zeros((w.shape[0], C) + tuple(in_shape[1:]), w.dtype)
             for i in range(Hp):
                 for j in range(Wp):
                     new[:, :, i * q[0]:i * q[0] + k[0], j * q[1]:j * q[1] + k[1]] += c * w[:, :, i:i + 1, j:j + 1]

@@ -158,3 +158,19 @@ def test_fold_linear_merges_dense_chain():
     assert "a" not in folded.nodes and isinstance(folded.nodes["b"], N.Affine)
     x = rng.integers(-3, 4, (2, 7, 4)).astype(np.float64)
     assert np.array_equal(_values(g, x).outputs["b"], _values(folded, x).outputs["b"])
+
+
+def test_fold_spike_pooling_keeps_complex_weights():
+    """A complex synapse (an S5-RF input layer) after a pool: the fold is linear, so it must fold the
+    real and imaginary parts alike (casting to float would drop the imaginary part silently)."""
+    rng = np.random.default_rng(5)
+    re, im = rng.integers(-8, 9, (4, 2 * 3 * 3)) / 8.0, rng.integers(-8, 9, (4, 2 * 3 * 3)) / 8.0
+
+    def folded_weight(w):
+        g = _graph([("n0", _lif((2, 6, 6))), ("p", _pool("sum", 2, 2)), ("f", N.Flatten(input_shape=None)),
+                    ("l", N.Linear(weight=w))], (2, 6, 6))
+        return fold_spike_pooling(g).nodes["l"].weight
+
+    w = folded_weight(re + 1j * im)
+    assert np.iscomplexobj(w)
+    assert np.array_equal(w.real, folded_weight(re)) and np.array_equal(w.imag, folded_weight(im))
