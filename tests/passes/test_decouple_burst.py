@@ -200,20 +200,30 @@ def test_recurrent_lifb_decoupling_is_lossless(seed, copies, n, leak64, theta64,
     assert np.array_equal(np.asarray(g.nodes["b"].amplitudes)[counts], a.outputs["b"])   # spike count = burst n
 
 
-def test_recurrent_lifb_listed_after_its_synapse_is_refused_cleanly():
-    """With the recurrent synapse listed before the LIFB the shared value bounds cannot bound its
-    input (a cycle visited in that order counts as unbounded) and the decoupling is refused
-    with the graded mapping offered; listed after, it is exact."""
+def test_recurrent_lifb_in_either_node_order_is_exact_or_refused_cleanly():
+    """Listed after its recurrent synapse, the LIFB's input cannot be bounded by the shared value
+    bounds today (a cycle visited in that order counts as unbounded): the pass then keeps the
+    graded node and says why in the report. Either way the pass's graph equals the graded one."""
+    from snnc.passes.pipeline import CompileContext
+    from snnc.passes.targets import make_config
+
     kw = dict(n=3, copies=3, leak_mult=64 * 50, theta=640, amps=[0, 1, 2, 3], comparison=">=", delay=1,
               delay_on_feedback=True, conv=False)
-    first = _recurrent_graph(np.random.default_rng(0), lifb_first=True, **kw)
-    decouple_node(first, "b")
-    later = _recurrent_graph(np.random.default_rng(0), lifb_first=False, **kw)
-    with pytest.raises(UnsupportedError) as err:
-        decouple_node(later, "b")
-    assert "node 'b'" in str(err.value) and "graded-spike mapping" in str(err.value)
-    out = decouple_burst(later)
-    assert isinstance(out.nodes["b"], INN.IntLIFB) and out.nodes["b"].max_burst == 3
+    for lifb_first in (True, False):
+        g = _recurrent_graph(np.random.default_rng(0), lifb_first=lifb_first, **kw)
+        ctx = CompileContext(config=make_config("loihi2"))
+        out = decouple_burst(g, ctx)
+        note = ctx.report["b"]
+        if note["burst_mapping"] == "graded":
+            assert "membrane may reach inf" in note["decoupling_refused"] and out.nodes["b"].max_burst == 3
+        else:
+            assert out.nodes["b"].max_burst == 1
+        assert lifb_first is False or note["burst_mapping"] == "lif_population"
+        x = np.random.default_rng(1).integers(-1, 3, (2, 40, 6))
+        a, b = simulate(g, x, record="all"), simulate(out, x, record="all")
+        assert np.count_nonzero(a.outputs["out_b"]) > 0
+        for name in ("down", "output", "out_b"):
+            assert np.array_equal(a.outputs[name], b.outputs[name]), (lifb_first, name)
 
 
 def test_refuses_a_reader_that_also_reads_another_node():
