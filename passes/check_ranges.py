@@ -1,9 +1,10 @@
 """Pass: static range analysis of the lowered integer graph.
 
-For each integer LIF population it bounds |u| and |v| from the synapse weights and the
-largest input payload, assuming the worst case at every step:
+For each integer LIF population it bounds |u| and |v| from the bounds of its inputs (the
+synapses' outputs, :mod:`snnc.ir.value_bounds`: max_row sum |W_int| * payload bound of the
+synapse's input * 2**weight_exp), assuming the worst case at every step:
 
-    |a|max = max_row sum |W_int| * payload_max * 2**input_shift        (input per step, state units)
+    |a|max = sum of the input bounds * 2**input_shift        (input per step, state units)
     |u|max = |a|max / (1 - current_mult / 2**D)      (infinite if current_mult = 2**D)
     |v|max = (|u|max + |bias|max) / (1 - voltage_mult / 2**D)   (infinite if voltage_mult = 2**D)
 
@@ -23,45 +24,21 @@ import math
 import numpy as np
 
 from snnc.ir import intnodes as IN
-from snnc.ir import nodes as N
 from snnc.ir.errors import OverflowRisk
 from snnc.ir.graph import Graph
+from snnc.ir.value_bounds import output_bounds
 
 from .pipeline import CompileContext, register_pass
 
 
-def _payload_max(graph: Graph, name: str) -> float:
+def lif_bounds(graph: Graph, name: str, bounds: dict[str, float] | None = None) -> tuple[float, float]:
+    """Static bounds of |u| and |v| of IntCubaLIF ``name``; ``bounds``: the graph's
+    :func:`~snnc.ir.value_bounds.output_bounds` (computed when not given)."""
     node = graph.nodes[name]
-    if isinstance(node, IN.IntCubaLIF):
-        return 1.0 if node.threshold is not None else float(node.metadata.get("state_bound", math.inf))
-    if isinstance(node, N.Input):
-        return float(node.metadata.get("max_abs", 1.0))
-    if isinstance(node, N.SumPool2d):
-        k = np.atleast_1d(node.kernel_size)
-        area = int(np.prod(k)) if k.size > 1 else int(k[0]) ** 2
-        return area * max((_payload_max(graph, e.src) for e in graph.in_edges(name)), default=0.0)
-    if isinstance(node, N.Flatten):
-        return max((_payload_max(graph, e.src) for e in graph.in_edges(name)), default=0.0)
-    if getattr(node, "source", False):
-        return float(np.abs(np.asarray(node.value)).max())
-    return math.inf
-
-
-def _synapse_row_sum(node) -> float:
-    w = np.abs(np.asarray(node.weight, np.int64))
-    return float(w.reshape(w.shape[0], -1).sum(axis=1).max()) if w.size else 0.0
-
-
-def lif_bounds(graph: Graph, name: str) -> tuple[float, float]:
-    node = graph.nodes[name]
+    bounds = output_bounds(graph) if bounds is None else bounds
     a = 0.0
     for e in graph.in_edges(name):
-        syn = graph.nodes[e.src]
-        if not hasattr(syn, "weight"):
-            return math.inf, math.inf
-        pm = max((_payload_max(graph, i.src) for i in graph.in_edges(e.src)), default=0.0)
-        exp = int(getattr(syn, "weight_exp", 0))
-        a += _synapse_row_sum(syn) * pm * 2.0 ** exp + (1 if exp < 0 else 0)
+        a += bounds[e.src]
     a *= 2 ** node.input_shift
     full = 2 ** node.decay_bits
     cur = float(np.max(node.current_mult))
@@ -79,10 +56,11 @@ def lif_bounds(graph: Graph, name: str) -> tuple[float, float]:
 def check_ranges(graph: Graph, ctx: CompileContext) -> Graph:
     """Static overflow analysis of integer LIF states (report; error with strict)."""
     risky = []
+    bounds = output_bounds(graph)
     for name, node in graph.nodes.items():
         if not isinstance(node, IN.IntCubaLIF):
             continue
-        u, v = lif_bounds(graph, name)
+        u, v = lif_bounds(graph, name, bounds)
         limit_u = 2 ** (node.u_bits - 1) - 1
         limit_v = 2 ** (node.v_bits - 1) - 1
         finding = "none" if (u <= limit_u and v <= limit_v) else "possible"

@@ -127,3 +127,61 @@ def test_the_reparameterisation_uses_the_shared_bounds():
             b_in = sum(bounds[e.src] for e in g.in_edges(name))
             if not node.window and lam < 1:
                 assert membrane_bound(g, name) == abs(int(node.v_init)) + b_in / (1 - lam)
+
+
+def _lif_state_bounds(node: IN.IntCubaLIF, a: float) -> tuple[float, float]:
+    """The LIF state bounds of passes/check_ranges' docstring for an input bound ``a``."""
+    a *= 2 ** node.input_shift
+    full = 2 ** node.decay_bits
+    cur, vol = float(np.max(node.current_mult)), float(np.max(node.voltage_mult))
+    u = a / (1 - cur / full) if cur < full else (0.0 if a == 0 else math.inf)
+    bias = float(np.abs(np.asarray(0 if node.bias is None else node.bias)).max())
+    v = (u + bias) / (1 - vol / full) if vol < full else (0.0 if u + bias == 0 else math.inf)
+    if "state_bound" in node.metadata:
+        u, v = min(u, float(node.metadata["state_bound"])), min(v, float(node.metadata["state_bound"]))
+    return u, v
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000))
+def test_check_ranges_reports_the_shared_bounds(seed):
+    """check_ranges bounds each LIF's input by the sum of output_bounds over its incoming edges
+    (no bound of its own), reports the resulting u/v bounds, and where it says 'none' the
+    simulator's states stay within them."""
+    from snnc.passes.check_ranges import check_ranges
+    from snnc.passes.pipeline import CompileContext
+    from snnc.passes.targets import make_config
+
+    graph = RG.random_int_graph(seed)
+    steps = 3 * RG.window_of(graph) if RG.window_of(graph) > 1 else 16
+    x = RG.random_inputs(graph, seed, batch=3, steps=steps)
+    for name, values in x.items():                   # what check_ranges assumes of the inputs
+        graph.nodes[name].metadata["max_abs"] = float(np.abs(values).max(initial=0))
+    ctx = CompileContext(config=make_config("sim"))
+    check_ranges(graph, ctx)
+    bounds = output_bounds(graph)
+    trace = simulate(graph, x, record="all", record_states=True)
+    for name, node in graph.nodes.items():
+        if not isinstance(node, IN.IntCubaLIF):
+            assert "u_bound" not in ctx.report.get(name, {})
+            continue
+        u, v = _lif_state_bounds(node, sum(bounds[e.src] for e in graph.in_edges(name)))
+        found = ctx.report[name]
+        assert found["u_bound"] == (None if math.isinf(u) else int(u)), (seed, name)
+        assert found["v_bound"] == (None if math.isinf(v) else int(v)), (seed, name)
+        if found["overflow"] == "none":
+            assert np.abs(trace.states[f"{name}.u"]).max(initial=0) <= found["u_bound"], (seed, name)
+            assert np.abs(trace.states[f"{name}.v"]).max(initial=0) <= found["v_bound"], (seed, name)
+
+
+def test_check_ranges_bounds_the_seed_neuron_readouts():
+    """The seed-neuron readouts (non-spiking IntCubaLIF after CLIF / LM-HT / LIFB layers) had no
+    bound before check_ranges used ir.value_bounds; they have finite, proven ones now."""
+    import snnc
+    from snnc.passes.targets import make_config
+    from snnc.runtime.compile import compile_graph
+
+    _, report = compile_graph(snnc.load(str(REPO / "examples" / "models" / "digits_clif.nir")), make_config("fpga"))
+    readout = report["nodes"]["readout"]
+    assert readout["overflow"] == "none" and readout["u_bound"] == 193408 and readout["v_bound"] is not None
+    assert "readout" not in report["totals"]["overflow_possible"]
