@@ -280,7 +280,8 @@ class IntCubaLIF(N.Node, IntNode):
         ``LIFReset``) that reproduce this node; ``bias`` is split per neuron into the smallest
         ``bias_exp`` >= 0 with an int16 ``bias_mant``. A node that :meth:`never_fires` (e.g. a
         non-spiking readout, threshold None) gets ``vth = 2**17`` (what netx uses): ``vth << 6 =
-        2**23`` exceeds every saturated v, so it never fires. Raises UnsupportedError listing :meth:`lava_differences`."""
+        2**23`` exceeds every saturated v, so it never fires. Raises UnsupportedError listing
+        :meth:`lava_differences`."""
         diffs = self.lava_differences()
         if diffs:
             raise UnsupportedError("not expressible as a Lava LIF: " + "; ".join(diffs), node=name or None)

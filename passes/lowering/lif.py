@@ -4,8 +4,9 @@ The state scale S comes from the synapses (:func:`~snnc.passes.lowering.synapses
 shift INPUT_SHIFT); thresholds, biases and resets are ``round(x * S)`` (thresholds on the
 profile's ``threshold_multiple``, biases as ``mant << exp`` when the profile has
 ``bias_mantissa_bits``, with exp >= ``bias_exp``: netx's grid ``mant << 6`` for loihi2), decays
-``round(retention * 2**decay_bits)``. An Affine bias feeding a neuron without synaptic-current decay is added to the neuron's per-step bias (exact); with a
-decaying current it is fed through the current
+``round(retention * 2**decay_bits)``. An Affine bias feeding a neuron without synaptic-current
+decay is added to the neuron's per-step bias (exact); with a decaying current it is fed through
+the current
 (:func:`~snnc.passes.lowering.synapses.bias_through_current`).
 """
 
