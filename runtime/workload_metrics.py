@@ -31,7 +31,7 @@ import numpy as np
 from snnc.ir import intneurons as INN
 from snnc.ir import intnodes as IN
 from snnc.ir import nodes as N
-from snnc.ir.counts import _is_neuron
+from snnc.ir.counts import is_neuron as _is_neuron
 from snnc.ir.errors import UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.trace import Trace
