@@ -238,19 +238,35 @@ class IntCubaLIF(N.Node, IntNode):
                    state_reset_interval=None if reset_interval is None else int(reset_interval),
                    state_reset_phase=phase)
 
+    def never_fires(self) -> bool:
+        """True when no state can reach the threshold: threshold None (a non-spiking readout), or
+        above every value ``v`` can take (with 'saturate_sym', |v| <= 2**(v_bits-1) - 1; Lava:
+        2**23 - 1). Such a neuron's comparison and reset never act."""
+        if self.threshold is None:
+            return True
+        if self.v_overflow != "saturate_sym":
+            return False
+        v_max = (1 << (int(self.v_bits) - 1)) - 1
+        thr = int(np.asarray(self.threshold).min())
+        return thr >= v_max if self.comparison == ">" else thr > v_max
+
     def lava_differences(self) -> list[str]:
-        """Why this node is not exactly a Lava fixed-point LIF (empty list: it is)."""
+        """Why this node is not exactly a Lava fixed-point LIF (empty list: it is). A neuron that
+        :meth:`never_fires` is a Lava LIF whatever its comparison and reset (they never act)."""
         diffs = []
         fixed = {"input_shift": O.LAVA_ACT_SHIFT, "decay_bits": O.DECAY_BITS, "arith_bits": O.LAVA_PORT_BITS,
                  "u_bits": O.LAVA_STATE_BITS, "u_overflow": "lava", "v_bits": O.LAVA_STATE_BITS,
                  "v_overflow": "saturate_sym", "comparison": ">", "reset": "zero"}
+        silent = self.never_fires() and self.v_bits == O.LAVA_STATE_BITS
+        if silent:
+            fixed = {k: v for k, v in fixed.items() if k not in ("comparison", "reset")}
         for k, want in fixed.items():
             if getattr(self, k) != want:
                 diffs.append(f"{k} is {getattr(self, k)!r}, Lava has {want!r}")
         for k in ("current_mult", "voltage_mult"):
             if np.asarray(getattr(self, k)).size != 1:
                 diffs.append(f"{k} is per neuron; Lava's du/dv are per population")
-        if self.threshold is not None:
+        if self.threshold is not None and not silent:
             thr = np.asarray(self.threshold)
             if thr.size != 1:
                 diffs.append("threshold is per neuron; Lava's vth is per population")
@@ -262,9 +278,10 @@ class IntCubaLIF(N.Node, IntNode):
     def to_lava(self, name: str = "") -> dict:
         """Keyword arguments for Lava ``LIF`` (plus ``reset_interval``/``reset_offset`` for
         ``LIFReset``) that reproduce this node; ``bias`` is split per neuron into the smallest
-        ``bias_exp`` >= 0 with an int16 ``bias_mant``. A non-spiking node (threshold None) gets
-        ``vth = 2**17`` (what netx uses): ``vth << 6 = 2**23`` exceeds every saturated v, so it never
-        fires. Raises UnsupportedError listing :meth:`lava_differences`."""
+        ``bias_exp`` >= 0 with an int16 ``bias_mant``. A node that :meth:`never_fires` (e.g. a
+        non-spiking readout, threshold None) gets ``vth = 2**17`` (what netx uses): ``vth << 6 =
+        2**23`` exceeds every saturated v, so it never fires. Raises UnsupportedError listing
+        :meth:`lava_differences`."""
         diffs = self.lava_differences()
         if diffs:
             raise UnsupportedError("not expressible as a Lava LIF: " + "; ".join(diffs), node=name or None)
@@ -272,7 +289,7 @@ class IntCubaLIF(N.Node, IntNode):
         mant, exp = _split_bias(bias, name)
         out = {"shape": tuple(self.shape), "du": 4095 - int(np.asarray(self.current_mult).reshape(-1)[0]),
                "dv": 4096 - int(np.asarray(self.voltage_mult).reshape(-1)[0]),
-               "vth": 2 ** 17 if self.threshold is None
+               "vth": 2 ** 17 if self.never_fires()
                else int(np.asarray(self.threshold).reshape(-1)[0]) >> O.LAVA_ACT_SHIFT,
                "bias_mant": mant, "bias_exp": exp}
         if self.state_reset_interval is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from snnc.ir.checks import check_parameters
 from snnc.ir.graph import Graph
 
+from . import bias_units as _bias_units  # noqa: F401  (registers 'bias_units')
 from . import check_ranges as _check_ranges  # noqa: F401  (registers 'check_ranges')
 from . import chip_native as _chip_native  # noqa: F401  (registers 'chip_native')
 from . import decouple_burst as _decouple_burst  # noqa: F401  (registers 'decouple_burst')
@@ -72,8 +73,8 @@ PIPELINES.update({
     # Loihi 2: chip_native acts only with the config loihi2: {neurons: chip} (after discretize, so it
     # sees every neuron in its per-step form); netx has no pooling layer: pools on spike paths are
     # folded into the next synapse; burst neurons become LIF populations where that is exact (else
-    # graded spikes)
+    # graded spikes); constant bias currents become netx bias units (always-on channels / neurons)
     "loihi2": _FLOAT[:3] + ["chip_native"] + _FLOAT[3:-1] + ["fold_spike_pooling", "calibrate_inputs",
                                                           "lower_integer", "decouple_burst", "insert_latency",
-                                                          "check_ranges"],
+                                                          "bias_units", "check_ranges"],
 })

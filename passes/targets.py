@@ -60,6 +60,9 @@ class TargetProfile:
       ``vth << 6``);
     * ``bias_mantissa_bits``: None, or neuron biases are rounded to ``mant << exp`` with a signed
       mantissa of this many bits (Lava: int16 ``bias_mant``);
+    * ``bias_exp``: the smallest exponent of those biases (netx: every bias is ``bias_mant << 6``;
+      a bias beyond ``mant_max << bias_exp`` takes a larger exponent, which Lava's LIF has per
+      neuron but a netx ``.net`` does not, so that graph gets no ``.net``);
     * ``clif_state_bits_min``: CLIF states get at least this many bits (its look-up products
       need 32; 0 keeps ``state_bits``, as Loihi 2's 24-bit states).
     """
@@ -80,6 +83,7 @@ class TargetProfile:
     current_overflow: str | None = None   # None (= state_overflow) | 'lava'
     threshold_multiple: int = 1
     bias_mantissa_bits: int | None = None
+    bias_exp: int = 0
     clif_state_bits_min: int = 32
     has_chip_neurons: bool = False   #: a chip-native approximation mode exists (config loihi2: {neurons: chip})
     #: what a config may change: field name -> (min, max) or allowed values
@@ -110,7 +114,7 @@ PROFILES: dict[str, TargetProfile] = {
                             state_overflow="saturate", decay_bits=12, synapse_latency=1,
                             weight_format="lava_dense", dense_acc_bits=32, dense_out_bits=32, conv_out_bits=24,
                             neuron_arith_bits=32, current_overflow="lava", threshold_multiple=64,
-                            bias_mantissa_bits=16, clif_state_bits_min=0, has_chip_neurons=True,
+                            bias_mantissa_bits=16, bias_exp=6, clif_state_bits_min=0, has_chip_neurons=True,
                             adjustable={"weight_bits": (2, 8)}),
 }
 

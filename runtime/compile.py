@@ -56,7 +56,22 @@ def compile_graph(graph: Graph, config: CompileConfig, *, dump=None) -> tuple[Gr
                    "overflow_possible": sorted(n for n, v in ctx.report.items() if v.get("overflow") == "possible")},
         "nodes": nodes,
     }
+    if config.profile.has_chip_neurons and not config.chip_native:
+        report["chip_findings"] = chip_native_findings(graph, config)
     return lowered, _jsonable(report)
+
+
+def chip_native_findings(graph: Graph, config: CompileConfig) -> dict:
+    """For the exact ``loihi2`` compile: {neuron: {"dynamics", "remedy"}} of every neuron that
+    Loihi 2's standard LIF cannot express (:func:`snnc.passes.chip_native.chip_findings` on the
+    discretized graph), naming the mode that would map it; the Lava emitter joins it with the
+    per-node chip / cpu-only status."""
+    from snnc.passes.chip_native import chip_findings
+
+    pipeline = PIPELINES[config.profile.name]
+    head = pipeline[:pipeline.index("discretize") + 1]
+    discrete = run_pipeline(graph, head, CompileContext(config=config))
+    return {f.node: {"dynamics": f.dynamics, "remedy": f.remedy} for f in chip_findings(discrete)}
 
 
 def compile_model(graph: Graph, *, target: str | None = None, config_path: str | None = None, strict: bool = False,

@@ -19,7 +19,11 @@ the installed package, ``os.path.dirname(snnc.__file__)/examples/models``, or ``
 
 4. sweep the weight width (:data:`SWEEP_BITS`, ``fpga`` target; state max(24, bits + 16) bits, as
    16-bit weights saturate the default 24-bit state) for accuracy vs weight bits;
-5. print one table (rich) and write ``summary.json``, ``summary.md`` and PNG plots into OUTDIR,
+5. the Loihi 2 chip verdict of the exact ``loihi2`` graph (:func:`snnc.backends.lava.chip.chip_status`:
+   yes, or no with the nodes that are custom Lava processes, CPU only) and the accuracy of the
+   chip-native mode (:func:`snnc.runtime.chip_accuracy.chip_mode_accuracy`; with the fine-tuned
+   ``digits_<type>_chip.nir`` when it is shipped);
+6. print one table (rich) and write ``summary.json``, ``summary.md`` and PNG plots into OUTDIR,
    atomically (:func:`~snnc.ir.files.atomic_folder`; an existing OUTDIR only with ``force``).
 
 Lava is found the way :func:`snnc.backends.lava.run.run_lava` finds it (in-process when lava-nc is
@@ -68,12 +72,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import snnc
+from snnc.backends.lava.chip import chip_status
+from snnc.backends.lava.mapping import plan_network
 from snnc.backends.lava.resources import NEURONS_PER_CORE, SYNAPSES_PER_CORE
 from snnc.ir.errors import BackendError, SnncError
 from snnc.ir.files import atomic_folder
 from snnc.ir.graph import Graph
 from snnc.ir.trace import Trace
 from snnc.passes.targets import make_config
+from snnc.runtime.chip_accuracy import chip_mode_accuracy
 from snnc.runtime.compile import compile_graph
 from snnc.runtime.demo_plots import write_plots
 from snnc.runtime.demo_report import DEFINITIONS, markdown, table_rows
@@ -131,6 +138,9 @@ class ModelResult:
     loihi2_synapses: int = 0
     fpga_resources: dict = field(default_factory=dict)
     accuracy_vs_bits: dict = field(default_factory=dict)
+    chip_accuracy: float = math.nan                  # loihi2 chip-native mode (passes/chip_native.py)
+    chip_tuned_accuracy: float = math.nan            # its fine-tuned digits_<type>_chip.nir, when shipped
+    chip_cpu_only: list = field(default_factory=list)  # nodes of the exact loihi2 graph that run only on a CPU
 
     @property
     def bit_exact(self) -> bool:
@@ -209,6 +219,7 @@ def run_model(path: str, *, samples: int | None = None, lava_samples: int = DEFA
         res.compile_seconds[target] = time.perf_counter() - t0
         lowered[target] = low
         if target == "loihi2":
+            res.chip_cpu_only = list(chip_status(plan_network(low))["cpu_only"])
             res.loihi2_cores = int(estimate["total"]["cores"])
             res.loihi2_neurons = int(report["totals"]["neurons"])
             res.loihi2_synapses = int(report["totals"]["synapses"])
@@ -250,6 +261,11 @@ def run_model(path: str, *, samples: int | None = None, lava_samples: int = DEFA
                                                                  "fpga": _head(traces["fpga"], n), "lava": lava_trace})
         else:
             res.lava = lava_skip or "skipped (--lava-samples 0)"      # n == 0
+
+    res.chip_accuracy, _ = chip_mode_accuracy(graph, x, y)
+    tuned = path[:-len(".nir")] + "_chip.nir"
+    if os.path.exists(tuned):
+        res.chip_tuned_accuracy, _ = chip_mode_accuracy(snnc.load(tuned), x, y)
 
     tick(_STEPS[5])
     if bits_sweep:
@@ -307,7 +323,7 @@ def run_demo(outdir: str, *, models: str | None = None, only: list[str] | None =
     results, plot_data = [], {}
     if console is None:
         console = Console()
-        console = Console(width=max(console.width, 280))
+        console = Console(width=max(console.width, 330))
     bar = Progress(TextColumn("{task.description:<52}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                    TimeElapsedColumn(), console=Console(stderr=True), transient=True) if progress else None
     with bar if bar is not None else contextlib.nullcontext():

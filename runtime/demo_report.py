@@ -24,6 +24,10 @@ DEFINITIONS = {
     "compile_seconds": "compile_graph + the target's resource estimate",
     "accuracy_vs_bits": "fpga target, weights of that many bits (per output channel), state max(24, bits + 16) bits",
     "bit_exact": "compare_traces: every output and state of every node equal at every step",
+    "chip_accuracy": "loihi2 with loihi2: {neurons: chip} (every neuron the closest hard-reset Lava LIF), integer "
+                     "simulator, latency-aligned; in parentheses the fine-tuned digits_<type>_chip.nir",
+    "chip_cpu_only": "nodes of the exact loihi2 graph that are custom Lava processes (CPU only; a chip needs neuron "
+                     "microcode): snnc.backends.lava.chip.chip_status",
 }
 
 
@@ -71,7 +75,8 @@ def _neurobench_cells(nb: dict) -> list[str]:
 
 def table_rows(results: list) -> tuple[list[str], list[list[str]]]:
     """Column heads and rows of the demo table (strings)."""
-    head = ["model", "neuron", "float acc", "8-bit acc",
+    head = ["model", "neuron", "float acc", "8-bit acc", "chip-native acc (fine-tuned)",
+            "runs on Loihi 2 chip (exact loihi2 graph)",
             f"bit-exact sim=C, fpga graph (values compared, {_samples_of(results, _CHECKS[0][0])} samples)",
             f"bit-exact sim=C, loihi2 graph (values compared, {_samples_of(results, _CHECKS[1][0])} samples)",
             f"bit-exact sim=C=Lava, loihi2 graph (values compared, {_samples_of(results, _CHECKS[2][0])} samples)",
@@ -85,7 +90,12 @@ def table_rows(results: list) -> tuple[list[str], list[list[str]]]:
         cores = "n/a (refused)" if "loihi2" in r.refused else ("n/a" if r.loihi2_cores is None else str(r.loihi2_cores))
         if r.loihi2_cores is not None and (r.loihi2_neurons, r.loihi2_synapses) != (r.neurons, r.synapses):
             cores += f" ({r.loihi2_neurons} neurons, {r.loihi2_synapses:,} synapses)"
+        chip_acc = _pct(r.chip_accuracy) + ("" if math.isnan(r.chip_tuned_accuracy)
+                                            else f" ({_pct(r.chip_tuned_accuracy)})")
+        on_chip = "n/a (refused)" if "loihi2" in r.refused else (
+            "yes" if not r.chip_cpu_only else f"no ({', '.join(r.chip_cpu_only)})")
         rows.append([r.name.replace("digits_", ""), r.neuron_type, _pct(r.float_accuracy), _pct(r.quantized_accuracy),
+                     chip_acc, on_chip,
                      *(_check_cell(r, key, target) for key, target in _CHECKS), str(r.neurons), f"{r.synapses:,}",
                      *_neurobench_cells(r.neurobench), cores,
                      f"{mem['weight_bits']:,}/{mem['state_bits']:,}" if mem else "n/a", comp])

@@ -212,7 +212,12 @@ def _emit_lava(lowered: Graph, folder: str, opts: EmitOptions, report: dict) -> 
     bounds = None if opts.input_max_abs is None else {n: opts.input_max_abs for n in lowered.input_names()}
     os.rmdir(folder)   # emit_lava builds the folder itself (atomically)
     lava = emit_lava(lowered, folder, force=False, input_bounds=bounds)
-    report["lava"] = {"files": lava["files"], "netx": lava["netx"], "custom_processes": lava["custom_processes"]}
+    chip = chip_verdict(lava["chip"], report.get("chip_findings", {}))
+    report["lava"] = {"files": lava["files"], "netx": lava["netx"], "custom_processes": lava["custom_processes"],
+                      "chip": chip}
+    for node, entry in chip["nodes"].items():
+        if node in report.get("nodes", {}):
+            report["nodes"][node]["loihi2_chip"] = entry["runs_on"]
     net = lava["netx"]
     lines = [f"Lava network: {{dir}} ({', '.join(lava['files'])}); run it in the Lava env: "
              f"cd {{dir}} && {lava['run']}"]
@@ -220,6 +225,35 @@ def _emit_lava(lowered: Graph, folder: str, opts: EmitOptions, report: dict) -> 
         lines.append("netx .net: {dir}/network.net (lava.lib.dl.netx.hdf5.Network(net_config=...))")
     else:
         lines.append(f"no netx .net: {net.get('reason')}")
+    return lines + chip_lines(chip)
+
+
+def chip_verdict(status: dict, findings: dict) -> dict:
+    """The Lava plan's per-node chip status (:func:`snnc.backends.lava.chip.chip_status`) with,
+    for every cpu-only neuron, its dynamics and the mode that would map it (``findings``, from
+    :func:`snnc.runtime.compile.chip_native_findings`)."""
+    nodes = {n: dict(e) for n, e in status["nodes"].items()}
+    for n, e in nodes.items():
+        if e["runs_on"] == "cpu-only" and n in findings:
+            e.update(findings[n])
+    return {**status, "nodes": nodes}
+
+
+def chip_lines(chip: dict) -> list[str]:
+    """``snnc compile``'s Loihi 2 verdict: one line, plus one line per cpu-only node (node, its
+    dynamics or Lava process, why, and the mode that would map it)."""
+    if chip["verdict"] == "chip":
+        return ["Loihi 2 chip: yes (every node is a Lava process with a chip model: LIF/LIFReset, Dense/DelayDense, "
+                "Conv, or host I/O)"]
+    lines = [f"Loihi 2 chip: no ({len(chip['cpu_only'])} node(s) are custom Lava processes that run only in Lava's "
+             "CPU simulation; on a chip they need hand-written neuron microcode)"]
+    for n in chip["cpu_only"]:
+        e = chip["nodes"][n]
+        what = e.get("dynamics") or "/".join(e["lava"])
+        remedy = e.get("remedy") or "no neuron mode maps it (a synapse or delay Lava cannot hold exactly)"
+        if "exceed int32" in e.get("why", ""):
+            remedy = "bound the inputs (e.g. spikes: snnc compile --input-max-abs 1) so that its sums provably fit"
+        lines.append(f"  cpu-only: node '{n}': {what}; {e.get('why', '')}; {remedy}")
     return lines
 
 

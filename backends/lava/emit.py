@@ -11,7 +11,8 @@ writes
 * ``network.net``: a lava-dl netx HDF5 file, when netx can build the graph (a chain of dense /
   conv layers with CUBA LIF neurons, flatten, delays, recurrent dense); otherwise the report
   says why it was skipped (:mod:`.netx`);
-* ``lava_report.json``: the node -> process table, the netx status and how to load the files.
+* ``lava_report.json``: the node -> process table, the netx status, which nodes run on a Loihi 2
+  chip and which only in Lava's CPU simulation (:mod:`.chip`), and how to load the files.
 
 Command line: ``snnc compile MODEL --target loihi2 -o OUT`` writes it as ``OUT/lava``.
 """
@@ -26,6 +27,7 @@ from snnc.ir.graph import Graph
 from snnc.ir.version import __version__
 
 from . import codegen, netx
+from .chip import chip_status
 from .mapping import plan_network
 
 REPORT = "lava_report.json"
@@ -54,6 +56,7 @@ def emit_lava(graph: Graph, outdir: str, *, force: bool = True, net: bool = True
             "files": files,
             "processes": len(plan.procs),
             "custom_processes": sorted({p.cls for p in plan.procs.values() if p.cls.startswith("Snnc")}),
+            "chip": chip_status(plan),
             "mapping": plan.table,
             "netx": netx_info,
             "run": "python network.py --inputs inputs.npz --out trace.npz --record all --states",

@@ -31,6 +31,7 @@ from __future__ import annotations
 import h5py
 import numpy as np
 
+from snnc.ir import intneurons as INN
 from snnc.ir import intnodes as IN
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
@@ -95,7 +96,10 @@ def _check_dense_weights(name: str, parts: list[np.ndarray]) -> dict:
     return {"num_weight_bits": int(nwb), "weight_exp": int(wexp)}
 
 
-def _neuron_group(name: str, node: IN.IntCubaLIF, shape: tuple, last: bool) -> dict:
+def _neuron_group(layer: list[str], nodes: list[IN.IntCubaLIF], shape: tuple, last: bool) -> dict:
+    """netx's neuron group and bias of one population: the layer's neuron plus its bias units
+    (appended, 1-d layers only), which must share its decays, threshold and state reset."""
+    name, node = layer[0], nodes[0]
     diffs = node.lava_differences()
     if diffs:
         raise NotExpressible(f"{name}: not a Lava LIF ({'; '.join(diffs)})")
@@ -103,31 +107,99 @@ def _neuron_group(name: str, node: IN.IntCubaLIF, shape: tuple, last: bool) -> d
         raise NotExpressible(f"{name}: per-layer state reset (netx has one reset_interval for the whole network)")
     if node.threshold is None and not last:
         raise NotExpressible(f"{name}: a non-spiking neuron inside the chain")
-    bias = np.broadcast_to(np.asarray(0 if node.bias is None else node.bias, np.int64), shape)
+    biases = [np.broadcast_to(np.asarray(0 if node.bias is None else node.bias, np.int64), shape)]
+    for unit_name, unit in zip(layer[1:], nodes[1:]):
+        same = (not unit.lava_differences() and unit.never_fires() == node.never_fires()
+                and unit.state_reset_interval is None
+                and all(np.array_equal(np.unique(getattr(unit, f)), np.unique(getattr(node, f)))
+                        for f in ("current_mult", "voltage_mult", "threshold")))
+        if not same:
+            raise NotExpressible(f"bias unit '{unit_name}' differs from its layer '{name}' (netx has one neuron "
+                                 "group per layer)")
+        biases.append(np.broadcast_to(np.asarray(0 if unit.bias is None else unit.bias, np.int64), unit.shape))
+    bias = np.concatenate(biases) if len(biases) > 1 else biases[0]
     mant = netx_bias_mant(bias)
     if mant is None:
         raise NotExpressible(f"{name}: bias is not a multiple of 64 with an int16 mantissa (netx uses bias_exp 6)")
     decays = netx_decays(int(np.asarray(node.current_mult).reshape(-1)[0]),
                          int(np.asarray(node.voltage_mult).reshape(-1)[0]))
-    vth = netx_vth_mant(None if node.threshold is None else int(np.asarray(node.threshold).reshape(-1)[0]))
+    vth = netx_vth_mant(None if node.never_fires() else int(np.asarray(node.threshold).reshape(-1)[0]))
     group = {"type": "CUBA", **decays, "vThMant": vth, "refDelay": 1, "gradedSpike": 0}
     return {"neuron": group, "bias": mant if np.any(bias) else None}
 
 
 class _Chain:
+    """The netx layers of a graph. Bias units (``metadata['bias_unit_of']``, from the
+    ``bias_units`` pass) are appended to their layer: a ConstantSource unit of the Input is an
+    extra input channel, a LIF unit an extra neuron of its layer's population; the one-column /
+    one-row IntDense nodes between units and layers become entries of the layers' matrices."""
+
     def __init__(self, graph: Graph):
         if graph.metadata.get("level") != "integer":
             raise NotExpressible("not a lowered integer graph")
         self.g = graph
         self.shapes = infer_shapes(graph)
+        self.units: dict[str, list[str]] = {}
+        for name, node in graph.nodes.items():
+            owner = node.metadata.get("bias_unit_of")
+            if owner is not None and isinstance(node, (IN.IntCubaLIF, INN.ConstantSource)):
+                self.units.setdefault(owner, []).append(name)
+        unit_set = {u for us in self.units.values() for u in us}
+        self.extras = {n for n, node in graph.nodes.items() if isinstance(node, IN.IntDense) and (
+            any(e.src in unit_set for e in graph.in_edges(n)) or any(e.dst in unit_set for e in graph.out_edges(n)))}
+        self.unit_set = unit_set
+        self.used: set[str] = set()
 
     def outs(self, name: str, *, skip_outputs: bool = True):
-        return [e for e in self.g.out_edges(name) if not (skip_outputs and isinstance(self.g.nodes[e.dst], N.Output))]
+        return [e for e in self.g.out_edges(name) if not (skip_outputs and isinstance(self.g.nodes[e.dst], N.Output))
+                and e.dst not in self.extras]
 
     def only(self, edges, what: str):
         if len(edges) != 1:
             raise NotExpressible(f"{what}: netx needs a chain (found {len(edges)} edges)")
         return edges[0]
+
+    def population(self, name: str) -> list[str]:
+        return [name] + self.units.get(name, [])
+
+    def offsets(self, members: list[str]) -> dict[str, int]:
+        out, k = {}, 0
+        for m in members:
+            out[m] = k
+            k += int(np.prod(self.shapes[m]))
+        return out
+
+    def merged(self, syn: str, cols: list[str], rows: list[str], delay: int) -> np.ndarray:
+        """The synapse ``syn``'s matrix with the bias-unit rows and columns: entries of every extra
+        IntDense from a member of ``cols`` into a member of ``rows`` (same delay and formats)."""
+        g = self.g
+        node = g.nodes[syn]
+        w = np.asarray(node.weight, np.int64)
+        if len(cols) == 1 and len(rows) == 1:
+            return w
+        co, ro = self.offsets(cols), self.offsets(rows)
+        n_cols = sum(int(np.prod(self.shapes[c])) for c in cols)
+        n_rows = sum(int(np.prod(self.shapes[r])) for r in rows)
+        if any(len(self.shapes[m]) != 1 for m in cols + rows):
+            raise NotExpressible(f"'{syn}': bias units on a layer that is not 1-d")
+        full = np.zeros((n_rows, n_cols), np.int64)
+        full[:w.shape[0], :w.shape[1]] = w
+        for x in sorted(self.extras - self.used):
+            (ein,) = g.in_edges(x)
+            eouts = g.out_edges(x)
+            if ein.src not in co or len(eouts) != 1 or eouts[0].dst not in ro:
+                continue
+            xn = g.nodes[x]
+            if eouts[0].delay != delay or ein.delay or xn.weight_exp != node.weight_exp or (
+                    xn.acc_bits, xn.out_bits) != (node.acc_bits, node.out_bits):
+                raise NotExpressible(f"bias column '{x}' differs from its synapse '{syn}' (delay or format)")
+            xw = np.asarray(xn.weight, np.int64)
+            r0, c0 = ro[eouts[0].dst], co[ein.src]
+            if np.any(full[r0:r0 + xw.shape[0], c0:c0 + xw.shape[1]]):
+                raise NotExpressible(f"bias column '{x}' overlaps the weights of '{syn}'")
+            full[r0:r0 + xw.shape[0], c0:c0 + xw.shape[1]] = xw
+            self.used.add(x)
+        return full
 
     def layers(self) -> tuple[list[dict], dict]:
         g = self.g
@@ -135,13 +207,24 @@ class _Chain:
         if len(inputs) != 1:
             raise NotExpressible(f"{len(inputs)} input nodes (netx has one)")
         for name, node in g.nodes.items():
+            if isinstance(node, INN.ConstantSource) and name in self.unit_set:
+                continue
             if not isinstance(node, (N.Input, N.Output, N.Flatten, IN.IntDense, IN.IntConv2d, IN.IntCubaLIF)):
                 raise NotExpressible(f"node '{name}' ({node.type_name}) has no netx layer type")
         cur = inputs[0]
-        layers = [{"type": "input", "shape": np.asarray(self.shapes[cur], np.int64)}]
-        info = {"input_message_bits": 0, "output": None, "nodes": [cur]}
+        channels = self.units.get(cur, [])
+        in_shape = tuple(self.shapes[cur])
+        if channels and len(in_shape) != 1:
+            raise NotExpressible("bias channels on an input that is not 1-d")
+        layers = [{"type": "input",
+                   "shape": np.asarray((in_shape[0] + len(channels),) if channels else in_shape, np.int64)}]
+        info = {"input_message_bits": 0, "output": None, "nodes": [cur] + channels, "populations": [],
+                "bias_channels": [{"node": c, "channel": in_shape[0] + i,
+                                   "value": int(np.asarray(g.nodes[c].value).reshape(-1)[0])}
+                                  for i, c in enumerate(channels)]}
         flatten_pending = False
         rec_synapses: set[str] = set()
+        prev = cur
         while True:
             outs = [e for e in self.outs(cur) if e.dst not in rec_synapses]
             if not outs:
@@ -155,6 +238,8 @@ class _Chain:
             if isinstance(nxt, N.Flatten):
                 if len(self.shapes[e.dst]) != 1 or len(g.in_edges(e.dst)) != 1:
                     raise NotExpressible(f"'{e.dst}': netx flattens everything into one axis")
+                if self.units.get(cur):
+                    raise NotExpressible(f"bias units of '{cur}' before a flatten")
                 layers.append({"type": "flatten", "shape": np.asarray(self.shapes[e.dst], np.int64)})
                 flatten_pending = True
                 cur = e.dst
@@ -164,25 +249,29 @@ class _Chain:
                 raise NotExpressible(f"'{e.dst}' ({nxt.type_name}) after '{cur}': netx needs a dense/conv synapse")
             if len(g.in_edges(e.dst)) != 1:
                 raise NotExpressible(f"synapse '{e.dst}' has several inputs")
-            first = len(info["nodes"]) == 1 or (flatten_pending and len(info["nodes"]) == 2)
-            layer, neuron = self.layer(e.dst, first)
+            first = len(layers) == 1 or (flatten_pending and len(layers) == 2)
+            layer, neuron = self.layer(e.dst, first, self.population(prev))
             layer["_neuron"] = neuron
-            if first and nxt.input_kind == "graded":
+            if first and (nxt.input_kind == "graded" or any(c["value"] != 1 for c in info["bias_channels"])):
                 info["input_message_bits"] = GRADED_MESSAGE_BITS
             if flatten_pending and not isinstance(nxt, IN.IntDense):
                 raise NotExpressible("netx flattens only into a dense layer")
             flatten_pending = False
             layers.append(layer)
-            info["nodes"] += [e.dst, neuron] + ([layer["_rec"]] if "_rec" in layer else [])
+            info["populations"].append(self.population(neuron))
+            info["nodes"] += [e.dst] + self.population(neuron) + ([layer["_rec"]] if "_rec" in layer else [])
             rec_synapses.update([layer["_rec"]] if "_rec" in layer else [])
-            cur = neuron
+            cur = prev = neuron
         last = g.nodes[cur]
         if not isinstance(last, IN.IntCubaLIF):
             raise NotExpressible("the chain does not end in a neuron layer")
         outputs = [e.dst for e in g.out_edges(cur) if isinstance(g.nodes[e.dst], N.Output)]
         if not outputs or any(e.delay for e in g.out_edges(cur) if e.dst in outputs):
             raise NotExpressible("the last layer must feed an Output without delay")
-        covered = set(info["nodes"]) | set(outputs)
+        unused = sorted(self.extras - self.used)
+        if unused:
+            raise NotExpressible(f"bias column(s) {unused} fit no layer's synapse")
+        covered = set(info["nodes"]) | set(outputs) | self.extras
         missing = [n for n in g.nodes if n not in covered]
         if missing:
             raise NotExpressible(f"node(s) {missing} are not on the chain")
@@ -190,24 +279,27 @@ class _Chain:
                           else "membrane v of the last layer (never spikes)")
         return layers, info
 
-    def layer(self, syn: str, first: bool) -> tuple[dict, str]:
+    def layer(self, syn: str, first: bool, cols: list[str]) -> tuple[dict, str]:
         g = self.g
         node = g.nodes[syn]
-        e = self.only(g.out_edges(syn), f"synapse '{syn}'")
+        e = self.only([x for x in g.out_edges(syn) if x.dst not in self.extras], f"synapse '{syn}'")
         neuron = g.nodes[e.dst]
         if not isinstance(neuron, IN.IntCubaLIF):
             raise NotExpressible(f"synapse '{syn}' feeds {neuron.type_name}, not a CUBA LIF")
         d = e.delay
+        rows = self.population(e.dst)
         shape = tuple(self.shapes[e.dst])
+        if len(rows) > 1:
+            shape = (sum(int(np.prod(self.shapes[r])) for r in rows),)
         last = not self.outs(e.dst)
         layer: dict = {}
-        rec = [x for x in g.in_edges(e.dst) if x.src != syn]
+        rec = [x for x in g.in_edges(e.dst) if x.src != syn and x.src not in self.extras]
         if isinstance(node, IN.IntDense):
             if node.weight_exp != 0 or node.acc_bits != 32 or node.out_bits != 32:
                 raise NotExpressible(f"'{syn}': weight_exp/acc_bits/out_bits differ from netx's Dense")
             if not 1 <= d <= MAX_LAVA_DELAY + 1:
                 raise NotExpressible(f"'{syn}': delay {d} outside 1..{MAX_LAVA_DELAY + 1}")
-            parts = [np.asarray(node.weight, np.int64)]
+            parts = [self.merged(syn, cols, rows, d)]
             if rec:
                 r = self.only(rec, f"'{e.dst}' inputs")
                 rnode = g.nodes[r.src]
@@ -221,7 +313,7 @@ class _Chain:
                 if d > 1:
                     raise NotExpressible(f"'{e.dst}': a recurrent dense with delay {d}: netx 0.6.0's RecurrentDense "
                                          "hands the forward delay matrix to the recurrent synapse and fails")
-                parts.append(np.asarray(rnode.weight, np.int64))
+                parts.append(self.merged(r.src, rows, rows, r.delay))
                 layer["_rec"] = r.src
             check = _check_dense_weights(syn, parts)
             layer.update({"type": "dense_rec" if rec else "dense", "shape": np.asarray(shape, np.int64),
@@ -234,6 +326,8 @@ class _Chain:
         else:
             if rec:
                 raise NotExpressible(f"'{e.dst}' has several inputs")
+            if len(rows) > 1 or len(cols) > 1:
+                raise NotExpressible(f"'{syn}': bias units on a conv layer")
             if d != 1:
                 raise NotExpressible(f"'{syn}': conv layers have no delay in netx (edge delay {d})")
             if node.weight_exp != 0 or node.bias is not None or node.out_bits != LAVA_CONV_OUT_BITS:
@@ -249,7 +343,7 @@ class _Chain:
                           "dilation": np.asarray(pair(node.dilation, "dilation", syn), np.int64),
                           "groups": int(node.groups), "inChannels": int(w.shape[1] * node.groups),
                           "outChannels": int(w.shape[0]), "kernelSize": np.asarray(w.shape[2:], np.int64)})
-        group = _neuron_group(e.dst, neuron, shape, last)
+        group = _neuron_group(rows, [g.nodes[r] for r in rows], tuple(self.shapes[e.dst]), last)
         layer["neuron"] = group["neuron"]
         if group["bias"] is not None:
             b = group["bias"]
@@ -286,10 +380,13 @@ def write_net(graph: Graph, path: str) -> dict:
         summary.append({k: v for k, v in row.items() if v is not None})
     return {"written": True, "layers": summary, "input_message_bits": info["input_message_bits"],
             "neurons": [layer["_neuron"] for layer in layers if "_neuron" in layer],
+            "populations": info["populations"], "bias_channels": info["bias_channels"],
             "output": info["output"],
             "load": ("from lava.lib.dl import netx; net = netx.hdf5.Network(net_config='network.net'"
                      + (f", input_message_bits={info['input_message_bits']}" if info["input_message_bits"] else "")
-                     + "); connect a RingBuffer to net.inp"),
+                     + "); connect a RingBuffer to net.inp"
+                     + "".join(f"; drive input channel {c['channel']} with {c['value']} at every step (bias "
+                               f"channel '{c['node']}')" for c in info["bias_channels"])),
             "notes": ("graded first layer: Lava's int32 dot runs on the netx-scaled weights, so it wraps "
                       "2**weight_exp earlier than the IR (no difference unless |acc| nears 2**31)")
             if info["input_message_bits"] else ""}

@@ -3,9 +3,10 @@
 The state scale S comes from the synapses (:func:`~snnc.passes.lowering.synapses.drive`, input
 shift INPUT_SHIFT); thresholds, biases and resets are ``round(x * S)`` (thresholds on the
 profile's ``threshold_multiple``, biases as ``mant << exp`` when the profile has
-``bias_mantissa_bits``), decays ``round(retention * 2**decay_bits)``. An Affine bias feeding a
-neuron without synaptic-current decay is added to the neuron's per-step bias (exact); with a
-decaying current it is fed through the current
+``bias_mantissa_bits``, with exp >= ``bias_exp``: netx's grid ``mant << 6`` for loihi2), decays
+``round(retention * 2**decay_bits)``. An Affine bias feeding a neuron without synaptic-current
+decay is added to the neuron's per-step bias (exact); with a decaying current it is fed through
+the current
 (:func:`~snnc.passes.lowering.synapses.bias_through_current`).
 """
 
@@ -35,17 +36,23 @@ def neuron_gain(lw: LoweringContext, neuron: N.DiscreteLIF, name: str, n_out: in
     return g.reshape(-1)[:n_out] if g.size == n_out else np.broadcast_to(g.reshape(-1), (n_out,))
 
 
-def representable_bias(b: np.ndarray, mantissa_bits: int) -> np.ndarray:
+def representable_bias(b: np.ndarray, mantissa_bits: int, min_exp: int = 0) -> np.ndarray:
     """Round each bias to the nearest value mant << exp with a signed ``mantissa_bits``-bit
-    mantissa (Lava: int16 ``bias_mant``, ``TargetProfile.bias_mantissa_bits``)."""
+    mantissa and exp >= ``min_exp`` (Lava: int16 ``bias_mant``, ``TargetProfile.bias_mantissa_bits``;
+    netx: exp = 6, ``TargetProfile.bias_exp``), the smallest such exp per neuron. Ties round
+    half to even (numpy). ``b``: state units (float or int) -> int64, same shape."""
     top = (1 << (mantissa_bits - 1)) - 1
-    b = b.astype(np.int64)
-    out = b.copy()
-    big = np.abs(b) > top
+    b = np.asarray(b, np.float64)
+    exp = np.full(b.shape, int(min_exp), np.int64)
+    big = np.abs(b) > (top << exp)
     if big.any():
-        exp = np.ceil(np.log2(np.abs(b[big]) / top)).astype(np.int64)
-        out[big] = np.round(b[big] / 2.0 ** exp).astype(np.int64) << exp
-    return out
+        exp[big] = np.maximum(exp[big], np.ceil(np.log2(np.abs(b[big]) / top)).astype(np.int64))
+    mant = np.round(b / 2.0 ** exp).astype(np.int64)
+    over = np.abs(mant) > top            # rounding up reached 2**(bits-1): one more exponent bit
+    if over.any():
+        exp[over] += 1
+        mant[over] = np.round(b[over] / 2.0 ** exp[over]).astype(np.int64)
+    return mant << exp
 
 
 @lowers(N.DiscreteLIF)
@@ -86,7 +93,7 @@ class DiscreteLIFLowering(NodeLowering):
             raise UnsupportedError("a lower membrane bound (v_min) is not supported by the integer lowering",
                                    node=name, field="v_min")
         if lw.p.bias_mantissa_bits is not None:
-            bias_int = representable_bias(bias_int, lw.p.bias_mantissa_bits)
+            bias_int = representable_bias(bias_real * S_full, lw.p.bias_mantissa_bits, lw.p.bias_exp)
         thr_arr = None if thr is None else compact(thr)
         bits = lw.p.state_bits
         lif = IN.IntCubaLIF(
@@ -101,6 +108,7 @@ class DiscreteLIFLowering(NodeLowering):
         lw.scale[name] = 1.0 if thr is not None else S_full
         lw.ctx.note(name, state_bits=bits, decay_bits=D, state_scale=float(S.min()),
                     threshold_rel_error=rel_err(thr, node.v_threshold, S_full),
+                    bias_rel_error=rel_err(bias_int, bias_real, S_full) if np.any(bias_real) else None,
                     voltage_decay_error=float(np.abs(vol / 2 ** D - np.broadcast_to(f64(node.voltage_decay),
                                                                                       shape)).max()))
 

@@ -33,7 +33,8 @@ def test_demo_table_summary_and_plots(tmp_path):
         assert word in res.output
     summary = json.loads((out / "summary.json").read_text())
     head = summary["table"]["head"]
-    assert head[:4] == ["model", "neuron", "float acc", "8-bit acc"] and "(values compared, 40 samples)" in head[4]
+    assert head[:4] == ["model", "neuron", "float acc", "8-bit acc"] and "(values compared, 40 samples)" in head[6]
+    assert head[4:6] == ["chip-native acc (fine-tuned)", "runs on Loihi 2 chip (exact loihi2 graph)"]
     assert all(len(row) == len(head) for row in summary["table"]["rows"])
     models = {m["name"]: m for m in summary["models"]}
     assert set(models) == {"digits_lif", "digits_lmht"}
@@ -53,13 +54,15 @@ def test_demo_table_summary_and_plots(tmp_path):
     assert set(lif["checks"]) == {"fpga graph: sim=C", "loihi2 graph: sim=C"}      # --lava-samples 0
     assert lif["loihi2_cores"] >= 1 and lif["lava"] == "skipped (--lava-samples 0)"
     rows = {r[0]: r for r in summary["table"]["rows"]}
-    assert rows["lif"][4].startswith("yes (") and rows["lif"][5].startswith("yes (")
-    assert rows["lif"][6] == "skipped (--lava-samples 0)"
+    assert rows["lif"][6].startswith("yes (") and rows["lif"][7].startswith("yes (")
+    assert rows["lif"][8] == "skipped (--lava-samples 0)"
+    assert rows["lif"][5] == "yes" and lif["chip_cpu_only"] == [] and rows["lif"][4].endswith(" %)")
+    assert 0.5 < lif["chip_accuracy"] <= 1 and 0.5 < lif["chip_tuned_accuracy"] <= 1
     lmht = models["digits_lmht"]            # LM-HT's whole-window mixing: loihi2 runs it or refuses it by name
     if "loihi2" in lmht["refused"]:
-        assert rows["lmht"][5].startswith("n/a (refused: ") and set(lmht["checks"]) == {"fpga graph: sim=C"}
+        assert rows["lmht"][7].startswith("n/a (refused: ") and set(lmht["checks"]) == {"fpga graph: sim=C"}
     else:
-        assert "loihi2 graph: sim=C" in lmht["checks"]
+        assert "loihi2 graph: sim=C" in lmht["checks"] and rows["lmht"][5].startswith("no (lmht1")
     assert (out / "summary.md").read_text().startswith("| model |")
     if importlib.util.find_spec("matplotlib") is None:          # the Lava env has no matplotlib: a noted skip
         assert summary["plots"] == [] and "matplotlib is not installed" in res.output
@@ -96,7 +99,7 @@ def test_demo_without_lava_says_so(tmp_path, monkeypatch):
     assert "lava: not available (no Lava Python interpreter" in res.output
     summary = json.loads((out / "summary.json").read_text())
     row = summary["table"]["rows"][0]
-    assert row[6].startswith("lava: not available (") and summary["lava_samples"] == 0
+    assert row[8].startswith("lava: not available (") and summary["lava_samples"] == 0
     assert summary["models"][0]["bit_exact"] is True
 
 
@@ -116,8 +119,9 @@ def test_demo_shows_a_refused_target_as_na(tmp_path, monkeypatch):
     assert "refused: digits_lif for loihi2: LM-HT's T x T time mixing is non-causal" in res.output
     summary = json.loads((out / "summary.json").read_text())
     row, head = summary["table"]["rows"][0], summary["table"]["head"]
-    assert row[5] == "n/a (refused: LM-HT's T x T time mixing is non-causal)"
-    assert row[6] == "n/a (refused)" and row[head.index("Loihi 2 cores")] == "n/a (refused)"
+    assert row[7] == "n/a (refused: LM-HT's T x T time mixing is non-causal)"
+    assert row[5] == "n/a (refused)" and row[8] == "n/a (refused)"
+    assert row[head.index("Loihi 2 cores")] == "n/a (refused)"
     assert row[-1].endswith("/n/a")
     m = summary["models"][0]
     assert m["bit_exact"] is True and set(m["checks"]) == {"fpga graph: sim=C"} and m["loihi2_cores"] is None
@@ -136,7 +140,7 @@ def test_demo_exits_1_on_mismatch(tmp_path, monkeypatch):
     assert "MISMATCH" in res.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["models"][0]["bit_exact"] is False
-    assert summary["table"]["rows"][0][4] == "NO (10)"
+    assert summary["table"]["rows"][0][6] == "NO (10)"
 
 
 def test_demo_counting_rules():

@@ -59,10 +59,30 @@ def test_compile_loihi2_writes_the_lava_folder(repo_root, tmp_path, capsys):
 
 def test_compile_reports_a_skipped_net_with_its_reason(repo_root, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["compile", str(repo_root / "examples/models/digits_lif.nir"), "--target", "loihi2",
+    assert main(["compile", str(repo_root / "examples/models/digits_clif.nir"), "--target", "loihi2",
                  "-o", str(out)]) == 0
-    assert "no netx .net: " in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "no netx .net: node 'clif1' (IntCLIF)" in text
     assert not (out / "lava" / "network.net").exists() and (out / "lava" / "network.py").is_file()
+    # the chip verdict: printed, one line per cpu-only node with its dynamics and the mode that maps it
+    assert "Loihi 2 chip: no (1 node(s)" in text
+    assert "cpu-only: node 'clif1': CLIF" in text and "loihi2: {neurons: chip} maps it to LIF" in text
+    report = json.loads((out / "report.json").read_text())
+    chip = report["lava"]["chip"]
+    assert chip["verdict"] == "cpu-only" and chip["cpu_only"] == ["clif1"]
+    assert report["nodes"]["clif1"]["loihi2_chip"] == "cpu-only" and report["nodes"]["fc2"]["loihi2_chip"] == "chip"
+    assert report["nodes"]["readout"]["loihi2_chip"] == "chip"      # a never-firing readout is a plain Lava LIF
+
+
+def test_compile_chip_native_model_says_yes(repo_root, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["compile", str(repo_root / "examples/models/digits_cubalif.nir"), "--target", "loihi2",
+                 "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Loihi 2 chip: yes" in text and (out / "lava" / "network.net").is_file()
+    report = json.loads((out / "report.json").read_text())
+    assert report["lava"]["chip"]["verdict"] == "chip" and report["chip_findings"] == {}
+    assert {report["nodes"][n]["loihi2_chip"] for n in ("cubalif1", "cubalif1.bias_unit0", "fc2")} == {"chip"}
 
 
 def test_no_artifacts_writes_only_the_graph_and_report(repo_root, tmp_path):
