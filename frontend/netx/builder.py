@@ -12,7 +12,7 @@ import warnings
 import h5py
 
 from snnc.ir import nodes as N
-from snnc.ir.errors import FileFormatError, ShapeError, UnsupportedError
+from snnc.ir.errors import ConfigError, FileFormatError, ShapeError, UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.intnodes import IntConv2d, IntCubaLIF, IntDense
 from snnc.ir.shapes import infer_shapes
@@ -53,7 +53,8 @@ class NetBuilder:
         (``netx_ignored='ignore'``) a warning and the field is ignored as netx does."""
         if self.o["netx_ignored"] == "error":
             raise lay.error(UnsupportedError, message, field,
-                            hint="load_net(..., netx_ignored='ignore') imports it as netx builds it (field ignored)")
+                            hint="load_net(..., netx_ignored='ignore') (CLI: --netx-ignored ignore) imports it as netx "
+                                 "builds it (field ignored)")
         self.warn(lay, f"{field}: {message} (ignored, as netx does)")
 
     # -- entry ---------------------------------------------------------------------------------
@@ -65,11 +66,21 @@ class NetBuilder:
         for lay, t in zip(layers, types):
             if L.builds_neurons(lay, t):
                 last_real = lay.i
+        skip = int(self.o["skip_layers"])
+        if skip and skip >= len(layers):
+            raise FileFormatError(f"skip_layers {skip} skips all {len(layers)} layers", file=self.path, node="layer",
+                                  hint=f"skip fewer layers (skip_layers < {len(layers)}; CLI --skip-layers)")
         for lay, t in zip(layers, types):
             L.handle(self, lay, t, lay.i == last_real)
+            if lay.i + 1 == skip:
+                self.drop_skipped(skip)
         if not self.neurons:
             raise FileFormatError("no neuron layer (dense, dense_rec, conv, or input with a neuron)", file=self.path,
                                   node="layer")
+        if self.o["input_bias"] is not None and not (self.neurons and self.neurons[0] == "layer0"):
+            raise ConfigError("input_bias sets the bias of the input layer's neuron, and this network keeps none "
+                              "(no input layer with a neuron, or it is skipped)", file=self.path, node="layer/0",
+                              hint="leave out input_bias (CLI --input-bias); feed the values as the input instead")
         g = self.g
         out = self.neurons[-1]
         g.add_node("output", N.Output(shape=tuple(g.nodes[out].shape)))
@@ -85,6 +96,22 @@ class NetBuilder:
                 node.validate(name)
         infer_shapes(g)
         return g
+
+    def drop_skipped(self, skip: int) -> None:
+        """netx's ``skip_layers``: the layers before ``skip`` were built (and checked) but are not
+        kept; the output shape of the last of them becomes the input shape, its output message
+        width the width of the next synapse's input, and the reset offsets count from the first
+        kept layer."""
+        shape = self.prev_shape if self.prev is not None else self.declared_input
+        meta = {k: v for k, v in self.g.metadata.items() if k != "netx_input_transform"}
+        meta["netx_skip_layers"] = skip
+        meta["input_message_bits"] = int(self.msg_bits)
+        self.g = Graph(metadata=meta)
+        self.prev, self.prev_shape = None, None
+        self.declared_input = None if shape is None else tuple(shape)
+        self.neurons = []
+        self.reset_offset = int(self.o["reset_offset"]) + 1
+        self.input_kind = "spikes" if self.msg_bits == 0 else "graded"
 
     # -- links between layers ------------------------------------------------------------------
 
@@ -119,7 +146,8 @@ class NetBuilder:
                                 "type", hint="netx flattens only into a dense layer")
             if declared is None:
                 raise lay.error(FileFormatError, "a conv first layer needs the input shape: the file has no input "
-                                "layer with a shape", "shape", hint="pass input_shape=(C, H, W) to load_net")
+                                "layer with a shape", "shape",
+                                hint="pass input_shape=(C, H, W) to load_net (CLI: --input-shape C,H,W)")
             if len(declared) != 3:
                 raise lay.error(ShapeError, f"a conv layer needs a (C, H, W) input, the input layer's shape is "
                                 f"{declared}", "shape")

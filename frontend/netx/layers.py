@@ -72,7 +72,8 @@ def handle(ctx, lay: Layer, type_name: str, last: bool) -> None:
 @handles(*NETX_UNIMPLEMENTED)
 def unimplemented(ctx, lay: Layer, type_name: str, last: bool) -> None:
     raise lay.error(UnsupportedError, f"layer type '{type_name}' is not implemented by netx 0.6.0, so there is "
-                    "no Lava network to be exact against", "type", hint="export the network without this layer type")
+                    "no Lava network to be exact against", "type", hint=f"load the layers before it with num_layers="
+                    f"{lay.i} (CLI: --num-layers {lay.i}), as netx's own tests do, or export the network without it")
 
 
 # ---------------------------------------------------------------------------------------------
