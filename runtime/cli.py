@@ -162,11 +162,15 @@ def cli(ctx, debug):
 @import_options
 def inspect(model, dt, reset, integrator, preset):
     """Print nodes, types, shapes, parameter/neuron/synapse counts and edges of MODEL."""
+    from snnc.runtime.netx_summary import format_netx_layers
     from snnc.runtime.summary import format_summary
 
     graph = _load(model, dt, reset, integrator, preset)
     click.echo(f"model: {model}")
     click.echo(format_summary(graph))
+    netx = format_netx_layers(graph)
+    if netx:
+        click.echo(netx)
     _echo_import_notes(graph)
 
 

@@ -86,6 +86,8 @@ class NetBuilder:
         g.add_node("output", N.Output(shape=tuple(g.nodes[out].shape)))
         g.add_edge(out, "output", 0)
         g.metadata["netx_neurons"] = list(self.neurons)
+        if self.o["num_layers"] is not None:
+            g.metadata["netx_num_layers"] = int(self.o["num_layers"])
         g.metadata["input_kind"] = self.input_kind
         g.metadata["output_kind"] = "spikes" if g.nodes[out].threshold is not None else "membrane v"
         if self.notes:
@@ -115,11 +117,18 @@ class NetBuilder:
 
     # -- links between layers ------------------------------------------------------------------
 
-    def after_neuron(self, name: str, shape: tuple) -> None:
-        """``name`` (a neuron population of ``shape``) feeds the next synapse."""
+    def after_neuron(self, name: str, shape: tuple, out_bits: int = 0) -> None:
+        """``name`` (a neuron population of ``shape``, sending ``out_bits``-bit messages: 0 =
+        binary spikes, netx's ``output_message_bits``) feeds the next synapse. Records in the
+        node's metadata what ``snnc inspect`` shows per layer: message bits in and out and,
+        for LIF layers, netx's reset settings."""
+        meta = self.g.nodes[name].metadata
+        meta.update({"message_bits_in": int(self.msg_bits), "message_bits_out": int(out_bits)})
+        if self.reset_interval is not None and isinstance(self.g.nodes[name], IntCubaLIF):
+            meta.update({"lava_reset_interval": int(self.reset_interval), "lava_reset_offset": int(self.reset_offset)})
         self.prev, self.prev_shape = name, tuple(shape)
         self.neurons.append(name)
-        self.msg_bits = 0                      # CUBA output_message_bits
+        self.msg_bits = int(out_bits)
         self.reset_offset += 1
 
     def source_for(self, lay: Layer, kind: str, need) -> str:

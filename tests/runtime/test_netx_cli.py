@@ -128,3 +128,20 @@ def test_lava_layout_input_of_the_wrong_shape(gt, tmp_path, capsys):
                  str(tmp_path / "o.npz")]) == 1
     err = capsys.readouterr().err
     assert "--layout lava" in err and "(16, 16, 3, T)" in err
+
+
+def test_inspect_shows_netx_layers(gt, tmp_path, capsys):
+    mnist = gt.extract("mnist.net", tmp_path)
+    assert main(["inspect", str(mnist)]) == 0
+    out = capsys.readouterr().out
+    assert "netx layers:" in out
+    assert "layer/0  input" in out and "in a_in (current)" in out
+    assert "layer/3  dense" in out and "out v (readout: never fires)" in out
+    tiny = gt.extract("tiny.net", tmp_path)
+    assert main(["inspect", str(tiny), "--reset-interval", "17"]) == 0
+    out = capsys.readouterr().out
+    assert "LIFReset" in out and "reset_interval 17, reset_offset 1" in out and "reset_offset 3" in out
+    nti = gt.extract("gts/ntidigits/ntidigits.net", tmp_path)
+    assert main(["inspect", str(nti), "--num-layers", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "delays 0..62" in out and "num_layers 5" in out
