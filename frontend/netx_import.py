@@ -126,7 +126,7 @@ IGNORED_MODES = ("error", "ignore")
 
 def _options(path: str, options: dict) -> dict:
     known = {"input_message_bits": 0, "num_layers": None, "skip_layers": 0, "reset_interval": None,
-             "reset_offset": 0, "input_shape": None, "input_bias": None, "netx_ignored": "error"}
+             "reset_offset": 0, "spike_exp": 6, "input_shape": None, "input_bias": None, "netx_ignored": "error"}
     unknown = sorted(set(options) - set(known))
     if unknown:
         raise ConfigError(f"option(s) {unknown} do not apply to .net files", file=path,
@@ -144,6 +144,7 @@ def _options(path: str, options: dict) -> dict:
     integer("input_message_bits", 0)
     integer("num_layers", 1, allow_none=True)
     integer("skip_layers", 0)
+    integer("spike_exp", 0)
     integer("reset_interval", 1, allow_none=True)
     integer("reset_offset", 0)
     if o["netx_ignored"] not in IGNORED_MODES:

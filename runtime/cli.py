@@ -45,6 +45,9 @@ _IMPORT_OPTIONS = [
                  help=".net files: netx's reset_interval (LIF layers reset u and v every N steps: LIFReset)."),
     click.option("--reset-offset", type=click.IntRange(min=0), default=None, expose_value=False,
                  callback=_store_netx_option, help=".net files: netx's reset_offset (with --reset-interval)."),
+    click.option("--spike-exp", type=click.IntRange(min=0, max=16), default=None, expose_value=False,
+                 callback=_store_netx_option,
+                 help=".net files: netx's spike_exp of sigma-delta (SDNN) layers (default 6)."),
     click.option("--input-bias", type=click.Path(), default=None, expose_value=False, callback=_store_netx_option,
                  help=".net files: FILE.npy, bias_mant of the input layer's neuron (what netx users set on "
                       "net.in_layer.neuron.bias_mant); (C, H, W), or Lava's (W, H, C) with --layout lava."),
@@ -61,8 +64,8 @@ _IMPORT_OPTIONS = [
 ]
 
 #: .net import options of the CLI (ctx.meta keys ``snnc_import_<name>``) -> load_net keywords
-_NETX_OPTIONS = ("input_message_bits", "num_layers", "skip_layers", "reset_interval", "reset_offset", "input_bias",
-                 "input_shape", "netx_ignored")
+_NETX_OPTIONS = ("input_message_bits", "num_layers", "skip_layers", "reset_interval", "reset_offset", "spike_exp",
+                 "input_bias", "input_shape", "netx_ignored")
 
 
 def _layout() -> str:

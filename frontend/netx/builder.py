@@ -15,6 +15,7 @@ from snnc.ir import nodes as N
 from snnc.ir.errors import ConfigError, FileFormatError, ShapeError, UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.intnodes import IntConv2d, IntCubaLIF, IntDense
+from snnc.ir.intsdn import IntDelta, IntSigmaDelta
 from snnc.ir.shapes import infer_shapes
 
 from . import layers as L
@@ -89,12 +90,15 @@ class NetBuilder:
         if self.o["num_layers"] is not None:
             g.metadata["netx_num_layers"] = int(self.o["num_layers"])
         g.metadata["input_kind"] = self.input_kind
-        g.metadata["output_kind"] = "spikes" if g.nodes[out].threshold is not None else "membrane v"
+        if self.msg_bits:
+            g.metadata["output_kind"] = f"graded ({self.msg_bits}-bit messages)"
+        else:
+            g.metadata["output_kind"] = "spikes" if g.nodes[out].threshold is not None else "membrane v"
         if self.notes:
             g.metadata["import_warnings"] = list(self.notes)
         g.validate()
         for name, node in g.nodes.items():
-            if isinstance(node, (IntDense, IntConv2d, IntCubaLIF)):
+            if isinstance(node, (IntDense, IntConv2d, IntCubaLIF, IntDelta, IntSigmaDelta)):
                 node.validate(name)
         infer_shapes(g)
         return g
