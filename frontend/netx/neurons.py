@@ -24,17 +24,17 @@ from snnc.ir.intneurons import IntRF
 from snnc.ir.intnodes import IntCubaLIF
 from snnc.ir.intsdn import IntDelta, IntSigma, IntSigmaDelta
 from snnc.ir.netx_rules import (
-    NETX_SDNN_MESSAGE_BITS,
-    NETX_SDNN_STATE_EXP,
-    lava_sdn_scaled,
     NETX_BIAS_EXP,
     NETX_DECAY_MAX,
     NETX_DEFAULT_NEURON,
     NETX_RF_DECAY_BITS,
     NETX_RF_STATE_EXP,
+    NETX_SDNN_MESSAGE_BITS,
+    NETX_SDNN_STATE_EXP,
     bias_mant_fits,
     lava_rf_neuron,
     lava_rf_period_alpha,
+    lava_sdn_scaled,
     netx_decay_problem,
     netx_lif_args,
     netx_never_fires,

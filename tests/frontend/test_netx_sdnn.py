@@ -28,7 +28,8 @@ from snnc.frontend.netx_import import load_net
 from snnc.ir.errors import ConfigError, ParameterError, UnsupportedError
 from snnc.ir.intsdn import IntDelta, IntSigma, IntSigmaDelta
 
-_spec = importlib.util.spec_from_file_location("snnc_test_netx_files", Path(__file__).resolve().parent / "netx_files.py")
+_spec = importlib.util.spec_from_file_location("snnc_test_netx_files",
+                                               Path(__file__).resolve().parent / "netx_files.py")
 NF = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(NF)
 
