@@ -86,5 +86,6 @@ def format_netx_layers(graph: Graph) -> str:
     if meta.get("netx_num_layers"):
         notes.append(f"num_layers {meta['netx_num_layers']}")
     notes.append(f"input: {meta.get('input_kind', '?')}")
+    notes.append(f"output: {meta.get('output_kind', '?')}")
     lines.append("  " + ", ".join(notes))
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from snnc.ir.intsdn import IntDelta, IntSigmaDelta
 from snnc.ir.shapes import infer_shapes
 
 from . import layers as L
+from . import slayer_layers  # noqa: F401  (registers pool, average, concat)
 from .reader import Layer, read_layers
 
 
@@ -41,6 +42,7 @@ class NetBuilder:
         self.neurons: list[str] = []
         self.notes: list[str] = []
         self.input_kind = "spikes" if self.msg_bits == 0 else "graded"
+        self.readout: tuple | None = None      # (node, scale, layer index) of an average readout
 
     # -- messages ------------------------------------------------------------------------------
 
@@ -72,6 +74,10 @@ class NetBuilder:
             raise FileFormatError(f"skip_layers {skip} skips all {len(layers)} layers", file=self.path, node="layer",
                                   hint=f"skip fewer layers (skip_layers < {len(layers)}; CLI --skip-layers)")
         for lay, t in zip(layers, types):
+            if self.readout is not None and t != "flatten":
+                raise lay.error(UnsupportedError, f"a layer after the average readout (layer/{self.readout[2]})",
+                                "type", hint=f"slayer's average is a readout: load the layers up to it with "
+                                f"num_layers={lay.i} (CLI: --num-layers {lay.i})")
             L.handle(self, lay, t, lay.i == last_real)
             if lay.i + 1 == skip:
                 self.drop_skipped(skip)
@@ -83,14 +89,18 @@ class NetBuilder:
                               "(no input layer with a neuron, or it is skipped)", file=self.path, node="layer/0",
                               hint="leave out input_bias (CLI --input-bias); feed the values as the input instead")
         g = self.g
-        out = self.neurons[-1]
-        g.add_node("output", N.Output(shape=tuple(g.nodes[out].shape)))
+        out = self.neurons[-1] if self.readout is None else self.readout[0]
+        g.add_node("output", N.Output(shape=tuple(self.prev_shape) if self.readout else tuple(g.nodes[out].shape)))
         g.add_edge(out, "output", 0)
         g.metadata["netx_neurons"] = list(self.neurons)
         if self.o["num_layers"] is not None:
             g.metadata["netx_num_layers"] = int(self.o["num_layers"])
         g.metadata["input_kind"] = self.input_kind
-        if self.msg_bits:
+        if self.readout is not None:
+            k = self.readout[1]
+            g.nodes["output"].metadata["scale"] = k
+            g.metadata["output_kind"] = f"average readout (sums of {int(k)} values; --dequantize divides by {int(k)})"
+        elif self.msg_bits:
             g.metadata["output_kind"] = f"graded ({self.msg_bits}-bit messages)"
         else:
             g.metadata["output_kind"] = "spikes" if g.nodes[out].threshold is not None else "membrane v"

@@ -41,7 +41,7 @@ LAYER_TYPES = ("input", "flatten", "dense", "dense_rec", "conv")
 #: layer types netx 0.6.0 knows but does not implement (NotImplementedError / undefined method)
 NETX_UNIMPLEMENTED = ("pool", "convT", "unpool", "average", "concat", "dense_comp")
 #: layer types whose layer builds a neuron population (``input`` only with a ``neuron`` group)
-NEURON_LAYER_TYPES = ("dense", "dense_rec", "conv")
+NEURON_LAYER_TYPES = ("dense", "dense_rec", "conv", "pool")
 
 HANDLERS: dict[str, Callable] = {}
 
@@ -69,7 +69,11 @@ def handle(ctx, lay: Layer, type_name: str, last: bool) -> None:
     fn(ctx, lay, type_name, last)
 
 
-@handles(*NETX_UNIMPLEMENTED)
+#: netx-unimplemented types snnc imports with slayer's semantics (:mod:`.slayer_layers`)
+SLAYER_TYPES = ("pool", "average", "concat")
+
+
+@handles(*(t for t in NETX_UNIMPLEMENTED if t not in SLAYER_TYPES))
 def unimplemented(ctx, lay: Layer, type_name: str, last: bool) -> None:
     raise lay.error(UnsupportedError, f"layer type '{type_name}' is not implemented by netx 0.6.0, so there is "
                     "no Lava network to be exact against", "type", hint=f"load the layers before it with num_layers="
