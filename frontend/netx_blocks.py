@@ -42,6 +42,7 @@ from snnc.ir.intneurons import IntComplexDense
 from snnc.ir.intnodes import IntCubaLIF
 from snnc.ir.netx_rules import (
     LAVA_RF_STATE_BITS,
+    from_lava_layout,
     lava_complex_synapse,
     lava_int_dense,
     lava_rf_decays,
@@ -150,3 +151,108 @@ __all__ = ["dense_block", "complex_dense_block", "complex_input_block", "lava_co
            "lava_rf_decays",
            "lava_rf_period_alpha",
            "LAVA_RF_STATE_BITS"]
+
+
+# ---------------------------------------------------------------------------------------------
+# sigma-delta (SDNN) blocks
+# ---------------------------------------------------------------------------------------------
+
+
+def _sdn_neuron(kind: str, shape: tuple, vth, bias, spike_exp: int, state_exp: int, field: str = "neuron_proc"):
+    """Lava's ``Delta`` / ``SigmaDelta`` (ReLU) / ``Sigma`` as the IR node, with the process
+    constructor's pre-scaling of ``vth`` and ``bias`` by 2**(spike_exp + state_exp)."""
+    from snnc.ir.intsdn import IntDelta, IntSigma, IntSigmaDelta
+    from snnc.ir.netx_rules import lava_sdn_scaled
+
+    if kind == "Sigma":
+        return IntSigma(shape=tuple(shape))
+    if kind not in ("Delta", "SigmaDelta"):
+        raise UnsupportedError(f"neuron_proc must be Delta, SigmaDelta or Sigma, got {kind!r}", field=field)
+    vth_s = np.int64(lava_sdn_scaled(int(vth), spike_exp, state_exp, "vth"))
+    if kind == "Delta":
+        return IntDelta(shape=tuple(shape), vth=vth_s, spike_exp=int(spike_exp), state_exp=int(state_exp))
+    b = np.broadcast_to(np.asarray(bias, np.int64), tuple(shape))
+    return IntSigmaDelta(shape=tuple(shape), vth=vth_s, bias=np.ascontiguousarray(lava_sdn_scaled(b, spike_exp,
+                         state_exp, "bias")), spike_exp=int(spike_exp), state_exp=int(state_exp), act_mode="relu")
+
+
+def sdn_input_block(shape, *, vth: int, spike_exp: int = 0, state_exp: int = 0) -> Graph:
+    """netx ``Input`` block with a Lava ``Delta`` neuron (``neuron_params={'neuron_proc': Delta,
+    'vth', 'spike_exp', 'state_exp'}``) whose ``a_in`` a ``RingBuffer`` drives directly (no
+    synapse: edge delay 0). ``shape``: snnc's (C, H, W) or (N,) (Lava's (W, H, C) reversed).
+    Output: graded messages ``delta >> state_exp``; states ``act``, ``residue``, ``error``."""
+    shape = tuple(int(s) for s in np.atleast_1d(shape))
+    g = Graph(metadata={"level": "integer", "target": "loihi2", "source_format": "netx-block", "netx_block": "Input",
+                        "time_convention": "lava", "input_kind": "graded"})
+    g.add_node("input", N.Input(shape=shape))
+    g.add_node("neuron", _sdn_neuron("Delta", shape, vth, 0, spike_exp, state_exp))
+    g.add_node("output", N.Output(shape=shape))
+    g.add_edge("input", "neuron", 0)
+    g.add_edge("neuron", "output", 0)
+    g.validate()
+    return g
+
+
+def sdn_dense_block(weight, *, neuron_proc: str = "Sigma", vth: int = 0, bias=0, spike_exp: int = 0,
+                    state_exp: int = 0, num_weight_bits: int = 8, weight_exponent: int = 0,
+                    input_message_bits: int = 0) -> Graph:
+    """netx ``Dense`` block with a Lava ``Sigma`` or ``SigmaDelta`` neuron: Lava Dense's
+    clipped/truncated weights (block defaults ``num_weight_bits=8``, ``weight_exponent=0``),
+    binary input (any non-zero value is a spike) unless ``input_message_bits`` > 0 (graded,
+    int32 dot product), edge delay 1, then the neuron."""
+    w = _integer_matrix(weight, "weight")
+    eff, _ = lava_truncated_weights(w, int(num_weight_bits), "weight")
+    syn = lava_int_dense(eff, int(weight_exponent), int(input_message_bits) > 0, delayed=False,
+                         meta={"num_weight_bits": int(num_weight_bits), "netx_weight_exp": int(weight_exponent)})
+    n_out = w.shape[0]
+    neuron = _sdn_neuron(neuron_proc, (n_out,), vth, bias, spike_exp, state_exp)
+    return _chain("Dense", w.shape[1], (n_out,), syn, neuron, {"input_kind": "graded" if input_message_bits
+                                                                  else "spikes"})
+
+
+def sdn_conv_block(weight, *, input_shape, shape, stride=1, padding=0, dilation=1, groups: int = 1,
+                   neuron_proc: str = "SigmaDelta", vth: int = 0, bias=0, spike_exp: int = 0, state_exp: int = 0,
+                   input_message_bits: int = 0) -> Graph:
+    """netx ``Conv`` block with a Lava ``SigmaDelta`` (or ``Sigma``) neuron, in netx's block
+    terms: ``weight`` in Lava's layout (C_out, kW, kH, C_in/groups), ``input_shape``/``shape``
+    (W, H, C), ``stride``/``padding``/``dilation`` one value or (x, y); ``bias`` per channel (C,)
+    or per neuron (W, H, C). The graph is in snnc's (C, H, W) order: Lava's true convolution
+    with this kernel is the cross-correlation with the kernel flipped back. Lava's Conv: binary
+    input unless ``input_message_bits`` > 0, sums wrap at 24 bits."""
+    from snnc.ir.intnodes import IntConv2d
+    from snnc.ir.netx_rules import LAVA_CONV_OUT_BITS
+
+    w = np.asarray(weight)
+    if w.ndim != 4 or w.dtype.kind not in "iuf" or np.any(w != np.round(w)):
+        raise ParameterError("must be an integer kernel (C_out, kW, kH, C_in/groups)", field="weight")
+    torch_w = np.ascontiguousarray(w.astype(np.int64).transpose(0, 3, 2, 1)[:, :, ::-1, ::-1])
+    in_c = tuple(int(s) for s in input_shape)[::-1]
+    out_c = tuple(int(s) for s in shape)[::-1]
+
+    def yx(v):
+        v = np.atleast_1d(np.asarray(v, np.int64))
+        return (int(v[0]), int(v[0])) if v.size == 1 else (int(v[1]), int(v[0]))
+
+    b = np.asarray(bias, np.int64)
+    if b.ndim == 1 and b.size == out_c[0] and b.size > 1:
+        b = b.reshape(-1, 1, 1)
+    elif b.ndim == 3:
+        b = from_lava_layout(b)
+    syn = IntConv2d(input_shape=in_c[1:], weight=torch_w, stride=yx(stride), padding=yx(padding),
+                    dilation=yx(dilation), groups=int(groups), bias=None, weight_exp=0,
+                    input_kind="graded" if input_message_bits else "binary", out_bits=LAVA_CONV_OUT_BITS)
+    neuron = _sdn_neuron(neuron_proc, out_c, vth, np.broadcast_to(b, out_c), spike_exp, state_exp)
+    g = Graph(metadata={"level": "integer", "target": "loihi2", "source_format": "netx-block", "netx_block": "Conv",
+                        "time_convention": "lava", "input_kind": "graded" if input_message_bits else "spikes"})
+    g.add_node("input", N.Input(shape=in_c))
+    g.add_node("synapse", syn)
+    g.add_node("neuron", neuron)
+    g.add_node("output", N.Output(shape=out_c))
+    g.add_edge("input", "synapse", 0)
+    g.add_edge("synapse", "neuron", 1)
+    g.add_edge("neuron", "output", 0)
+    g.validate()
+    from snnc.ir.shapes import infer_shapes
+
+    infer_shapes(g)
+    return g

@@ -125,8 +125,8 @@ IGNORED_MODES = ("error", "ignore")
 
 
 def _options(path: str, options: dict) -> dict:
-    known = {"input_message_bits": 0, "num_layers": None, "reset_interval": None, "reset_offset": 0,
-             "input_shape": None, "input_bias": None, "netx_ignored": "error"}
+    known = {"input_message_bits": 0, "num_layers": None, "skip_layers": 0, "reset_interval": None,
+             "reset_offset": 0, "spike_exp": 6, "input_shape": None, "input_bias": None, "netx_ignored": "error"}
     unknown = sorted(set(options) - set(known))
     if unknown:
         raise ConfigError(f"option(s) {unknown} do not apply to .net files", file=path,
@@ -143,6 +143,8 @@ def _options(path: str, options: dict) -> dict:
 
     integer("input_message_bits", 0)
     integer("num_layers", 1, allow_none=True)
+    integer("skip_layers", 0)
+    integer("spike_exp", 0)
     integer("reset_interval", 1, allow_none=True)
     integer("reset_offset", 0)
     if o["netx_ignored"] not in IGNORED_MODES:
@@ -153,7 +155,21 @@ def _options(path: str, options: dict) -> dict:
                 or not all(isinstance(v, (int, np.integer)) and v > 0 for v in s)):
             raise ConfigError(f"option input_shape must be (C, H, W) positive ints, got {s!r}", file=path)
         o["input_shape"] = tuple(int(v) for v in s)
+    if isinstance(o["input_bias"], (str, os.PathLike)):
+        o["input_bias"] = _npy(path, o["input_bias"], "input_bias")
     return o
+
+
+def _npy(path: str, file, option: str) -> np.ndarray:
+    """An option given as a ``.npy`` file name (the CLI's ``--input-bias FILE.npy``)."""
+    try:
+        a = np.load(os.fspath(file), allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"option {option}: cannot read {os.fspath(file)!r} as a .npy array ({_short(exc)})",
+                          file=path) from None
+    if not isinstance(a, np.ndarray):
+        raise ConfigError(f"option {option}: {os.fspath(file)!r} is not a single .npy array", file=path)
+    return a
 
 
 def load_net(path: str | os.PathLike, **options) -> Graph:

@@ -368,3 +368,25 @@ def lava_rf_neuron(shape: tuple, *, vth: float, period, alpha, state_exp: int, d
                  decay_imag=np.broadcast_to(sin_decay, tuple(shape)).copy(), threshold=thr,
                  decay_bits=int(decay_bits), comparison=">=", state_bits=LAVA_RF_STATE_BITS, overflow="saturate",
                  spike_rule=rules[neuron])
+
+
+# ---------------------------------------------------------------------------------------------
+# sigma-delta (SDNN) layers
+# ---------------------------------------------------------------------------------------------
+
+#: netx's sigma-delta parameters (``get_neuron_params``): state_exp 6, spike_exp 6 by default
+#: (``hdf5.Network(spike_exp=...)``), 16-bit graded messages out of every SDNN layer
+NETX_SDNN_STATE_EXP = 6
+NETX_SDNN_SPIKE_EXP = 6
+NETX_SDNN_MESSAGE_BITS = 16
+
+
+def lava_sdn_scaled(value, spike_exp: int, state_exp: int, what: str) -> np.ndarray:
+    """``value * 2**(spike_exp + state_exp)``: what Lava's ``Delta`` / ``SigmaDelta`` process
+    constructors make of ``vth`` and ``bias`` (int32 Vars in the fixed-point models); a value
+    that leaves int32 is a ParameterError (Lava would wrap it)."""
+    v = np.asarray(value, np.int64) << (int(spike_exp) + int(state_exp))
+    if v.size and np.abs(v).max() >= INT32_LIMIT:
+        raise ParameterError(f"{what} * 2**{int(spike_exp) + int(state_exp)} = {int(np.abs(v).max())} leaves Lava's "
+                             "int32 Var", field=what)
+    return v

@@ -34,7 +34,68 @@ _IMPORT_OPTIONS = [
     click.option("--input-message-bits", type=click.IntRange(min=0), default=None, expose_value=False,
                  callback=_store_netx_option,
                  help=".net files: netx's input_message_bits (0, default: binary input spikes; >0: graded input)."),
+    click.option("--num-layers", type=click.IntRange(min=1), default=None, expose_value=False,
+                 callback=_store_netx_option, help=".net files: netx's num_layers (only the first N layers)."),
+    click.option("--skip-layers", type=click.IntRange(min=0), default=None, expose_value=False,
+                 callback=_store_netx_option,
+                 help=".net files: netx's skip_layers (the first N layers are dropped; the next layer reads the "
+                      "input)."),
+    click.option("--reset-interval", type=click.IntRange(min=1), default=None, expose_value=False,
+                 callback=_store_netx_option,
+                 help=".net files: netx's reset_interval (LIF layers reset u and v every N steps: LIFReset)."),
+    click.option("--reset-offset", type=click.IntRange(min=0), default=None, expose_value=False,
+                 callback=_store_netx_option, help=".net files: netx's reset_offset (with --reset-interval)."),
+    click.option("--spike-exp", type=click.IntRange(min=0, max=16), default=None, expose_value=False,
+                 callback=_store_netx_option,
+                 help=".net files: netx's spike_exp of sigma-delta (SDNN) layers (default 6)."),
+    click.option("--input-bias", type=click.Path(), default=None, expose_value=False, callback=_store_netx_option,
+                 help=".net files: FILE.npy, bias_mant of the input layer's neuron (what netx users set on "
+                      "net.in_layer.neuron.bias_mant); (C, H, W), or Lava's (W, H, C) with --layout lava."),
+    click.option("--input-shape", type=str, default=None, expose_value=False, callback=_store_netx_option,
+                 help=".net files: C,H,W input shape for a file whose first layer is a conv without input layer."),
+    click.option("--netx-ignored", type=click.Choice(["error", "ignore"]), default=None, expose_value=False,
+                 callback=_store_netx_option,
+                 help=".net files: fields netx silently ignores although they change the network: refuse (error, "
+                      "default) or import as netx builds them (ignore)."),
+    click.option("--layout", type=click.Choice(["snnc", "lava"]), default=None, expose_value=False,
+                 callback=_store_netx_option,
+                 help="Array layout of --input, --out and --input-bias: snnc (B, T, C, H, W) (default) or Lava's "
+                      "time-last (W, H, C, T) / (N, T) (one sample; a batch adds a leading B)."),
 ]
+
+#: .net import options of the CLI (ctx.meta keys ``snnc_import_<name>``) -> load_net keywords
+_NETX_OPTIONS = ("input_message_bits", "num_layers", "skip_layers", "reset_interval", "reset_offset", "spike_exp",
+                 "input_bias", "input_shape", "netx_ignored")
+
+
+def _layout() -> str:
+    """The ``--layout`` of the running command ('snnc' or 'lava')."""
+    ctx = click.get_current_context(silent=True)
+    return (ctx.meta.get("snnc_import_layout") if ctx is not None else None) or "snnc"
+
+
+def _netx_options(*, for_json: bool = False) -> dict:
+    """The ``.net`` import options given on the command line, as load_net keywords: ``--input-bias``
+    read (and brought from Lava's layout with ``--layout lava``), ``--input-shape`` parsed.
+    ``for_json``: arrays as nested lists (golden files store the options as JSON)."""
+    from snnc.ir.errors import ConfigError
+
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.meta if ctx is not None else {}
+    opts = {k: meta[f"snnc_import_{k}"] for k in _NETX_OPTIONS if f"snnc_import_{k}" in meta}
+    if "input_shape" in opts:
+        try:
+            opts["input_shape"] = tuple(int(v) for v in str(opts["input_shape"]).replace("x", ",").split(","))
+        except ValueError:
+            raise ConfigError(f"--input-shape must be C,H,W integers, got {opts['input_shape']!r}") from None
+    if "input_bias" in opts:
+        from snnc.runtime.run import load_array, to_snnc_layout
+
+        bias = load_array(opts["input_bias"], "--input-bias")
+        opts["input_bias"] = to_snnc_layout(bias, batch=False) if _layout() == "lava" else bias
+        if for_json:
+            opts["input_bias"] = np.asarray(opts["input_bias"]).tolist()
+    return opts
 
 
 def import_options(f):
@@ -85,9 +146,7 @@ def _load(model: str, dt, reset, integrator, preset):
 
     opts = {k: v for k, v in (("dt", dt), ("reset", reset), ("integrator", integrator), ("preset", preset))
             if v is not None}
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None and "snnc_import_input_message_bits" in ctx.meta:
-        opts["input_message_bits"] = ctx.meta["snnc_import_input_message_bits"]
+    opts.update(_netx_options())
     return snnc.load(model, **opts)
 
 
@@ -106,11 +165,15 @@ def cli(ctx, debug):
 @import_options
 def inspect(model, dt, reset, integrator, preset):
     """Print nodes, types, shapes, parameter/neuron/synapse counts and edges of MODEL."""
+    from snnc.runtime.netx_summary import format_netx_layers
     from snnc.runtime.summary import format_summary
 
     graph = _load(model, dt, reset, integrator, preset)
     click.echo(f"model: {model}")
     click.echo(format_summary(graph))
+    netx = format_netx_layers(graph)
+    if netx:
+        click.echo(netx)
     _echo_import_notes(graph)
 
 
@@ -153,7 +216,7 @@ def run(model, input_path, steps, out_path, record, force, backend, align, dequa
         graph = load_artifact(model)
     else:
         graph = _load(model, dt, reset, integrator, preset)
-    inputs = load_inputs(input_path, graph)
+    inputs = load_inputs(input_path, graph, layout=_layout())
     lat = output_latency(graph)
     T = steps
     if align and lat:
@@ -177,7 +240,7 @@ def run(model, input_path, steps, out_path, record, force, backend, align, dequa
             raise SnncError("--dequantize applies to compiled (integer) models; this one is float already",
                             file=model, hint="leave out --dequantize")
         trace = dequantize_trace(graph, trace)
-    save_trace(trace, out_path, overwrite=force)
+    save_trace(trace, out_path, overwrite=force, layout=_layout())
     shapes = ", ".join(f"{k} {v.shape}" for k, v in trace.outputs.items())
     click.echo(f"wrote {out_path}: {shapes}" + (f" + {len(trace.states)} state traces" if trace.states else ""))
     if lat:
@@ -391,7 +454,8 @@ def verify_cmd(model, backends, target, n_inputs, input_path, steps, seed, align
     if input_path:
         from snnc.ir.signals import prepare_inputs
 
-        inputs = prepare_inputs(graph, quantize_inputs(graph, load_inputs(input_path, graph)), steps, integer=True)
+        inputs = prepare_inputs(graph, quantize_inputs(graph, load_inputs(input_path, graph, layout=_layout())), steps,
+                                integer=True)
     else:
         inputs = random_inputs(graph, n_inputs, steps, seed)
     lat = output_latency(graph)
@@ -477,12 +541,9 @@ def golden_record(model, out_path, target, n_inputs, input_path, steps, seed, fo
     options (--dt, --reset, ...) are stored in the file and used again by ``golden check``."""
     from snnc.runtime.golden import record
 
-    opts = {"dt": dt, "reset": reset, "integrator": integrator, "preset": preset}
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None and "snnc_import_input_message_bits" in ctx.meta:
-        opts["input_message_bits"] = ctx.meta["snnc_import_input_message_bits"]
+    opts = {"dt": dt, "reset": reset, "integrator": integrator, "preset": preset, **_netx_options(for_json=True)}
     meta = record(model, out_path, target=target, n=n_inputs, steps=steps, seed=seed, overwrite=force,
-                  input_path=input_path, load_options=opts)
+                  input_path=input_path, load_options=opts, layout=_layout())
     source = f"inputs from {input_path}" if input_path else f"random inputs (seed {meta['seed']})"
     click.echo(f"wrote {out_path}: {meta['samples']} samples x {meta['steps']} steps, target {meta['target']}, "
                f"{source}" + (f", load options {meta['load_options']}" if meta.get("load_options") else ""))

@@ -40,17 +40,20 @@ def compile_for(model: str, target: str, load_options: dict | None = None):
 
 
 def record(model: str, out: str, *, target: str = "sim", n: int = 4, steps: int | None = 32, seed: int = 0,
-           overwrite: bool = False, input_path: str | None = None, load_options: dict | None = None) -> dict:
+           overwrite: bool = False, input_path: str | None = None, load_options: dict | None = None,
+           layout: str = "snnc") -> dict:
     """Record ``n`` random spike inputs (``seed``) of ``steps`` steps, or the inputs of
     ``input_path`` (.npy/.npz as ``snnc run`` reads them; real values quantized by the Input
-    node's scale; ``steps`` None: the file's length), and the simulator's traces."""
+    node's scale; ``steps`` None: the file's length; ``layout`` 'lava': Lava's time-last order, see
+    :mod:`snnc.runtime.run`), and the simulator's traces."""
     from snnc.ir.signals import prepare_inputs
     from snnc.runtime.run import load_inputs, quantize_inputs
 
     load_options = {k: v for k, v in (load_options or {}).items() if v is not None}
     graph = compile_for(model, target, load_options)
     if input_path is not None:
-        inputs = prepare_inputs(graph, quantize_inputs(graph, load_inputs(input_path, graph)), steps, integer=True)
+        inputs = prepare_inputs(graph, quantize_inputs(graph, load_inputs(input_path, graph, layout)), steps,
+                                integer=True)
         steps = int(next(iter(inputs.values())).shape[1])
         n = int(next(iter(inputs.values())).shape[0])
     else:

@@ -2,6 +2,12 @@
 
 Input arrays: ``(T, *input_shape)`` (one sample) or ``(B, T, *input_shape)``; traces come back
 as ``(B, T, ...)``. ``.npz`` inputs hold one array per Input node name.
+
+``layout='lava'`` (the CLI's ``--layout lava``): arrays in Lava's order instead, time last and
+the spatial axes reversed, as Lava's ``RingBuffer`` data and sink buffers hold them:
+``(W, H, C, T)`` / ``(N, T)`` for one sample, with a leading batch axis ``(B, W, H, C, T)`` for
+several. The conversion reverses every axis after the batch axis (snnc's ``(T, C, H, W)`` reversed
+is Lava's ``(W, H, C, T)``).
 """
 
 from __future__ import annotations
@@ -28,9 +34,60 @@ def prepare_for_simulation(graph: Graph, dt: float | None = None) -> Graph:
     return graph
 
 
-def load_inputs(path: str, graph: Graph) -> dict[str, np.ndarray]:
+LAYOUTS = ("snnc", "lava")
+
+
+def to_snnc_layout(a: np.ndarray, *, batch: bool) -> np.ndarray:
+    """Lava's time-last order -> snnc's: reverse every axis (after the batch axis when ``batch``)."""
+    a = np.asarray(a)
+    if not batch:
+        return np.ascontiguousarray(a.transpose(tuple(range(a.ndim))[::-1]))
+    return np.ascontiguousarray(a.transpose((0,) + tuple(range(1, a.ndim))[::-1]))
+
+
+def to_lava_layout(a: np.ndarray) -> np.ndarray:
+    """A trace array (B, T, ...) -> Lava's order: (..., T) reversed per sample, (B, ..., T) for B > 1
+    and the bare (..., T) (e.g. (W, H, C, T)) for one sample."""
+    a = to_snnc_layout(a, batch=True)
+    return a[0] if a.shape[0] == 1 else a
+
+
+def load_array(path: str, what: str) -> np.ndarray:
+    """One numeric ``.npy`` array (errors name the file and the option ``what``)."""
+    if not os.path.exists(path):
+        raise FileFormatError(f"{what}: file not found", file=path)
+    try:
+        a = np.load(path, allow_pickle=False)
+    except Exception as exc:  # numpy raises several types for a bad file
+        raise FileFormatError(f"{what}: not a readable .npy file ({type(exc).__name__})", file=path) from None
+    if not isinstance(a, np.ndarray) or a.dtype.kind not in "biuf":
+        raise FileFormatError(f"{what}: expected one numeric .npy array", file=path)
+    return a
+
+
+def _from_lava(a: np.ndarray, shape: tuple, path: str, name: str) -> np.ndarray:
+    """A Lava-layout input array ((*shape[::-1], T) or (B, *shape[::-1], T), or the flat (N, T) /
+    (B, N, T) vector netx's first dense synapse reads, N = prod(shape), C order) -> snnc's (B, T, *shape)."""
+    lava = tuple(shape)[::-1]
+    if a.ndim == len(shape) + 1 and a.shape[:-1] == lava:
+        return to_snnc_layout(a, batch=False)[None]
+    if a.ndim == len(shape) + 2 and a.shape[1:-1] == lava:
+        return to_snnc_layout(a, batch=True)
+    n = int(np.prod(shape))
+    if len(shape) > 1 and a.ndim in (2, 3) and a.shape[-2] == n:     # the flat (N, T) vector a dense synapse reads
+        flat = to_snnc_layout(a, batch=a.ndim == 3)
+        flat = flat[None] if a.ndim == 2 else flat
+        return flat.reshape(flat.shape[:2] + tuple(shape))
+    raise ShapeError(f"input array shape {a.shape} does not fit Lava's layout ({', '.join(map(str, lava))}, T) "
+                     f"or (B, {', '.join(map(str, lava))}, T) (--layout lava)", file=path, node=name)
+
+
+def load_inputs(path: str, graph: Graph, layout: str = "snnc") -> dict[str, np.ndarray]:
     """Read ``.npy`` (single input) or ``.npz`` (arrays named by Input node) and bring each
-    array to (B, T, *shape). Errors name the file and the expected shape."""
+    array to (B, T, *shape) (``layout='lava'``: the arrays are in Lava's time-last order, module
+    docstring). Errors name the file and the expected shape."""
+    if layout not in LAYOUTS:
+        raise SnncError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     if not os.path.exists(path):
         raise FileFormatError("input file not found", file=path)
     try:
@@ -54,6 +111,8 @@ def load_inputs(path: str, graph: Graph) -> dict[str, np.ndarray]:
         shape = tuple(graph.nodes[name].shape)
         if a.dtype.kind not in "biuf":
             raise FileFormatError(f"input '{name}' has dtype {a.dtype}; expected numbers", file=path)
+        if layout == "lava":
+            a = _from_lava(a, shape, path, name)
         if a.shape[1:] == shape:
             a = a[None]
         if a.shape[2:] != shape:
@@ -112,9 +171,15 @@ def run_graph(graph: Graph, inputs, *, steps: int | None = None, record: str = "
     return sim.run(inputs, steps=steps, record=record, record_states=record_states)
 
 
-def save_trace(trace: Trace, path: str, *, overwrite: bool = True) -> None:
+def save_trace(trace: Trace, path: str, *, overwrite: bool = True, layout: str = "snnc") -> None:
     """Write one array per node (and ``<node>.<state>`` per recorded state) to ``path``
-    (.npz) atomically."""
+    (.npz) atomically: (B, T, ...) arrays, or with ``layout='lava'`` Lava's time-last order
+    (module docstring)."""
+    if layout not in LAYOUTS:
+        raise SnncError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    arrays = {**trace.outputs, **trace.states}
+    if layout == "lava":
+        arrays = {k: to_lava_layout(v) for k, v in arrays.items()}
     buf = io.BytesIO()
-    np.savez_compressed(buf, **trace.outputs, **trace.states)
+    np.savez_compressed(buf, **arrays)
     atomic_write_bytes(path, buf.getvalue(), overwrite=overwrite)

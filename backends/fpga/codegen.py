@@ -37,7 +37,7 @@ from snnc.ir.intops import C_HEADER
 from snnc.ir.shapes import infer_shapes
 from snnc.ir.version import __version__
 
-from . import neurons, synapses  # noqa: F401  (register their generators)
+from . import neurons, sdn, synapses  # noqa: F401  (register their generators)
 from . import pragmas as P
 from .layers import DEFAULT_INPUT_BITS, LayerCode, LayerSpec, layer_code, partition_pragmas
 from .widths import TypeTable, bits_for_range

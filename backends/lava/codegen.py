@@ -46,6 +46,7 @@ from lava.proc.dense.process import DelayDense, Dense
 from lava.proc.io.source import RingBuffer
 from lava.proc.lif.process import LIF, LIFReset
 from lava.proc.monitor.process import Monitor
+from lava.proc.sdn.process import ActivationMode, Delta, Sigma, SigmaDelta
 from lava.utils.weightutils import SignMode
 '''
 

@@ -242,6 +242,8 @@ class _Planner:
             return True
         if isinstance(node, IN.IntCubaLIF):
             return not node.lava_differences() and node.threshold is not None
+        if type(node).__name__ in ("IntSigma", "IntDelta", "IntSigmaDelta"):
+            return True                     # Lava's sigma-delta processes send int32 messages
         return False
 
     # -- connections -----------------------------------------------------------------------

@@ -18,6 +18,7 @@ import numpy as np
 
 from snnc.ir import intneurons as INN
 from snnc.ir import intnodes as IN
+from snnc.ir import intsdn as SD
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
 from snnc.ir.netx_rules import (
@@ -42,7 +43,11 @@ from .plan import Code, Link, Proc
 SPECS: dict[type, Callable] = {}
 #: state names per neuron kind, as the simulator records them
 STATE_NAMES = {IN.IntCubaLIF: ("u", "v"), INN.IntLIFB: ("v",), INN.IntCLIF: ("u", "m"), INN.IntRF: ("re", "im"),
-               INN.IntLMHT: ("v",), INN.IntLNM: ("v",), INN.IntTimeMix: ("buffer", "mixed")}
+               INN.IntLMHT: ("v",), INN.IntLNM: ("v",), INN.IntTimeMix: ("buffer", "mixed"),
+               SD.IntSigma: ("sigma",), SD.IntDelta: ("act", "residue", "error"),
+               SD.IntSigmaDelta: ("sigma", "act", "residue", "error")}
+#: sigma-delta nodes: Lava's own Sigma / Delta / SigmaDelta processes, int32 graded messages
+SDN_TYPES = (SD.IntSigma, SD.IntDelta, SD.IntSigmaDelta)
 
 
 def maps(*types: type):
@@ -68,6 +73,12 @@ def _min_consumer_delay(links_out: list[Link]) -> int | None:
 
 def _sources_binary(pl, links_in: list[Link]) -> bool:
     return bool(links_in) and all(pl.binary_source(lk.src) for lk in links_in)
+
+
+def _sdn_sources(pl, links_in: list[Link]) -> bool:
+    """Every source is a sigma-delta node: graded messages into a Conv, as netx builds SDNN
+    layers (exact while each sum stays within int32, the range Lava's Conv casts to)."""
+    return bool(links_in) and all(isinstance(pl.g.nodes[lk.src], SDN_TYPES) for lk in links_in)
 
 
 def _conv_geometry(pl, name: str) -> tuple:
@@ -187,7 +198,7 @@ def conv(pl, name: str, node: IN.IntConv2d, links_in, links_out) -> None:
         reason = "weight_exp or bias (Lava's Conv ignores weight_exp and has no bias)"
     elif node.out_bits != LAVA_CONV_OUT_BITS:
         reason = f"out_bits {node.out_bits} (Lava's Conv wraps at 24 bits)"
-    elif not acc_bound < INT32_LIMIT:
+    elif not acc_bound < INT32_LIMIT and not _sdn_sources(pl, links_in):
         reason = "the accumulator may exceed int32 (Lava converts its float64 sum to int32)"
     elif max(*stride, *pad, *dil, *w.shape[2:]) > LAVA_CONV_PARAM_MAX:
         reason = "stride/padding/dilation/kernel beyond Lava's int8 fields"
@@ -424,3 +435,65 @@ def lnm(pl, name: str, node: INN.IntLNM, links_in, links_out) -> None:
             "v_reset": int(node.v_reset), "v_min": int(node.v_min), "v_max": int(node.v_max),
             "reset": node.reset, "comparison": node.comparison, "form": node.form}
     _custom_neuron(pl, name, node, "SnncLNM", args, "polynomial f(v), Horner")
+
+
+# ---------------------------------------------------------------------------------------------
+# sigma-delta neurons: Lava's own processes (chip models exist)
+# ---------------------------------------------------------------------------------------------
+
+
+def _unscaled(value, exps: int, shape: tuple | None = None):
+    """A pre-scaled ``vth`` / ``bias`` as the argument of Lava's constructor, which multiplies it
+    by 2**exps again: an int when divisible, else the exact float quotient (Lava's int32 Var
+    truncates the float product, which is the integer again)."""
+    a = np.asarray(value, np.int64)
+    q = a >> exps if not np.any(a % (1 << exps)) else a.astype(np.float64) / float(1 << exps)
+    if shape is None:
+        v = q.reshape(-1)[0]
+        return int(v) if q.dtype.kind == "i" else float(v)
+    full = np.broadcast_to(q, tuple(shape))
+    return np.ascontiguousarray(full.transpose(tuple(range(full.ndim))[::-1]))   # Lava's (W, H, C), dtype kept
+
+
+@maps(SD.IntSigma)
+def sigma(pl, name: str, node: SD.IntSigma, links_in, links_out) -> None:
+    """Lava ``Sigma`` (``sigma += a_in``, int32)."""
+    shape = tuple(pl.shapes[name])
+    p = pl.add(Proc(name, "Sigma", {"shape": lava_shape(shape)}, node=name, in_port="a_in",
+                    out_port="s_out", note="exact Lava Sigma (graded int32 out)"), "IntSigma")
+    pl.port_record(name, p)
+    pl.record_states(name, node, p.key)
+
+
+@maps(SD.IntDelta)
+def delta(pl, name: str, node: SD.IntDelta, links_in, links_out) -> None:
+    """Lava ``Delta`` (the SDNN input encoder); ``vth`` handed over unscaled."""
+    node.validate(name)
+    shape = tuple(pl.shapes[name])
+    exps = int(node.spike_exp) + int(node.state_exp)
+    if np.unique(np.asarray(node.vth)).size != 1:
+        raise UnsupportedError("Lava's Delta has one threshold per population", node=name, field="vth")
+    args = {"shape": lava_shape(shape), "vth": _unscaled(node.vth, exps), "spike_exp": int(node.spike_exp),
+            "state_exp": int(node.state_exp), "cum_error": bool(node.cum_error)}   # Delta takes no name
+    p = pl.add(Proc(name, "Delta", args, node=name, in_port="a_in", out_port="s_out",
+                    note="exact Lava Delta (graded int32 out)"), "IntDelta")
+    pl.port_record(name, p)
+    pl.record_states(name, node, p.key)
+
+
+@maps(SD.IntSigmaDelta)
+def sigma_delta(pl, name: str, node: SD.IntSigmaDelta, links_in, links_out) -> None:
+    """Lava ``SigmaDelta`` (ReLU or UNIT activation); ``vth`` and ``bias`` handed over unscaled."""
+    node.validate(name)
+    shape = tuple(pl.shapes[name])
+    exps = int(node.spike_exp) + int(node.state_exp)
+    if np.unique(np.asarray(node.vth)).size != 1:
+        raise UnsupportedError("Lava's SigmaDelta has one threshold per population", node=name, field="vth")
+    args = {"shape": lava_shape(shape), "vth": _unscaled(node.vth, exps), "bias": _unscaled(node.bias, exps, shape),
+            "spike_exp": int(node.spike_exp), "state_exp": int(node.state_exp),
+            "act_mode": Code("ActivationMode.RELU" if node.act_mode == "relu" else "ActivationMode.UNIT"),
+            "cum_error": bool(node.cum_error), "name": name}
+    p = pl.add(Proc(name, "SigmaDelta", args, node=name, in_port="a_in", out_port="s_out",
+                    note="exact Lava SigmaDelta (graded int32 out)"), "IntSigmaDelta")
+    pl.port_record(name, p)
+    pl.record_states(name, node, p.key)

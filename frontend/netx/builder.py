@@ -12,12 +12,14 @@ import warnings
 import h5py
 
 from snnc.ir import nodes as N
-from snnc.ir.errors import FileFormatError, ShapeError, UnsupportedError
+from snnc.ir.errors import ConfigError, FileFormatError, ShapeError, UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.intnodes import IntConv2d, IntCubaLIF, IntDense
+from snnc.ir.intsdn import IntDelta, IntSigmaDelta
 from snnc.ir.shapes import infer_shapes
 
 from . import layers as L
+from . import slayer_layers  # noqa: F401  (registers pool, average, concat)
 from .reader import Layer, read_layers
 
 
@@ -40,6 +42,7 @@ class NetBuilder:
         self.neurons: list[str] = []
         self.notes: list[str] = []
         self.input_kind = "spikes" if self.msg_bits == 0 else "graded"
+        self.readout: tuple | None = None      # (node, scale, layer index) of an average readout
 
     # -- messages ------------------------------------------------------------------------------
 
@@ -53,7 +56,8 @@ class NetBuilder:
         (``netx_ignored='ignore'``) a warning and the field is ignored as netx does."""
         if self.o["netx_ignored"] == "error":
             raise lay.error(UnsupportedError, message, field,
-                            hint="load_net(..., netx_ignored='ignore') imports it as netx builds it (field ignored)")
+                            hint="load_net(..., netx_ignored='ignore') (CLI: --netx-ignored ignore) imports it as netx "
+                                 "builds it (field ignored)")
         self.warn(lay, f"{field}: {message} (ignored, as netx does)")
 
     # -- entry ---------------------------------------------------------------------------------
@@ -65,34 +69,80 @@ class NetBuilder:
         for lay, t in zip(layers, types):
             if L.builds_neurons(lay, t):
                 last_real = lay.i
+        skip = int(self.o["skip_layers"])
+        if skip and skip >= len(layers):
+            raise FileFormatError(f"skip_layers {skip} skips all {len(layers)} layers", file=self.path, node="layer",
+                                  hint=f"skip fewer layers (skip_layers < {len(layers)}; CLI --skip-layers)")
         for lay, t in zip(layers, types):
+            if self.readout is not None and t != "flatten":
+                raise lay.error(UnsupportedError, f"a layer after the average readout (layer/{self.readout[2]})",
+                                "type", hint=f"slayer's average is a readout: load the layers up to it with "
+                                f"num_layers={lay.i} (CLI: --num-layers {lay.i})")
             L.handle(self, lay, t, lay.i == last_real)
+            if lay.i + 1 == skip:
+                self.drop_skipped(skip)
         if not self.neurons:
             raise FileFormatError("no neuron layer (dense, dense_rec, conv, or input with a neuron)", file=self.path,
                                   node="layer")
+        if self.o["input_bias"] is not None and not (self.neurons and self.neurons[0] == "layer0"):
+            raise ConfigError("input_bias sets the bias of the input layer's neuron, and this network keeps none "
+                              "(no input layer with a neuron, or it is skipped)", file=self.path, node="layer/0",
+                              hint="leave out input_bias (CLI --input-bias); feed the values as the input instead")
         g = self.g
-        out = self.neurons[-1]
-        g.add_node("output", N.Output(shape=tuple(g.nodes[out].shape)))
+        out = self.neurons[-1] if self.readout is None else self.readout[0]
+        g.add_node("output", N.Output(shape=tuple(self.prev_shape) if self.readout else tuple(g.nodes[out].shape)))
         g.add_edge(out, "output", 0)
         g.metadata["netx_neurons"] = list(self.neurons)
+        if self.o["num_layers"] is not None:
+            g.metadata["netx_num_layers"] = int(self.o["num_layers"])
         g.metadata["input_kind"] = self.input_kind
-        g.metadata["output_kind"] = "spikes" if g.nodes[out].threshold is not None else "membrane v"
+        if self.readout is not None:
+            k = self.readout[1]
+            g.nodes["output"].metadata["scale"] = k
+            g.metadata["output_kind"] = f"average readout (sums of {int(k)} values; --dequantize divides by {int(k)})"
+        elif self.msg_bits:
+            g.metadata["output_kind"] = f"graded ({self.msg_bits}-bit messages)"
+        else:
+            g.metadata["output_kind"] = "spikes" if g.nodes[out].threshold is not None else "membrane v"
         if self.notes:
             g.metadata["import_warnings"] = list(self.notes)
         g.validate()
         for name, node in g.nodes.items():
-            if isinstance(node, (IntDense, IntConv2d, IntCubaLIF)):
+            if isinstance(node, (IntDense, IntConv2d, IntCubaLIF, IntDelta, IntSigmaDelta)):
                 node.validate(name)
         infer_shapes(g)
         return g
 
+    def drop_skipped(self, skip: int) -> None:
+        """netx's ``skip_layers``: the layers before ``skip`` were built (and checked) but are not
+        kept; the output shape of the last of them becomes the input shape, its output message
+        width the width of the next synapse's input, and the reset offsets count from the first
+        kept layer."""
+        shape = self.prev_shape if self.prev is not None else self.declared_input
+        meta = {k: v for k, v in self.g.metadata.items() if k != "netx_input_transform"}
+        meta["netx_skip_layers"] = skip
+        meta["input_message_bits"] = int(self.msg_bits)
+        self.g = Graph(metadata=meta)
+        self.prev, self.prev_shape = None, None
+        self.declared_input = None if shape is None else tuple(shape)
+        self.neurons = []
+        self.reset_offset = int(self.o["reset_offset"]) + 1
+        self.input_kind = "spikes" if self.msg_bits == 0 else "graded"
+
     # -- links between layers ------------------------------------------------------------------
 
-    def after_neuron(self, name: str, shape: tuple) -> None:
-        """``name`` (a neuron population of ``shape``) feeds the next synapse."""
+    def after_neuron(self, name: str, shape: tuple, out_bits: int = 0) -> None:
+        """``name`` (a neuron population of ``shape``, sending ``out_bits``-bit messages: 0 =
+        binary spikes, netx's ``output_message_bits``) feeds the next synapse. Records in the
+        node's metadata what ``snnc inspect`` shows per layer: message bits in and out and,
+        for LIF layers, netx's reset settings."""
+        meta = self.g.nodes[name].metadata
+        meta.update({"message_bits_in": int(self.msg_bits), "message_bits_out": int(out_bits)})
+        if self.reset_interval is not None and isinstance(self.g.nodes[name], IntCubaLIF):
+            meta.update({"lava_reset_interval": int(self.reset_interval), "lava_reset_offset": int(self.reset_offset)})
         self.prev, self.prev_shape = name, tuple(shape)
         self.neurons.append(name)
-        self.msg_bits = 0                      # CUBA output_message_bits
+        self.msg_bits = int(out_bits)
         self.reset_offset += 1
 
     def source_for(self, lay: Layer, kind: str, need) -> str:
@@ -119,7 +169,8 @@ class NetBuilder:
                                 "type", hint="netx flattens only into a dense layer")
             if declared is None:
                 raise lay.error(FileFormatError, "a conv first layer needs the input shape: the file has no input "
-                                "layer with a shape", "shape", hint="pass input_shape=(C, H, W) to load_net")
+                                "layer with a shape", "shape",
+                                hint="pass input_shape=(C, H, W) to load_net (CLI: --input-shape C,H,W)")
             if len(declared) != 3:
                 raise lay.error(ShapeError, f"a conv layer needs a (C, H, W) input, the input layer's shape is "
                                 f"{declared}", "shape")

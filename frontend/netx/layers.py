@@ -41,7 +41,7 @@ LAYER_TYPES = ("input", "flatten", "dense", "dense_rec", "conv")
 #: layer types netx 0.6.0 knows but does not implement (NotImplementedError / undefined method)
 NETX_UNIMPLEMENTED = ("pool", "convT", "unpool", "average", "concat", "dense_comp")
 #: layer types whose layer builds a neuron population (``input`` only with a ``neuron`` group)
-NEURON_LAYER_TYPES = ("dense", "dense_rec", "conv")
+NEURON_LAYER_TYPES = ("dense", "dense_rec", "conv", "pool")
 
 HANDLERS: dict[str, Callable] = {}
 
@@ -69,10 +69,15 @@ def handle(ctx, lay: Layer, type_name: str, last: bool) -> None:
     fn(ctx, lay, type_name, last)
 
 
-@handles(*NETX_UNIMPLEMENTED)
+#: netx-unimplemented types snnc imports with slayer's semantics (:mod:`.slayer_layers`)
+SLAYER_TYPES = ("pool", "average", "concat")
+
+
+@handles(*(t for t in NETX_UNIMPLEMENTED if t not in SLAYER_TYPES))
 def unimplemented(ctx, lay: Layer, type_name: str, last: bool) -> None:
     raise lay.error(UnsupportedError, f"layer type '{type_name}' is not implemented by netx 0.6.0, so there is "
-                    "no Lava network to be exact against", "type", hint="export the network without this layer type")
+                    "no Lava network to be exact against", "type", hint=f"load the layers before it with num_layers="
+                    f"{lay.i} (CLI: --num-layers {lay.i}), as netx's own tests do, or export the network without it")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,7 +99,9 @@ def input_layer(ctx, lay: Layer, type_name: str, last: bool) -> None:
         if shape is not None:
             ctx.declared_input = shape
         return
-    neurons.check_cuba_type(lay)
+    sdnn = neurons.is_sdnn(lay)
+    if not sdnn:
+        neurons.check_cuba_type(lay)
     transform = {}
     for key in ("weight", "bias"):          # netx keeps them in an input transform it never applies
         if lay.has(key) and isinstance(lay.g[key], h5py.Dataset):
@@ -107,8 +114,12 @@ def input_layer(ctx, lay: Layer, type_name: str, last: bool) -> None:
     if transform:
         g.metadata["netx_input_transform"] = transform
     g.add_node("input", N.Input(shape=shape))
-    g.nodes["input"].metadata.update({"scale": 1.0, "kind": "current"})
+    g.nodes["input"].metadata.update({"scale": 1.0, "kind": "graded" if sdnn else "current"})
     bias = None
+    if ctx.o["input_bias"] is not None and sdnn:
+        raise ConfigError("input_bias sets a LIF input neuron's bias_mant; this input layer is a sigma-delta Delta "
+                          "encoder, which has no bias", file=ctx.path, node=lay.node,
+                          hint="leave out input_bias (CLI --input-bias) and feed the values as the input")
     if ctx.o["input_bias"] is not None:
         bias = lay.integers("input_bias", value=ctx.o["input_bias"])
         try:
@@ -117,12 +128,13 @@ def input_layer(ctx, lay: Layer, type_name: str, last: bool) -> None:
             raise ConfigError(f"input_bias of shape {bias.shape} does not broadcast to the input layer's "
                               f"shape {shape}", file=ctx.path, node=lay.node) from None
     name = "layer0"
-    g.add_node(name, neurons.cuba(ctx, lay, shape, bias, last, field_bias="input_bias"))
+    node, out_bits, _ = neurons.layer_neuron(ctx, lay, shape, bias, last, role="input", field_bias="input_bias")
+    g.add_node(name, node)
     g.nodes[name].metadata.update({"netx_layer": 0, "netx_type": "input"})
     g.add_edge("input", name, 0)
-    ctx.input_kind = "current"
+    ctx.input_kind = "graded" if sdnn else "current"
     g.metadata["input_message_bits"] = 0
-    ctx.after_neuron(name, shape)
+    ctx.after_neuron(name, shape, out_bits)
 
 
 @handles("flatten")
@@ -226,9 +238,12 @@ def dense(ctx, lay: Layer, type_name: str, last: bool) -> None:
     graded = ctx.msg_bits > 0
     neuron = f"layer{lay.i}"
     has_neuron = lay.has("neuron")
-    node = neurons.cuba(ctx, lay, (n_out,), bias_1d(lay, n_out), last, default=not has_neuron)
-    node.metadata.update({"netx_layer": lay.i, "netx_type": type_name,
-                          "neuron": "netx default (non-leaky integrator)" if not has_neuron else "CUBA"})
+    node, out_bits, label = neurons.layer_neuron(ctx, lay, (n_out,), bias_1d(lay, n_out), last,
+                                                 default=not has_neuron)
+    if rec and out_bits:
+        raise lay.error(UnsupportedError, "a dense_rec layer of sigma-delta neurons (netx would feed graded messages "
+                        "into a recurrent synapse built for binary spikes)", "neuron/type")
+    node.metadata.update({"netx_layer": lay.i, "netx_type": type_name, "neuron": label})
     col = 0
     effective = []
     for k, part in enumerate(parts):
@@ -262,7 +277,7 @@ def dense(ctx, lay: Layer, type_name: str, last: bool) -> None:
         g.add_node(name, lava_int_dense(eff_r, wexp, graded, delayed=False, meta={**meta, "sign_mode": mode_r}))
         g.add_edge(neuron, name, 0)
         g.add_edge(name, neuron, 1)
-    ctx.after_neuron(neuron, (n_out,))
+    ctx.after_neuron(neuron, (n_out,), out_bits)
 
 
 def complex_dense(ctx, lay: Layer, rec: bool) -> None:
@@ -397,15 +412,15 @@ def conv(ctx, lay: Layer, type_name: str, last: bool) -> None:
     bias = conv_bias(lay, shape)
     if not lay.has("neuron"):
         raise lay.error(FileFormatError, "missing field (netx needs a neuron for conv layers)", "neuron")
-    lif = neurons.cuba(ctx, lay, shape, bias, last)
+    lif, out_bits, label = neurons.layer_neuron(ctx, lay, shape, bias, last)
     syn, neuron = f"layer{lay.i}_synapse", f"layer{lay.i}"
     node = IntConv2d(input_shape=tuple(in_shape[1:]), weight=w, stride=stride, padding=padding,
                      dilation=dilation, groups=int(groups), bias=None, weight_exp=0,
                      input_kind="graded" if graded else "binary", out_bits=LAVA_CONV_OUT_BITS)
     node.metadata.update({"netx_layer": lay.i})
     ctx.g.add_node(syn, node)
-    lif.metadata.update({"netx_layer": lay.i, "netx_type": "conv", "neuron": "CUBA"})
+    lif.metadata.update({"netx_layer": lay.i, "netx_type": "conv", "neuron": label})
     ctx.g.add_node(neuron, lif)
     ctx.g.add_edge(feed, syn, 0)
     ctx.g.add_edge(syn, neuron, 1)
-    ctx.after_neuron(neuron, shape)
+    ctx.after_neuron(neuron, shape, out_bits)

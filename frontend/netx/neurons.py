@@ -4,9 +4,13 @@
   vDecay, vth = vThMant, bias_mant, bias_exp = 6)``; a last layer that can never fire becomes a
   non-spiking readout (output ``v``);
 * RF types -> Lava ``RF`` (types containing 'PHASE') or ``RF_IZ``: period and alpha from
-  ``sinDecay``/``cosDecay`` as slayer computes them, ``state_exp`` 6, ``decay_bits`` 12.
+  ``sinDecay``/``cosDecay`` as slayer computes them, ``state_exp`` 6, ``decay_bits`` 12;
+* SDNN -> Lava ``Delta`` (the input layer: ``IntDelta``), ``Sigma`` (a ``sigma_output`` key:
+  ``IntSigma``) or ``SigmaDelta`` with ReLU (``IntSigmaDelta``): ``vth = vThMant``, ``bias``,
+  ``spike_exp`` (load option, netx's default 6), ``state_exp`` 6, both pre-scaled by
+  2**(spike_exp + state_exp) as Lava's process constructors do; 16-bit graded messages out.
 
-Refused: other neuron types (SDNN, ADRF, ALIF, unknown), parameters outside Lava's formats, and
+Refused: other neuron types (ADRF, ALIF, unknown), parameters outside Lava's formats, and
 (unless ``netx_ignored='ignore'``) fields netx silently ignores although they change the network.
 The numeric formats are :mod:`snnc.ir.netx_rules`.
 """
@@ -18,15 +22,19 @@ import numpy as np
 from snnc.ir.errors import ParameterError, UnsupportedError
 from snnc.ir.intneurons import IntRF
 from snnc.ir.intnodes import IntCubaLIF
+from snnc.ir.intsdn import IntDelta, IntSigma, IntSigmaDelta
 from snnc.ir.netx_rules import (
     NETX_BIAS_EXP,
     NETX_DECAY_MAX,
     NETX_DEFAULT_NEURON,
     NETX_RF_DECAY_BITS,
     NETX_RF_STATE_EXP,
+    NETX_SDNN_MESSAGE_BITS,
+    NETX_SDNN_STATE_EXP,
     bias_mant_fits,
     lava_rf_neuron,
     lava_rf_period_alpha,
+    lava_sdn_scaled,
     netx_decay_problem,
     netx_lif_args,
     netx_never_fires,
@@ -36,8 +44,9 @@ from .reader import Layer
 
 #: neuron types netx maps to Lava's LIF
 CUBA_TYPES = ("CUBA", "LOIHI")
-_OTHER_TYPES = {"SDNN": "sigma-delta neurons (netx: Delta/SigmaDelta/Sigma)",
-                "ALIF": "adaptive LIF (netx 0.6.0 has no mapping for it and fails)"}
+#: neuron types netx maps to Lava's sigma-delta processes
+SDNN_TYPES = ("SDNN",)
+_OTHER_TYPES = {"ALIF": "adaptive LIF (netx 0.6.0 has no mapping for it and fails)"}
 
 
 def neuron_type(lay: Layer) -> str:
@@ -52,6 +61,9 @@ def check_cuba_type(lay: Layer) -> str:
     t = neuron_type(lay)
     if t in CUBA_TYPES:
         return t
+    if t in SDNN_TYPES:
+        raise lay.error(UnsupportedError, "sigma-delta (SDNN) neurons here: netx builds them on input, dense and "
+                        "conv layers only", "neuron/type")
     if "ADRF" in t:
         desc = "adaptive resonate-and-fire neurons (netx: RF_IZ, without the adaptation)"
     elif "RF" in t:
@@ -132,4 +144,66 @@ def rf(lay: Layer, neuron_type_name: str, n_out: int) -> IntRF:
     node = lay.call("neuron/sinDecay", lava_rf_neuron, (n_out,), vth=p["vThMant"], period=period, alpha=alpha,
                     state_exp=NETX_RF_STATE_EXP, decay_bits=NETX_RF_DECAY_BITS, neuron=kind)
     node.metadata.update({"netx_layer": lay.i, "netx_type": "dense", "neuron": f"Lava {kind}"})
+    return node
+
+
+# ---------------------------------------------------------------------------------------------
+# dispatch and SDNN
+# ---------------------------------------------------------------------------------------------
+
+
+def is_sdnn(lay: Layer) -> bool:
+    """The layer has a neuron group of an SDNN type."""
+    return lay.has("neuron") and neuron_type(lay) in SDNN_TYPES
+
+
+def layer_neuron(ctx, lay: Layer, shape: tuple, bias, last: bool, *, role: str = "synapse",
+                 field_bias: str = "bias", default: bool = False):
+    """(neuron node, output message bits, label) for a layer: netx's LIF (CUBA / LOIHI) or
+    sigma-delta process (SDNN). ``role`` 'input': the input layer (Delta for SDNN)."""
+    if not default and is_sdnn(lay):
+        node = sdnn(ctx, lay, shape, bias, role=role, field_bias=field_bias)
+        return node, NETX_SDNN_MESSAGE_BITS, f"SDNN ({type(node).__name__[3:]})"
+    node = cuba(ctx, lay, shape, bias, last, field_bias=field_bias, default=default)
+    return node, 0, "netx default (non-leaky integrator)" if default else "CUBA"
+
+
+def sdnn(ctx, lay: Layer, shape: tuple, bias, *, role: str, field_bias: str = "bias"):
+    """netx's sigma-delta neuron of this layer (``get_neuron_params``): ``Delta`` for the input
+    layer, ``Sigma`` when the group has a ``sigma_output`` key, else ``SigmaDelta`` (ReLU).
+    ``bias``: int in snnc layout or None. Lava's constructors scale ``vth`` and ``bias`` by
+    2**(spike_exp + state_exp); the nodes hold the scaled values."""
+    if lay.has("neuron/messageBits"):
+        raise lay.error(UnsupportedError, "netx 0.6.0 cannot read messageBits (its reader returns a group "
+                        "object, not a number)", "neuron/messageBits")
+    if ctx.reset_interval is not None:
+        ctx.ignored(lay, "reset_interval", "sigma-delta neurons have no reset: netx warns and ignores "
+                    "reset_interval for SDNN layers")
+    spike_exp, state_exp = int(ctx.o["spike_exp"]), NETX_SDNN_STATE_EXP
+    shape = tuple(shape)
+    if "sigma_output" in lay.g["neuron"] and role != "input":
+        if bias is not None:
+            raise lay.error(UnsupportedError, "a bias on a sigma output layer: netx passes it to Lava's Sigma, "
+                            "which takes no bias, and fails", field_bias)
+        node = IntSigma(shape=shape)
+    else:
+        vth = lay.scalar("neuron/vThMant")
+        if vth < 0:
+            raise lay.error(ParameterError, f"threshold must be >= 0, got {vth}", "neuron/vThMant")
+        if lay.has("neuron/activation"):
+            act = lay.type_name("neuron/activation").lower()
+            if act != "relu":
+                ctx.ignored(lay, "neuron/activation", f"activation '{act}': netx builds Lava's SigmaDelta with "
+                            "its default ReLU activation")
+        vth_s = lay.call("neuron/vThMant", lava_sdn_scaled, vth, spike_exp, state_exp, "vThMant")
+        if role == "input":
+            if bias is not None:
+                raise lay.error(UnsupportedError, "a bias on an SDNN input layer: netx's Delta has none", field_bias)
+            node = IntDelta(shape=shape, vth=np.int64(vth_s), spike_exp=spike_exp, state_exp=state_exp)
+        else:
+            b = np.zeros(shape, np.int64) if bias is None else np.broadcast_to(np.asarray(bias, np.int64), shape)
+            b = lay.call(field_bias, lava_sdn_scaled, b, spike_exp, state_exp, field_bias)
+            node = IntSigmaDelta(shape=shape, vth=np.int64(vth_s), bias=np.ascontiguousarray(b),
+                                 spike_exp=spike_exp, state_exp=state_exp, act_mode="relu")
+    node.metadata.update({"netx_layer": lay.i, "neuron": f"SDNN (Lava {type(node).__name__[3:]})"})
     return node

@@ -120,7 +120,9 @@ def test_every_integer_node_kind_has_a_c_kernel():
     # every integer node type of the IR has a kernel (a new node kind must come with its C)
     from snnc.ir.nodes import NODE_TYPES
 
-    int_types = {t for t in NODE_TYPES.values() if t.__module__ in (IN.__name__, INN.__name__) and t is not IN.IntNode}
+    int_types = {t for t in NODE_TYPES.values()
+                 if t.__module__ in (IN.__name__, INN.__name__, "snnc.ir.intsdn") and t is not IN.IntNode}
+    assert {"IntSigma", "IntDelta", "IntSigmaDelta"} <= {t.__name__ for t in int_types}
     assert int_types <= set(L.GENERATORS), sorted(t.__name__ for t in int_types - set(L.GENERATORS))
 
 
