@@ -41,6 +41,8 @@ class Backend:
     description: str
     run: Runner
     unavailable: Callable[[], str | None] = field(default=lambda: None)
+    #: run by ``snnc verify`` without ``--backends`` (False: slow to build, asked for by name)
+    default_verify: bool = True
 
 
 BACKENDS: dict[str, Backend] = {}
@@ -114,7 +116,7 @@ def _rtl_unavailable() -> str | None:
 
 
 register_backend(Backend("rtl", "the generated Verilog under Verilator (cycle-accurate)", _run_rtl,
-                         _rtl_unavailable))
+                         _rtl_unavailable, default_verify=False))
 register_backend(Backend("lava", "Lava's fixed-point CPU simulation (Loihi2SimCfg) in the Lava env", _run_lava,
                          _lava_unavailable))
 

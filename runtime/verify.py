@@ -100,12 +100,15 @@ def _scalar(trace: Trace, kind: str, key: str, index) -> float | int | str:
 
 
 def choose_backends(requested: list[str] | None) -> tuple[list[str], dict[str, str]]:
-    """(backends to run, {skipped backend: why}). ``requested`` None: every registered backend that
-    can run here (:attr:`Backend.unavailable`), the others skipped with their reason. Named
-    backends are run as asked; one that cannot run here is an error naming the reason."""
+    """(backends to run, {skipped backend: why}). ``requested`` None: every registered backend of
+    the default set (``Backend.default_verify``; rtl is asked for by name, its Verilator build is
+    slow) that can run here (:attr:`Backend.unavailable`), the others skipped with their reason.
+    Named backends are run as asked; one that cannot run here is an error naming the reason."""
     if requested is None:
         run, skipped = [], {}
         for name, b in BACKENDS.items():
+            if not b.default_verify:
+                continue
             why = b.unavailable()
             if why:
                 skipped[name] = why

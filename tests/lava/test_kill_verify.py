@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("lava")
+
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "examples" / "models" / "digits_lif.nir"
 DEADLINE_S = 240.0

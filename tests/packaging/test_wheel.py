@@ -52,3 +52,14 @@ def test_installed_wheel_runs_the_demo_from_another_folder(wheel, tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert (work / "demo_out" / "summary.json").is_file()
+
+
+def test_every_subpackage_is_listed_in_pyproject():
+    """pyproject lists the packages by hand (the repository root is the package): a new subpackage
+    must be added there or the wheel silently lacks it."""
+    tomllib = pytest.importorskip("tomllib")    # Python >= 3.11 (the main env)
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(["snnc", *p.parent.relative_to(REPO).parts]) for p in REPO.rglob("__init__.py")
+             if not ({"tests", "build", "examples", "bench"} & set(p.relative_to(REPO).parts))
+             and not any(part.startswith(".") for part in p.relative_to(REPO).parts)}
+    assert found == listed, f"missing from pyproject: {sorted(found - listed)}; stale: {sorted(listed - found)}"
