@@ -67,7 +67,8 @@ PIPELINES.update({
     # reparam_lmht acts only with the config lmht: {mapping: binary_time_multiplexed}
     "sim": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
     "fpga": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
-    "rtl": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
+    # rtl: no synapse latency; insert_latency streams LM-HT's time mixing (profile window_mixing)
+    "rtl": _FLOAT + ["lower_integer", "reparam_lmht", "insert_latency", "check_ranges"],
     # Loihi 2: burst neurons become LIF populations where that is exact (else graded spikes)
     # netx has no pooling layer: pools on spike paths are folded into the next synapse
     "loihi2": _FLOAT[:-1] + ["fold_spike_pooling", "calibrate_inputs", "lower_integer", "decouple_burst",

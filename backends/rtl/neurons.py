@@ -194,3 +194,31 @@ def _clif(spec: NodeSpec) -> NodeRTL:
                               "m": _overflow_sym(nl, m, n.state_bits, n.overflow)}
 
     return elementwise(spec, [StateVar("u"), StateVar("m")], update, multipliers=3)
+
+
+@generates(INN.IntRF)
+def _rf(spec: NodeSpec) -> NodeRTL:
+    """Resonate-and-fire: the complex state (re, im) as two integer states, the complex input
+    current as two integer channels (an input that is not complex has im = 0)."""
+    n = spec.node
+    D = int(n.decay_bits)
+    thr_v = int(n.threshold)
+
+    def update(nl: Netlist, p, x, st, t):
+        x_re, x_im = x if isinstance(x, tuple) else (x, nl.const(0))
+        dr, di = p.get("dr", n.decay_real), p.get("di", n.decay_imag)
+        re, im = st["re"], st["im"]
+        re2 = nl.add(nl.sub(nl.decay(re, dr, D), nl.decay(im, di, D)), x_re)
+        im2 = nl.add(nl.add(nl.decay(re, di, D), nl.decay(im, dr, D)), x_im)
+        re2 = _overflow_sym(nl, re2, n.state_bits, n.overflow)
+        im2 = _overflow_sym(nl, im2, n.state_bits, n.overflow)
+        thr = nl.const(thr_v)
+        if n.spike_rule == "iz":
+            s = nl.fire(im2, thr, n.comparison)
+            return nl.as_int(s), {"re": nl.select(s, nl.const(0), re2), "im": nl.select(s, nl.const(thr_v - 1), im2)}
+        s = nl.fire(re2, thr, n.comparison)
+        if n.spike_rule == "phase":
+            s = nl.both(s, nl.cmp(im2, ">=", nl.const(0)), nl.cmp(im, "<", nl.const(0)))
+        return nl.as_int(s), {"re": re2, "im": im2}
+
+    return elementwise(spec, [StateVar("re"), StateVar("im")], update, multipliers=4)
