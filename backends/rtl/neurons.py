@@ -23,10 +23,9 @@ def _overflow_sym(nl: Netlist, v: Sig, bits: int, mode: str) -> Sig:
     return nl.saturate_sym(v, bits) if mode == "saturate" else nl.wrap(v, bits)
 
 
-def _step_mod(nl: Netlist, t: Sig, interval: int, phase: int):
-    """Condition ``t % interval == phase`` (t >= 0)."""
-    m = nl.wire(f"{t.ref} % {nl.const(interval).ref}", 0, interval - 1)
-    return nl.cmp(m, "==", nl.const(phase))
+def _step_mod(nl: Netlist, interval: int, phase: int):
+    """Condition ``t % interval == phase`` (t >= 0), from a step counter (no divider)."""
+    return nl.cmp(nl.step_mod(int(interval), -int(phase)), "==", nl.const(0))
 
 
 @generates(IN.IntCubaLIF)
@@ -40,7 +39,7 @@ def _cuba_lif(spec: NodeSpec) -> NodeRTL:
     def update(nl: Netlist, p, x, st, t):
         u, v = st["u"], st["v"]
         if n.state_reset_interval is not None:
-            r = _step_mod(nl, t, int(n.state_reset_interval), int(n.state_reset_phase))
+            r = _step_mod(nl, int(n.state_reset_interval), int(n.state_reset_phase))
             zero = nl.const(0)
             u, v = nl.select(r, zero, u), nl.select(r, zero, v)
         cm, vm = p.get("cm", n.current_mult), p.get("vm", n.voltage_mult)
@@ -130,8 +129,7 @@ def _lmht(spec: NodeSpec) -> NodeRTL:
         v_init = nl.const(int(n.v_init))
         ph = int(n.phase)
         if n.window is not None:
-            rel = nl.wire(f"{t.ref} - {nl.const(ph).ref}", -ph, 2 ** 32)
-            at = nl.both(nl.cmp(t, ">", nl.const(ph)), _step_mod(nl, rel, int(n.window), 0))
+            at = nl.both(nl.cmp(t, ">", nl.const(ph)), _step_mod(nl, int(n.window), ph))
             v = nl.select(at, v_init, v)
         h = nl.add(nl.rtz_shift(nl.mul(v, nl.const(int(n.leak_mult))), int(n.decay_bits)), x)
         # k = clip(floor(h / thr), 0, levels): compare h with the level boundaries (no divider)
@@ -156,9 +154,9 @@ def _binary_lmht(spec: NodeSpec) -> NodeRTL:
         v = st["v"]
         v_init = nl.const(int(n.v_init))
         if n.window is not None:
-            v = nl.select(_step_mod(nl, t, int(n.window), 0), v_init, v)
+            v = nl.select(_step_mod(nl, int(n.window), 0), v_init, v)
         leaked = nl.add(nl.rtz_shift(nl.mul(v, nl.const(int(n.leak_mult))), int(n.decay_bits)), x)
-        h = nl.select(_step_mod(nl, t, int(n.substeps), 0), leaked, nl.add(v, x))
+        h = nl.select(_step_mod(nl, int(n.substeps), 0), leaked, nl.add(v, x))
         thr = nl.const(int(n.threshold))
         s = nl.cmp(h, ">=", thr)
         v_new = _overflow_sym(nl, nl.select(s, nl.sub(h, thr), h), n.state_bits, n.overflow)

@@ -35,6 +35,13 @@ def _acc_interval(w: np.ndarray, s_lo: int, s_hi: int) -> tuple[int, int, int]:
     return int(min(lo)), int(max(hi)), int(bound)
 
 
+def _product_range(w: np.ndarray, s_lo: int, s_hi: int) -> tuple[int, int]:
+    """Interval of one weight times one input value."""
+    corners = [int(w.min(initial=0)) * s_lo, int(w.min(initial=0)) * s_hi, int(w.max(initial=0)) * s_lo,
+               int(w.max(initial=0)) * s_hi]
+    return min(corners), max(corners)
+
+
 def _post(nl: Netlist, acc, node) -> object:
     y = nl.wrap(acc, node.acc_bits) if getattr(node, "acc_bits", 64) < 64 else acc
     if node.weight_exp:
@@ -99,7 +106,7 @@ def _dense_module(spec: NodeSpec, mats: list[np.ndarray], kind: str) -> NodeRTL:
         ys.append(_post(nl, acc, node))
     y_lo, y_hi = min(y.lo for y in ys), max(y.hi for y in ys)
     wy = bits_for(y_lo, y_hi)
-    ai, ag, ak = addr_bits(n_in), addr_bits(groups), addr_bits(p)
+    ai, ag, ak, aw = addr_bits(n_in), addr_bits(groups), addr_bits(p), addr_bits(groups * n_in)
     ay = addr_bits(n_out)
     ad = addr_bits(groups * p + 1)                     # drain index runs past n_out in the last group
     lanes, drains, load, shift = [], [], [], []
@@ -107,12 +114,15 @@ def _dense_module(spec: NodeSpec, mats: list[np.ndarray], kind: str) -> NodeRTL:
         for k in range(p):
             lane = c * p + k
             wk = f"$signed(wq[{(lane + 1) * ww - 1}:{lane * ww}])"
-            prod = f"(s_bin ? wl{c}_{k} : {literal(0, 2)})" if binary else f"(wl{c}_{k} * x_data)"
+            prod = f"(s_bin ? wl{c}_{k} : {literal(0, 2)})" if binary else f"(wl{c}_{k} * x_q)"
+            pw = bits_for(*_product_range(mats[c], s_lo, s_hi))
             lanes.append(f"  wire signed [{ww - 1}:0] wl{c}_{k} = {wk};\n"
+                         f"  reg signed [{pw - 1}:0] pr{c}_{k} = 0;\n"
+                         f"  always @(posedge clk) pr{c}_{k} <= {prod};\n"
                          f"  reg signed [{wa - 1}:0] acc{c}_{k} = 0;\n"
-                         f"  wire signed [{wa - 1}:0] sum{c}_{k} = (i1 == {ai}'d0 ? {literal(0, 2)} : acc{c}_{k}) + "
-                         f"{prod};\n"
-                         f"  always @(posedge clk) if (v1) acc{c}_{k} <= sum{c}_{k};\n")
+                         f"  wire signed [{wa - 1}:0] sum{c}_{k} = (i3 == {ai}'d0 ? {literal(0, 2)} : acc{c}_{k}) + "
+                         f"pr{c}_{k};\n"
+                         f"  always @(posedge clk) if (v3) acc{c}_{k} <= sum{c}_{k};\n")
             drains.append(f"  reg signed [{wa - 1}:0] drain{c}_{k} = 0;\n")
             load.append(f"drain{c}_{k} <= sum{c}_{k};")
             if k < p - 1:
@@ -127,13 +137,18 @@ def _dense_module(spec: NodeSpec, mats: list[np.ndarray], kind: str) -> NodeRTL:
   reg busy = 1'b0;
   reg [{ai - 1}:0] i = 0;
   reg [{ag - 1}:0] g = 0;
-  reg v1 = 1'b0;
-  reg [{ai - 1}:0] i1 = 0;
-  reg [{ag - 1}:0] g1 = 0;
-  reg [{lanes_total * ww - 1}:0] wq = 0;
-  always @(posedge clk) wq <= wrom[g * {ai + ag}'d{n_in} + i];
+  reg [{aw - 1}:0] wadr = 0;
+  reg v1 = 1'b0, v2 = 1'b0, v3 = 1'b0;
+  reg [{ai - 1}:0] i1 = 0, i2 = 0, i3 = 0;
+  reg [{ag - 1}:0] g1 = 0, g2 = 0, g3 = 0;
+  always @(posedge clk) begin v1 <= busy; v2 <= v1; v3 <= v2; i1 <= i; i2 <= i1; i3 <= i2; end
+  always @(posedge clk) begin g1 <= g; g2 <= g1; g3 <= g2; end
+  reg [{lanes_total * ww - 1}:0] wrd = 0, wq = 0;
+  always @(posedge clk) begin wrd <= wrom[wadr]; wq <= wrd; end
   assign x_addr = i;
-  wire s_bin = (x_data != {literal(0, 2)});
+  reg signed [{spec.x_width - 1}:0] x_q = 0;
+  always @(posedge clk) x_q <= x_data;
+  wire s_bin = (x_q != {literal(0, 2)});
 {"".join(lanes)}{"".join(drains)}  reg draining = 1'b0;
   reg [{ak - 1}:0] dk = 0;
   reg [{ad - 1}:0] dy = 0;
@@ -144,20 +159,18 @@ def _dense_module(spec: NodeSpec, mats: list[np.ndarray], kind: str) -> NodeRTL:
   assign y_data = {ys[0].ref};
 {im_port}  always @(posedge clk) begin
     done <= 1'b0;
-    v1 <= busy;
-    i1 <= i;
-    g1 <= g;
-    if (start) begin busy <= 1'b1; i <= 0; g <= 0; end
+    if (start) begin busy <= 1'b1; i <= 0; g <= 0; wadr <= 0; end
     else if (busy) begin
+      wadr <= wadr + 1'b1;
       if (i == {ai}'d{n_in - 1}) begin
         i <= 0;
         if (g == {ag}'d{groups - 1}) busy <= 1'b0; else g <= g + 1'b1;
       end else i <= i + 1'b1;
     end
-    if (v1 && i1 == {ai}'d{n_in - 1}) begin
+    if (v3 && i3 == {ai}'d{n_in - 1}) begin
       {" ".join(load)}
-      draining <= 1'b1; dk <= 0; dy <= g1 * {ad + ag}'d{p};
-      last_group <= (g1 == {ag}'d{groups - 1});
+      draining <= 1'b1; dk <= 0; dy <= g3 * {ad + ag}'d{p};
+      last_group <= (g3 == {ag}'d{groups - 1});
     end else if (draining) begin
       {" ".join(shift)}
       dy <= dy + 1'b1;
@@ -170,7 +183,7 @@ def _dense_module(spec: NodeSpec, mats: list[np.ndarray], kind: str) -> NodeRTL:
   end
 endmodule
 """
-    return NodeRTL(spec.ident, text, y_lo, y_hi, cycles=groups * n_in + p + 2, mem_files={fname: rom},
+    return NodeRTL(spec.ident, text, y_lo, y_hi, cycles=groups * n_in + p + 4, mem_files={fname: rom},
                    rom_bits=groups * n_in * lanes_total * ww, multipliers=0 if binary else lanes_total,
                    y_complex=nch == 2)
 

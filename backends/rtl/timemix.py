@@ -52,12 +52,8 @@ def _time_mix(spec: NodeSpec) -> NodeRTL:
     bounds = [_prefix_bounds(c[r], spec.x_lo, spec.x_hi) for r in range(W)]
 
     def update(nl: Netlist, p, x, st, t: Sig):
-        if ph:
-            rel = nl.wire(f"{t.ref} - {nl.const(ph).ref}", -ph, 2 ** 32)
-            idle = nl.cmp(t, "<", nl.const(ph))
-        else:
-            rel, idle = t, None
-        pos = nl.wire(f"{rel.ref} % {nl.const(W).ref}", 0, W - 1)
+        idle = nl.cmp(t, "<", nl.const(ph)) if ph else None
+        pos = nl.step_mod(W, -ph)             # (t - phase) mod W
         at = [nl.cmp(pos, "==", nl.const(k)) for k in range(W)]
         active = [nl.both(at[k], nl.cond(f"!{idle.ref}")) if idle else at[k] for k in range(W)]
         y = st["mixed_0"]
