@@ -58,7 +58,9 @@ def lower_integer(graph: Graph, ctx: CompileContext) -> Graph:
 
 @register_pass("insert_latency", lossless=False)
 def insert_latency(graph: Graph, ctx: CompileContext) -> Graph:
-    """Add the target's synapse latency (Lava: 1 step per connection process).
+    """Add the target's synapse latency (Lava: 1 step per connection process), and stream
+    LM-HT's time mixing on targets that need it (synapse latency, or ``window_mixing`` =
+    'streaming': the rtl target, latency 0, where only the IntTimeMix nodes shift).
 
     Delays are first moved onto synapse outputs (synapses are linear and stateless, so an
     input delay equals an output delay). A synapse output edge on a cycle keeps its delay d >= 1
@@ -89,10 +91,11 @@ def insert_latency(graph: Graph, ctx: CompileContext) -> Graph:
     read steps l .. l + T - 1."""
     lat = ctx.config.profile.synapse_latency
     out = graph.copy()
-    if lat == 0:
+    streaming = ctx.config.profile.window_mixing == "streaming"
+    if lat == 0 and not (streaming and any(isinstance(n, INN.IntTimeMix) for n in out.nodes.values())):
         return out
     syn_types = (IN.IntDense, IN.IntConv2d, INN.IntComplexDense, N.SumPool2d)
-    for name, node in out.nodes.items():
+    for name, node in (out.nodes.items() if lat else ()):
         if not isinstance(node, syn_types):
             continue
         ins = [i for i, e in enumerate(out.edges) if e.dst == name]
@@ -107,7 +110,7 @@ def insert_latency(graph: Graph, ctx: CompileContext) -> Graph:
     rec = set(out.recurrent_edges())
     final = []
     for e in out.edges:
-        if isinstance(out.nodes[e.src], syn_types):
+        if lat and isinstance(out.nodes[e.src], syn_types):
             if e in rec:
                 if e.delay < 1:
                     raise UnsupportedError("recurrent loop without delay", node=e.src)

@@ -69,7 +69,8 @@ PIPELINES.update({
     # reparam_lmht acts only with the config lmht: {mapping: binary_time_multiplexed}
     "sim": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
     "fpga": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
-    "rtl": _FLOAT + ["lower_integer", "reparam_lmht", "check_ranges"],
+    # rtl: no synapse latency; insert_latency streams LM-HT's time mixing (profile window_mixing)
+    "rtl": _FLOAT + ["lower_integer", "reparam_lmht", "insert_latency", "check_ranges"],
     # Loihi 2: chip_native acts only with the config loihi2: {neurons: chip} (after discretize, so it
     # sees every neuron in its per-step form); netx has no pooling layer: pools on spike paths are
     # folded into the next synapse; burst neurons become LIF populations where that is exact (else

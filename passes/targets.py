@@ -64,7 +64,11 @@ class TargetProfile:
       a bias beyond ``mant_max << bias_exp`` takes a larger exponent, which Lava's LIF has per
       neuron but a netx ``.net`` does not, so that graph gets no ``.net``);
     * ``clif_state_bits_min``: CLIF states get at least this many bits (its look-up products
-      need 32; 0 keeps ``state_bits``, as Loihi 2's 24-bit states).
+      need 32; 0 keeps ``state_bits``, as Loihi 2's 24-bit states);
+    * ``window_mixing``: how LM-HT's T x T time mixing (IntTimeMix) runs: 'whole_window' (latency
+      0: every window at once, non-causal; sim, fpga C), or 'streaming' (causal, one window late:
+      ``insert_latency`` sets IntTimeMix latency = W and the IntLMHT phases; a step-by-step
+      circuit, rtl). A target with synapse latency always streams.
     """
 
     name: str
@@ -86,6 +90,7 @@ class TargetProfile:
     bias_exp: int = 0
     clif_state_bits_min: int = 32
     has_chip_neurons: bool = False   #: a chip-native approximation mode exists (config loihi2: {neurons: chip})
+    window_mixing: str = "whole_window"   # 'whole_window' | 'streaming'
     #: what a config may change: field name -> (min, max) or allowed values
     adjustable: dict = field(default_factory=dict, compare=False)
 
@@ -102,9 +107,10 @@ PROFILES: dict[str, TargetProfile] = {
                                       "state_bits": (8, 32), "state_overflow": ("wrap", "saturate"),
                                       "decay_bits": (4, 16)}),
     # RTL (Verilog through yosys/nextpnr): the fpga number formats; its own name so that reports
-    # and artifacts say which hardware they are for
+    # and artifacts say which hardware they are for. A circuit runs step by step, so LM-HT's time
+    # mixing streams (one window late)
     "rtl": TargetProfile("rtl", weight_bits=8, weight_granularity="channel", state_bits=24,
-                         state_overflow="saturate", decay_bits=12, synapse_latency=0,
+                         state_overflow="saturate", decay_bits=12, synapse_latency=0, window_mixing="streaming",
                          adjustable={"weight_bits": (2, 16), "weight_granularity": ("tensor", "channel"),
                                      "state_bits": (8, 32), "state_overflow": ("wrap", "saturate"),
                                      "decay_bits": (4, 16)}),
@@ -204,6 +210,10 @@ def make_config(target: str, overrides: dict | None = None, *, source: str | Non
             raise ConfigError(f"target {target} streams (one step of latency per synapse), but LM-HT's time "
                               "mixing needs whole-window execution", field="lmht.mapping",
                               hint="compile for fpga or sim")
+        if lmht_mapping != "graded" and profile.window_mixing == "streaming":
+            raise ConfigError(f"target {target} streams LM-HT's time mixing (one window late); the binary "
+                              "time-multiplexed mapping needs whole-window execution", field="lmht.mapping",
+                              hint="use lmht: {mapping: graded} (exact for any parameters)")
         chip_native = _neuron_mode(overrides.get("loihi2"), profile) == "chip"
     except ConfigError as exc:
         raise (exc.with_file(source) if source else exc) from None

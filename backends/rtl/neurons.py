@@ -23,10 +23,9 @@ def _overflow_sym(nl: Netlist, v: Sig, bits: int, mode: str) -> Sig:
     return nl.saturate_sym(v, bits) if mode == "saturate" else nl.wrap(v, bits)
 
 
-def _step_mod(nl: Netlist, t: Sig, interval: int, phase: int):
-    """Condition ``t % interval == phase`` (t >= 0)."""
-    m = nl.wire(f"{t.ref} % {nl.const(interval).ref}", 0, interval - 1)
-    return nl.cmp(m, "==", nl.const(phase))
+def _step_mod(nl: Netlist, interval: int, phase: int):
+    """Condition ``t % interval == phase`` (t >= 0), from a step counter (no divider)."""
+    return nl.cmp(nl.step_mod(int(interval), -int(phase)), "==", nl.const(0))
 
 
 @generates(IN.IntCubaLIF)
@@ -40,7 +39,7 @@ def _cuba_lif(spec: NodeSpec) -> NodeRTL:
     def update(nl: Netlist, p, x, st, t):
         u, v = st["u"], st["v"]
         if n.state_reset_interval is not None:
-            r = _step_mod(nl, t, int(n.state_reset_interval), int(n.state_reset_phase))
+            r = _step_mod(nl, int(n.state_reset_interval), int(n.state_reset_phase))
             zero = nl.const(0)
             u, v = nl.select(r, zero, u), nl.select(r, zero, v)
         cm, vm = p.get("cm", n.current_mult), p.get("vm", n.voltage_mult)
@@ -130,8 +129,7 @@ def _lmht(spec: NodeSpec) -> NodeRTL:
         v_init = nl.const(int(n.v_init))
         ph = int(n.phase)
         if n.window is not None:
-            rel = nl.wire(f"{t.ref} - {nl.const(ph).ref}", -ph, 2 ** 32)
-            at = nl.both(nl.cmp(t, ">", nl.const(ph)), _step_mod(nl, rel, int(n.window), 0))
+            at = nl.both(nl.cmp(t, ">", nl.const(ph)), _step_mod(nl, int(n.window), ph))
             v = nl.select(at, v_init, v)
         h = nl.add(nl.rtz_shift(nl.mul(v, nl.const(int(n.leak_mult))), int(n.decay_bits)), x)
         # k = clip(floor(h / thr), 0, levels): compare h with the level boundaries (no divider)
@@ -156,9 +154,9 @@ def _binary_lmht(spec: NodeSpec) -> NodeRTL:
         v = st["v"]
         v_init = nl.const(int(n.v_init))
         if n.window is not None:
-            v = nl.select(_step_mod(nl, t, int(n.window), 0), v_init, v)
+            v = nl.select(_step_mod(nl, int(n.window), 0), v_init, v)
         leaked = nl.add(nl.rtz_shift(nl.mul(v, nl.const(int(n.leak_mult))), int(n.decay_bits)), x)
-        h = nl.select(_step_mod(nl, t, int(n.substeps), 0), leaked, nl.add(v, x))
+        h = nl.select(_step_mod(nl, int(n.substeps), 0), leaked, nl.add(v, x))
         thr = nl.const(int(n.threshold))
         s = nl.cmp(h, ">=", thr)
         v_new = _overflow_sym(nl, nl.select(s, nl.sub(h, thr), h), n.state_bits, n.overflow)
@@ -194,3 +192,31 @@ def _clif(spec: NodeSpec) -> NodeRTL:
                               "m": _overflow_sym(nl, m, n.state_bits, n.overflow)}
 
     return elementwise(spec, [StateVar("u"), StateVar("m")], update, multipliers=3)
+
+
+@generates(INN.IntRF)
+def _rf(spec: NodeSpec) -> NodeRTL:
+    """Resonate-and-fire: the complex state (re, im) as two integer states, the complex input
+    current as two integer channels (an input that is not complex has im = 0)."""
+    n = spec.node
+    D = int(n.decay_bits)
+    thr_v = int(n.threshold)
+
+    def update(nl: Netlist, p, x, st, t):
+        x_re, x_im = x if isinstance(x, tuple) else (x, nl.const(0))
+        dr, di = p.get("dr", n.decay_real), p.get("di", n.decay_imag)
+        re, im = st["re"], st["im"]
+        re2 = nl.add(nl.sub(nl.decay(re, dr, D), nl.decay(im, di, D)), x_re)
+        im2 = nl.add(nl.add(nl.decay(re, di, D), nl.decay(im, dr, D)), x_im)
+        re2 = _overflow_sym(nl, re2, n.state_bits, n.overflow)
+        im2 = _overflow_sym(nl, im2, n.state_bits, n.overflow)
+        thr = nl.const(thr_v)
+        if n.spike_rule == "iz":
+            s = nl.fire(im2, thr, n.comparison)
+            return nl.as_int(s), {"re": nl.select(s, nl.const(0), re2), "im": nl.select(s, nl.const(thr_v - 1), im2)}
+        s = nl.fire(re2, thr, n.comparison)
+        if n.spike_rule == "phase":
+            s = nl.both(s, nl.cmp(im2, ">=", nl.const(0)), nl.cmp(im, "<", nl.const(0)))
+        return nl.as_int(s), {"re": re2, "im": im2}
+
+    return elementwise(spec, [StateVar("re"), StateVar("im")], update, multipliers=4)

@@ -26,7 +26,7 @@ from snnc.ir.errors import SnncError, UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.shapes import infer_shapes
 
-from . import neurons, synapses  # noqa: F401  (register the generators)
+from . import neurons, synapses, timemix  # noqa: F401  (register the generators)
 from .modules import NodeRTL, NodeSpec, generate
 from .netlist import bits_for
 
@@ -47,6 +47,7 @@ class Buffer:
     depth: int = 1
     value: np.ndarray | None = None      # ConstantSource contents
     delays: list[int] = field(default_factory=list)
+    complex: bool = False                # a complex current (IntComplexDense): a second memory for im
 
     @property
     def width(self) -> int:
@@ -98,12 +99,20 @@ def _input_range(node: N.Input, name: str, input_bits: int | dict | None) -> tup
 
 def _refuse(graph: Graph) -> None:
     for name, node in graph.nodes.items():
-        if isinstance(node, INN.IntTimeMix) and not node.streaming:
-            raise UnsupportedError("a whole-window TimeMix (latency 0) mixes future steps of its window; a "
-                                   "step-by-step circuit cannot compute it", node=name,
-                                   hint="lower for a streaming target (TimeMix latency = window)")
         if isinstance(node, N.Subgraph):
             raise UnsupportedError("subgraphs must be flattened before the rtl backend", node=name)
+
+
+#: node kinds that take a complex current (the real part alone of any other input)
+COMPLEX_CONSUMERS = (INN.IntRF,)
+
+
+def _complex_input(graph: Graph, buffers: dict, name: str) -> bool:
+    cplx = any(buffers[e.src].complex for e in graph.in_edges(name))
+    if cplx and not isinstance(graph.nodes[name], COMPLEX_CONSUMERS):
+        raise UnsupportedError(f"{type(graph.nodes[name]).__name__} is fed a complex current; only "
+                               + ", ".join(t.__name__ for t in COMPLEX_CONSUMERS) + " take one", node=name)
+    return cplx
 
 
 def make_plan(graph: Graph, *, parallelism: dict | int | None = None, input_bits: int | dict | None = None) -> Plan:
@@ -130,7 +139,8 @@ def make_plan(graph: Graph, *, parallelism: dict | int | None = None, input_bits
             v = np.broadcast_to(np.asarray(node.value, np.int64), tuple(shapes[name])).reshape(-1)
             buffers[name] = Buffer(name, idents[name], "const", size, int(v.min()), int(v.max()), value=v.copy())
         else:
-            buffers[name] = Buffer(name, idents[name], "node", size, 0, 0)
+            buffers[name] = Buffer(name, idents[name], "node", size, 0, 0,
+                                   complex=isinstance(node, INN.IntComplexDense))
     for e in graph.edges:
         b = buffers.get(e.src)
         if b is not None and e.delay not in b.delays:
@@ -166,7 +176,7 @@ def make_plan(graph: Graph, *, parallelism: dict | int | None = None, input_bits
             in_shape = shapes[in_edges[0].src]
             lo, hi = x_range(name)
             spec = NodeSpec(name, idents[name], graph.nodes[name], tuple(in_shape), tuple(shapes[name]), lo, hi,
-                            parallel=par(name))
+                            parallel=par(name), x_complex=_complex_input(graph, buffers, name))
             prev = specs.get(name)
             if prev is None or (prev.x_lo, prev.x_hi) != (lo, hi):
                 specs[name] = spec
@@ -182,5 +192,6 @@ def make_plan(graph: Graph, *, parallelism: dict | int | None = None, input_bits
     outputs = graph.output_names()
     out_ranges = {}
     for name in outputs:
+        _complex_input(graph, buffers, name)
         out_ranges[name] = x_range(name)
     return Plan(graph, buffers, order, specs, rtl, graph.input_names(), outputs, out_ranges)

@@ -72,7 +72,8 @@ def run_rtl(graph: Graph, inputs, *, steps: int | None = None, record: str = "al
     state_shapes = {}
     for name in plan.order:
         for s in plan.rtl[name].states:
-            state_shapes[f"{name}.{s.name}"] = plan.specs[name].out_shape
+            rows = (len(s.lanes),) if s.lanes else ()
+            state_shapes[f"{name}.{s.name}"] = rows + tuple(plan.specs[name].out_shape)
     pos = 0
     keep = set(graph.output_names()) if record == "outputs" else set(graph.nodes)
     for kind, key, size in layout:
@@ -82,6 +83,9 @@ def run_rtl(graph: Graph, inputs, *, steps: int | None = None, record: str = "al
             stats["cycles"] = block[:, :, 0].copy()
         elif kind in ("output", "buffer") and key in keep:
             shape = plan.specs[key].out_shape if key in plan.specs else shapes[key]
+            if kind == "buffer" and plan.buffers[key].complex:       # real parts, then imaginary parts
+                half = block.shape[2] // 2
+                block = block[:, :, :half] + 1j * block[:, :, half:].astype(np.complex128)
             trace.outputs[key] = block.reshape(B, T, *shape).copy()
         elif kind == "state" and record_states:
             trace.states[key] = block.reshape(B, T, *state_shapes[key]).copy()

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from snnc.ir import intneurons as INN
 from snnc.ir import intnodes as IN
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
@@ -34,100 +35,144 @@ def _acc_interval(w: np.ndarray, s_lo: int, s_hi: int) -> tuple[int, int, int]:
     return int(min(lo)), int(max(hi)), int(bound)
 
 
+def _product_range(w: np.ndarray, s_lo: int, s_hi: int) -> tuple[int, int]:
+    """Interval of one weight times one input value."""
+    corners = [int(w.min(initial=0)) * s_lo, int(w.min(initial=0)) * s_hi, int(w.max(initial=0)) * s_lo,
+               int(w.max(initial=0)) * s_hi]
+    return min(corners), max(corners)
+
+
 def _post(nl: Netlist, acc, node) -> object:
     y = nl.wrap(acc, node.acc_bits) if getattr(node, "acc_bits", 64) < 64 else acc
     if node.weight_exp:
         y = nl.shift_exp(y, int(node.weight_exp))
-    return nl.wrap(y, node.out_bits) if node.out_bits < 64 else y
+    return nl.wrap(y, node.out_bits) if getattr(node, "out_bits", 64) < 64 else y
 
 
 @generates(IN.IntDense)
 def _dense(spec: NodeSpec) -> NodeRTL:
     node = spec.node
     node.validate(spec.name)
-    w = np.asarray(node.weight, np.int64)
-    n_out, n_in = w.shape
+    return _dense_module(spec, [np.asarray(node.weight, np.int64)], "IntDense")
+
+
+@generates(INN.IntComplexDense)
+def _complex_dense(spec: NodeSpec) -> NodeRTL:
+    """The complex synapse of RF neurons: two weight matrices on one input read, output the
+    real and imaginary currents as two integer channels (y_data, y_im)."""
+    node = spec.node
+    if int(node.weight_exp) < 0:
+        raise UnsupportedError("IntComplexDense needs weight_exp >= 0", node=spec.name, field="weight_exp")
+    return _dense_module(spec, [np.asarray(node.weight_real, np.int64), np.asarray(node.weight_imag, np.int64)],
+                         "IntComplexDense")
+
+
+def _dense_module(spec: NodeSpec, mats: list[np.ndarray], kind: str) -> NodeRTL:
+    """Dense schedule for 1 (IntDense) or 2 (IntComplexDense: re, im) weight matrices sharing
+    the input read: channel c, lane k accumulates ``w_c[g*P + k, i] * s``."""
+    node = spec.node
+    n_out, n_in = mats[0].shape
+    nch = len(mats)
     binary = node.input_kind == "binary"
     p = max(1, min(int(spec.parallel), n_out, n_in))
     groups = math.ceil(n_out / p)
     s_lo, s_hi = (0, 1) if binary else (spec.x_lo, spec.x_hi)
-    acc_lo, acc_hi, bound = _acc_interval(w, s_lo, s_hi)
+    ivals = [_acc_interval(w, s_lo, s_hi) for w in mats]
+    bound = max(iv[2] for iv in ivals)
     wa = bits_for(-bound, bound)                        # every partial sum fits (64: wraps like int64)
-    ww = bits_for(int(w.min(initial=0)), int(w.max(initial=0)))
-    # ROM word g*n_in + i: lanes k = 0..p-1 hold w[g*p + k, i] (0 past n_out), lane 0 in the low bits
-    wp = np.zeros((groups * p, n_in), np.int64)
-    wp[:n_out] = w
-    words = []
+    ww = max(bits_for(int(w.min(initial=0)), int(w.max(initial=0))) for w in mats)
+    # ROM word g*n_in + i: lanes (c, k) = c*p + k hold w_c[g*p + k, i] (0 past n_out), lane 0 in the low bits
     mask = (1 << ww) - 1
-    for g in range(groups):
-        for i in range(n_in):
-            word = 0
-            for k in range(p):
-                word |= (int(wp[g * p + k, i]) & mask) << (k * ww)
-            words.append(word)
-    digits = (p * ww + 3) // 4
+    words = [0] * (groups * n_in)
+    for c, w in enumerate(mats):
+        wp = np.zeros((groups * p, n_in), np.int64)
+        wp[:n_out] = w
+        for g in range(groups):
+            for i in range(n_in):
+                word = 0
+                for k in range(p):
+                    word |= (int(wp[g * p + k, i]) & mask) << ((c * p + k) * ww)
+                words[g * n_in + i] |= word
+    lanes_total = nch * p
+    digits = (lanes_total * ww + 3) // 4
     fname = f"{spec.ident}_w.mem"
     rom = "".join(f"{v:0{digits}x}\n" for v in words)
     nl = Netlist("q")
-    acc = nl.port("drain0", wa, acc_lo, acc_hi) if wa < 64 else nl.port("drain0", 64)
-    y = _post(nl, acc, node)
-    ai, ag, ak = addr_bits(n_in), addr_bits(groups), addr_bits(p)
+    ys = []
+    for c in range(nch):
+        acc_lo, acc_hi, _ = ivals[c]
+        ref = f"drain{c}_0"
+        acc = nl.port(ref, wa, acc_lo, acc_hi) if wa < 64 else nl.port(ref, 64)
+        ys.append(_post(nl, acc, node))
+    y_lo, y_hi = min(y.lo for y in ys), max(y.hi for y in ys)
+    wy = bits_for(y_lo, y_hi)
+    ai, ag, ak, aw = addr_bits(n_in), addr_bits(groups), addr_bits(p), addr_bits(groups * n_in)
     ay = addr_bits(n_out)
     ad = addr_bits(groups * p + 1)                     # drain index runs past n_out in the last group
-    lanes = []
-    for k in range(p):
-        wk = f"$signed(wq[{(k + 1) * ww - 1}:{k * ww}])"
-        prod = f"(s_bin ? wl{k} : {literal(0, 2)})" if binary else f"(wl{k} * x_data)"
-        lanes.append(f"  wire signed [{ww - 1}:0] wl{k} = {wk};\n"
-                     f"  reg signed [{wa - 1}:0] acc{k} = 0;\n"
-                     f"  wire signed [{wa - 1}:0] sum{k} = (i1 == {ai}'d0 ? {literal(0, 2)} : acc{k}) + "
-                     f"{prod};\n"
-                     f"  always @(posedge clk) if (v1) acc{k} <= sum{k};\n")
-    drains = "".join(f"  reg signed [{wa - 1}:0] drain{k} = 0;\n" for k in range(p))
-    load = " ".join(f"drain{k} <= sum{k};" for k in range(p))
-    shift = " ".join(f"drain{k} <= drain{k + 1};" for k in range(p - 1))
+    lanes, drains, load, shift = [], [], [], []
+    for c in range(nch):
+        for k in range(p):
+            lane = c * p + k
+            wk = f"$signed(wq[{(lane + 1) * ww - 1}:{lane * ww}])"
+            prod = f"(s_bin ? wl{c}_{k} : {literal(0, 2)})" if binary else f"(wl{c}_{k} * x_q)"
+            pw = bits_for(*_product_range(mats[c], s_lo, s_hi))
+            lanes.append(f"  wire signed [{ww - 1}:0] wl{c}_{k} = {wk};\n"
+                         f"  reg signed [{pw - 1}:0] pr{c}_{k} = 0;\n"
+                         f"  always @(posedge clk) pr{c}_{k} <= {prod};\n"
+                         f"  reg signed [{wa - 1}:0] acc{c}_{k} = 0;\n"
+                         f"  wire signed [{wa - 1}:0] sum{c}_{k} = (i3 == {ai}'d0 ? {literal(0, 2)} : acc{c}_{k}) + "
+                         f"pr{c}_{k};\n"
+                         f"  always @(posedge clk) if (v3) acc{c}_{k} <= sum{c}_{k};\n")
+            drains.append(f"  reg signed [{wa - 1}:0] drain{c}_{k} = 0;\n")
+            load.append(f"drain{c}_{k} <= sum{c}_{k};")
+            if k < p - 1:
+                shift.append(f"drain{c}_{k} <= drain{c}_{k + 1};")
+    im_port = f"  assign y_im = {ys[1].ref};\n" if nch == 2 else ""
     text = f"""module {spec.ident} (
-{ports(ai, spec.x_width, ay, y.width)}
+{ports(ai, spec.x_width, ay, wy, y_im=nch == 2)}
 );
-  // IntDense '{spec.name}': {n_out} x {n_in}, {p} output(s) in parallel, {'binary' if binary else 'graded'} input
-  reg [{p * ww - 1}:0] wrom [0:{groups * n_in - 1}];
+  // {kind} '{spec.name}': {n_out} x {n_in}, {p} output(s) in parallel, {'binary' if binary else 'graded'} input
+  reg [{lanes_total * ww - 1}:0] wrom [0:{groups * n_in - 1}];
   initial $readmemh("{fname}", wrom);
   reg busy = 1'b0;
   reg [{ai - 1}:0] i = 0;
   reg [{ag - 1}:0] g = 0;
-  reg v1 = 1'b0;
-  reg [{ai - 1}:0] i1 = 0;
-  reg [{ag - 1}:0] g1 = 0;
-  reg [{p * ww - 1}:0] wq = 0;
-  always @(posedge clk) wq <= wrom[g * {ai + ag}'d{n_in} + i];
+  reg [{aw - 1}:0] wadr = 0;
+  reg v1 = 1'b0, v2 = 1'b0, v3 = 1'b0;
+  reg [{ai - 1}:0] i1 = 0, i2 = 0, i3 = 0;
+  reg [{ag - 1}:0] g1 = 0, g2 = 0, g3 = 0;
+  always @(posedge clk) begin v1 <= busy; v2 <= v1; v3 <= v2; i1 <= i; i2 <= i1; i3 <= i2; end
+  always @(posedge clk) begin g1 <= g; g2 <= g1; g3 <= g2; end
+  reg [{lanes_total * ww - 1}:0] wrd = 0, wq = 0;
+  always @(posedge clk) begin wrd <= wrom[wadr]; wq <= wrd; end
   assign x_addr = i;
-  wire s_bin = (x_data != {literal(0, 2)});
-{"".join(lanes)}{drains}  reg draining = 1'b0;
+  reg signed [{spec.x_width - 1}:0] x_q = 0;
+  always @(posedge clk) x_q <= x_data;
+  wire s_bin = (x_q != {literal(0, 2)});
+{"".join(lanes)}{"".join(drains)}  reg draining = 1'b0;
   reg [{ak - 1}:0] dk = 0;
   reg [{ad - 1}:0] dy = 0;
   reg last_group = 1'b0;
 {nl.text().rstrip()}
   assign y_we = draining && (dy < {ad}'d{n_out});
   assign y_addr = dy[{ay - 1}:0];
-  assign y_data = {y.ref};
-  always @(posedge clk) begin
+  assign y_data = {ys[0].ref};
+{im_port}  always @(posedge clk) begin
     done <= 1'b0;
-    v1 <= busy;
-    i1 <= i;
-    g1 <= g;
-    if (start) begin busy <= 1'b1; i <= 0; g <= 0; end
+    if (start) begin busy <= 1'b1; i <= 0; g <= 0; wadr <= 0; end
     else if (busy) begin
+      wadr <= wadr + 1'b1;
       if (i == {ai}'d{n_in - 1}) begin
         i <= 0;
         if (g == {ag}'d{groups - 1}) busy <= 1'b0; else g <= g + 1'b1;
       end else i <= i + 1'b1;
     end
-    if (v1 && i1 == {ai}'d{n_in - 1}) begin
-      {load}
-      draining <= 1'b1; dk <= 0; dy <= g1 * {ad + ag}'d{p};
-      last_group <= (g1 == {ag}'d{groups - 1});
+    if (v3 && i3 == {ai}'d{n_in - 1}) begin
+      {" ".join(load)}
+      draining <= 1'b1; dk <= 0; dy <= g3 * {ad + ag}'d{p};
+      last_group <= (g3 == {ag}'d{groups - 1});
     end else if (draining) begin
-      {shift}
+      {" ".join(shift)}
       dy <= dy + 1'b1;
       dk <= dk + 1'b1;
       if (dk == {ak}'d{p - 1}) begin
@@ -138,8 +183,9 @@ def _dense(spec: NodeSpec) -> NodeRTL:
   end
 endmodule
 """
-    return NodeRTL(spec.ident, text, y.lo, y.hi, cycles=groups * n_in + p + 2, mem_files={fname: rom},
-                   rom_bits=groups * n_in * p * ww, multipliers=0 if binary else p)
+    return NodeRTL(spec.ident, text, y_lo, y_hi, cycles=groups * n_in + p + 4, mem_files={fname: rom},
+                   rom_bits=groups * n_in * lanes_total * ww, multipliers=0 if binary else lanes_total,
+                   y_complex=nch == 2)
 
 
 @generates(N.Flatten)

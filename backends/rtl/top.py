@@ -42,13 +42,16 @@ def _bank_expr(b, d: int) -> str:
     return f"((bank_{b.ident} >= {ab}'d{d}) ? bank_{b.ident} - {ab}'d{d} : bank_{b.ident} + {ab}'d{b.depth - d})"
 
 
-def _sum_expr(plan: Plan, name: str, width: int) -> str:
-    """The summed input of ``name`` (a node or an Output) from its in-edges' read ports."""
+def _sum_expr(plan: Plan, name: str, width: int, part: str = "") -> str:
+    """The summed input of ``name`` (a node or an Output) from its in-edges' read ports;
+    ``part`` '_im': the imaginary parts (complex sources only)."""
     terms = []
     for e in plan.graph.in_edges(name):
         b = plan.buffers[e.src]
+        if part and not b.complex:
+            continue
         r = _rd(b, e.delay)
-        terms.append(f"(rv_{r} ? rd_{r} : {literal(0, 2)})")
+        terms.append(f"(rv_{r} ? rd_{r}{part} : {literal(0, 2)})")
     return " + ".join(terms) if terms else literal(0, width)
 
 
@@ -78,6 +81,10 @@ def top_verilog(plan: Plan) -> str:
               f"  wire [{addr_bits(s.in_size) - 1}:0] xa_{i};", f"  wire signed [{s.x_width - 1}:0] xd_{i};",
               f"  wire [{addr_bits(s.out_size) - 1}:0] ya_{i};", f"  wire signed [{r.y_width - 1}:0] yd_{i};",
               f"  wire ywe_{i};"]
+        if s.x_complex:
+            L.append(f"  wire signed [{s.x_width - 1}:0] xi_{i};")
+        if r.y_complex:
+            L.append(f"  wire signed [{r.y_width - 1}:0] yi_{i};")
     # buffers
     in_off = 0
     offsets = {}
@@ -103,6 +110,10 @@ def top_verilog(plan: Plan) -> str:
         else:
             L.append(f"  always @(posedge clk) if (ywe_{b.ident}) buf_{b.ident}[{_bank_expr(b, 0)} * {aw}'d{b.size} + "
                      f"ya_{b.ident}] <= yd_{b.ident};")
+            if b.complex:
+                L += [f"  reg signed [{w - 1}:0] buf_{b.ident}_im [0:{n - 1}];",
+                      f"  always @(posedge clk) if (ywe_{b.ident}) "
+                      f"buf_{b.ident}_im[{_bank_expr(b, 0)} * {aw}'d{b.size} + ya_{b.ident}] <= yi_{b.ident};"]
         # read ports, one per distinct delay; address muxed by the active consumer
         for d in b.delays:
             r = _rd(b, d)
@@ -120,14 +131,23 @@ def top_verilog(plan: Plan) -> str:
                   f"  reg signed [{w - 1}:0] rd_{r} = 0;", f"  reg rv_{r} = 1'b0;",
                   f"  always @(posedge clk) begin rd_{r} <= buf_{b.ident}[ra_{r}[{aw - 1}:0]]; "
                   f"rv_{r} <= (t >= 32'd{d}); end"]
+            if b.complex:
+                L += [f"  reg signed [{w - 1}:0] rd_{r}_im = 0;",
+                      f"  always @(posedge clk) rd_{r}_im <= buf_{b.ident}_im[ra_{r}[{aw - 1}:0]];"]
     # node instances
     done_terms = []
     for name in order:
         r, s = plan.rtl[name], plan.specs[name]
         i = r.ident
-        L += [f"  assign xd_{i} = {_sum_expr(plan, name, s.x_width)};",
-              f"  {i} u_{i} (.clk(clk), .start(start_{i}), .t(t), .done(done_{i}), .x_addr(xa_{i}), "
-              f".x_data(xd_{i}), .y_addr(ya_{i}), .y_data(yd_{i}), .y_we(ywe_{i}));"]
+        extra = ""
+        L.append(f"  assign xd_{i} = {_sum_expr(plan, name, s.x_width)};")
+        if s.x_complex:
+            L.append(f"  assign xi_{i} = {_sum_expr(plan, name, s.x_width, '_im')};")
+            extra += f", .x_im(xi_{i})"
+        if r.y_complex:
+            extra += f", .y_im(yi_{i})"
+        L.append(f"  {i} u_{i} (.clk(clk), .start(start_{i}), .t(t), .done(done_{i}), .x_addr(xa_{i}), "
+                 f".x_data(xd_{i}), .y_addr(ya_{i}), .y_data(yd_{i}), .y_we(ywe_{i}){extra});")
         done_terms.append(f"done_{i}")
     any_done = " | ".join(done_terms) if done_terms else "1'b0"
     L.append(f"  wire node_done = {any_done};")

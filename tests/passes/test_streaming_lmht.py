@@ -152,3 +152,27 @@ def test_idle_pre_roll_is_needed():
     zero = np.zeros_like(x)
     assert simulate(broken, zero, record="all").outputs["lmht0"].any()     # spurious levels on zero input
     assert not simulate(low, zero, record="all").outputs["lmht0"][:, :low.nodes["lmht0"].phase].any()
+
+
+def test_rtl_streams_time_mixing_without_synapse_latency():
+    """The rtl target (no synapse latency, ``window_mixing`` 'streaming'): only the IntTimeMix
+    shifts (latency W, phase 0), the LM-HT after it idles for W steps, no edge delay changes;
+    its lowered graph equals the fpga one shifted by W at the output. The binary time-multiplexed
+    mapping needs whole windows and is refused for it."""
+    import pytest
+
+    from snnc.ir.errors import ConfigError
+
+    g = lmht_chain(3, layers=1, window=4, leaks=[0.9], v_inits=[0.0], bias=True)
+    low = compile_graph(g, make_config("rtl"))[0]
+    ref = compile_graph(g, make_config("fpga"))[0]
+    mix = next(n for n in low.nodes.values() if isinstance(n, INN.IntTimeMix))
+    assert (mix.latency, mix.phase) == (4, 0)
+    assert low.nodes["lmht0"].phase == 4 and low.nodes["output"].hw["latency"] == 4
+    assert sorted((e.src, e.dst, e.delay) for e in low.edges) == sorted((e.src, e.dst, e.delay) for e in ref.edges)
+    x = np.random.default_rng(0).integers(0, 2, (2, 12, 10))
+    y = simulate(low, x, steps=12).outputs["output"]
+    y_ref = simulate(ref, x, steps=8).outputs["output"]
+    assert np.array_equal(y[:, 4:], y_ref) and not y[:, :4].any()
+    with pytest.raises(ConfigError, match="lmht.mapping"):
+        make_config("rtl", {"lmht": {"mapping": "binary_time_multiplexed"}})

@@ -22,8 +22,6 @@ from snnc.ir.intnodes import IntCubaLIF, IntDense
 
 pytestmark = pytest.mark.rtl
 REPO = Path(__file__).resolve().parents[3]
-#: example models whose fpga lowering has a node kind without RTL (named in the refusal)
-REFUSED = {"digits_rf.nir": "IntComplexDense", "digits_lmht.nir": "TimeMix"}
 
 
 def _module(path: Path, name: str):
@@ -59,7 +57,7 @@ def _lowered(path):
     from snnc.passes.targets import make_config
     from snnc.runtime.compile import compile_graph
 
-    return compile_graph(snnc.load(path), make_config("fpga"))[0]
+    return compile_graph(snnc.load(path), make_config("rtl"))[0]
 
 
 def _example_inputs(graph, seed=0, steps=6):
@@ -71,13 +69,12 @@ def _example_inputs(graph, seed=0, steps=6):
 @pytest.mark.parametrize("path", sorted(glob.glob(str(REPO / "examples" / "models" / "*.nir"))),
                          ids=lambda p: Path(p).stem)
 def test_example_models_bit_exact(path):
+    """Every example model compiled for the rtl target (LM-HT's time mixing streams, one window
+    late; RF's complex currents as two channels): every node output and state, every step."""
     graph = _lowered(path)
-    x = _example_inputs(graph)
-    refused = REFUSED.get(Path(path).name)
-    if refused:
-        with pytest.raises(UnsupportedError, match=refused):
-            run_rtl(graph, x)
-        return
+    windows = [n.window for n in graph.nodes.values() if isinstance(n, INN.IntTimeMix)]
+    assert all(n.streaming for n in graph.nodes.values() if isinstance(n, INN.IntTimeMix))
+    x = _example_inputs(graph, steps=2 * max(windows) + 1 if windows else 6)
     stats = {}
     ref, _ = assert_bit_exact(graph, x, stats=stats)
     assert any(v.any() for k, v in ref.outputs.items() if k not in graph.input_names())   # not all silent
@@ -85,22 +82,58 @@ def test_example_models_bit_exact(path):
     assert np.all(stats["cycles"] == stats["cycles_per_step"])
 
 
-def _random_graphs(n):
+def _streaming(g):
+    """The random graph with every TimeMix streaming (latency = window), as the rtl target lowers it."""
+    for node in g.nodes.values():
+        if isinstance(node, INN.IntTimeMix):
+            node.latency = node.window
+    return g
+
+
+def _random_graphs(n, kinds, want=None):
     out, seed = [], 0
     while len(out) < n:
-        g = RG.random_int_graph(seed, kinds=("cuba", "lifb", "lnm", "lmht", "clif"))
-        if not any(isinstance(v, INN.IntTimeMix) for v in g.nodes.values()):
+        g = RG.random_int_graph(seed, kinds=kinds)
+        if want is None or any(isinstance(v, want) for v in g.nodes.values()):
             out.append(seed)
         seed += 1
     return out
 
 
-@pytest.mark.parametrize("seed", _random_graphs(4))
+@pytest.mark.parametrize("seed", _random_graphs(4, RG.NEURON_KINDS))
 def test_random_graphs_bit_exact(seed):
-    """Random chains over conv/pool/flatten, dense, every supported neuron kind, edge delays,
-    recurrence, constant sources, narrow wraps and saturations."""
-    g = RG.random_int_graph(seed, kinds=("cuba", "lifb", "lnm", "lmht", "clif"))
+    """Random chains over conv/pool/flatten, dense, every integer neuron kind, edge delays,
+    recurrence, constant sources, narrow wraps and saturations, streaming time mixing."""
+    g = _streaming(RG.random_int_graph(seed))
     assert_bit_exact(g, RG.random_inputs(g, seed, steps=8), input_bits=8)
+
+
+def _first_seed(kinds, accept):
+    seed = 0
+    while not any(accept(v) for v in RG.random_int_graph(seed, kinds=kinds).nodes.values()):
+        seed += 1
+    return seed
+
+
+@pytest.mark.parametrize("rule", INN.RF_SPIKE_RULES)
+def test_random_rf_bit_exact(rule):
+    """RF with each spike rule ('re', 'phase', 'iz'): complex state and current as two integer
+    channels, narrow saturations and wraps."""
+    seed = _first_seed(("rf",), lambda v: isinstance(v, INN.IntRF) and v.spike_rule == rule)
+    g = RG.random_int_graph(seed, kinds=("rf",))
+    assert_bit_exact(g, RG.random_inputs(g, seed, steps=10), input_bits=8)
+
+
+@pytest.mark.parametrize("phase", [0, 3])
+def test_random_streaming_time_mix_bit_exact(phase):
+    """LM-HT's streaming time mixing (states 'buffer' and 'mixed' compared row by row), also with
+    windows starting at a later phase (idle before)."""
+    seed = _first_seed(("lmht",), lambda v: isinstance(v, INN.IntTimeMix))
+    g = _streaming(RG.random_int_graph(seed, kinds=("lmht",)))
+    for node in g.nodes.values():
+        if isinstance(node, INN.IntTimeMix):
+            node.phase = phase
+    assert_bit_exact(g, RG.random_inputs(g, seed, steps=11), input_bits=8)
 
 
 def _dense_lif(n_in=7, n_out=5, seed=0, graded=True):
@@ -138,16 +171,27 @@ def test_refusals_and_input_range(tmp_path):
     g = _dense_lif()
     with pytest.raises(SnncError, match="outside the 8-bit input port"):
         run_rtl(g, np.full((1, 2, 7), 200), input_bits=8)
-    rf = Graph(metadata={"level": "integer"})
-    rf.add_node("input", N.Input(shape=(2,)))
-    rf.add_node("rf", INN.IntRF(shape=(2,), decay_real=np.asarray([3000, 3000]), decay_imag=np.asarray([100, 100]),
-                                threshold=100))
-    rf.add_node("output", N.Output(shape=(2,)))
-    rf.add_edge("input", "rf")
-    rf.add_edge("rf", "output")
-    with pytest.raises(UnsupportedError, match="IntRF") as err:
-        emit_rtl(rf, str(tmp_path / "rf"))
-    assert err.value.node == "rf"
+    mix = Graph(metadata={"level": "integer"})
+    mix.add_node("input", N.Input(shape=(2,)))
+    mix.add_node("mix", INN.IntTimeMix(coefficients=np.eye(2, dtype=np.int64), frac_bits=0))
+    mix.add_node("output", N.Output(shape=(2,)))
+    mix.add_edge("input", "mix")
+    mix.add_edge("mix", "output")
+    with pytest.raises(UnsupportedError, match="whole-window TimeMix") as err:
+        emit_rtl(mix, str(tmp_path / "mix"))
+    assert err.value.node == "mix"
+    cplx = Graph(metadata={"level": "integer"})
+    cplx.add_node("input", N.Input(shape=(2,)))
+    cplx.add_node("syn", INN.IntComplexDense(weight_real=np.eye(2, dtype=np.int64),
+                                              weight_imag=np.eye(2, dtype=np.int64)))
+    cplx.add_node("lif", IntCubaLIF(shape=(2,), current_mult=np.asarray(0), voltage_mult=np.asarray(0),
+                                    threshold=np.asarray(1)))
+    cplx.add_node("output", N.Output(shape=(2,)))
+    for a, b in (("input", "syn"), ("syn", "lif"), ("lif", "output")):
+        cplx.add_edge(a, b)
+    with pytest.raises(UnsupportedError, match="complex current") as err:
+        emit_rtl(cplx, str(tmp_path / "c"))
+    assert err.value.node == "lif"
     float_graph = Graph()
     float_graph.add_node("input", N.Input(shape=(2,)))
     with pytest.raises(UnsupportedError, match="lowered integer graph"):
@@ -185,11 +229,12 @@ def test_build_cache_is_keyed_by_structure_not_weights():
 
 
 def test_synthesis_and_place_route_of_a_small_design(tmp_path):
-    """yosys + nextpnr (ECP5) on a 7 -> 5 dense + CubaLIF design: per-layer counts, fmax, the
-    latency at fmax, and the pre-synthesis estimate next to it."""
+    """yosys + nextpnr (ECP5) on the smallest design with every kind of layer (3 -> 2 dense,
+    CubaLIF, a recurrent dense): per-layer counts, fmax, the latency at fmax, and the
+    pre-synthesis estimate next to it. The one place-and-route run of CI (about 20 s)."""
     from snnc.backends.rtl import compare, estimate, synth
 
-    g = _dense_lif()
+    g = _dense_lif(n_in=3, n_out=2)
     rep = emit_rtl(g, str(tmp_path / "d"), input_bits=8)
     res = synth(str(tmp_path / "d"), "ecp5")
     assert res["part"] == "LFE5U-25F"
@@ -199,5 +244,6 @@ def test_synthesis_and_place_route_of_a_small_design(tmp_path):
     assert res["fmax_mhz"] and res["fmax_mhz"] > 5
     assert res["us_per_step"] == pytest.approx(rep["cycles_per_step"] / res["fmax_mhz"])
     assert (tmp_path / "d" / "synth_ecp5.json").exists()
+    assert res["fmax_mhz"] > 40                    # pipelined: ~90-100 MHz here
     cmp = compare(estimate(g, input_bits=8), res)
     assert set(cmp) == {"lut", "ff", "bram", "dsp"}
