@@ -48,6 +48,18 @@ def _r(values) -> Range:
     return Range.values(values)
 
 
+def _mults(values) -> int:
+    """Multipliers (DSPs) one lane needs for products with the constant parameter ``values``: 0
+    when every neuron shares one value that is 0 or a power of two (a decay by 0 or by
+    ``2**decay_bits``, a shift), else 1."""
+    a = np.asarray(values, np.int64).reshape(-1)
+    if a.size and np.all(a == a[0]):
+        v = abs(int(a[0]))
+        if v == 0 or v & (v - 1) == 0:
+            return 0
+    return 1
+
+
 @generates(IN.IntCubaLIF)
 def _cuba_lif(spec: LayerSpec) -> LayerCode:
     n = spec.node
@@ -87,7 +99,7 @@ def _cuba_lif(spec: LayerSpec) -> LayerCode:
                       "subtract": f"v = z ? snnc_sub(h, {thr}) : (int64_t)h;", "none": "v = (int64_t)h;"}[n.reset])
         lines.append("y[i] = z;")
     lines.append(f"{u_arr}[i] = u; {v_arr}[i] = v;")
-    code.body = neuron_loop(spec, code, lines, 2)
+    code.body = neuron_loop(spec, code, lines, _mults(n.current_mult) + _mults(n.voltage_mult))
     return code
 
 
@@ -120,7 +132,8 @@ def _lifb(spec: LayerSpec) -> LayerCode:
         vmin = per_neuron(spec, code, "vmin", n.v_min)
         lines.append(f"if (v < {vmin}) v = {vmin};")
     lines += [f"{v_arr}[i] = {_overflow(n.overflow, 'v', n.state_bits)};", f"y[i] = {aname}[(int64_t)cnt];"]
-    code.body = neuron_loop(spec, code, lines, 1)
+    reset_mults = {"subtract": _mults(n.threshold_step), "zero": 0, "multiplicative": 1}[n.reset]
+    code.body = neuron_loop(spec, code, lines, _mults(n.leak_mult) + reset_mults)
     return code
 
 
@@ -158,7 +171,8 @@ def _clif(spec: LayerSpec) -> LayerCode:
         f"{m_arr}[i] = {_overflow(n.overflow, 'm', n.state_bits)};",
         "y[i] = s;",
     ]
-    code.body = neuron_loop(spec, code, lines, 3)
+    # decay of u; m times its table entry (two variables); the reset's table entry times reset_scale
+    code.body = neuron_loop(spec, code, lines, _mults(n.decay_mult) + 1 + _mults(n.reset_scale))
     return code
 
 
@@ -197,7 +211,7 @@ def _rf(spec: LayerSpec) -> LayerCode:
         lines += [f"{re_arr}[i] = re2; {im_arr}[i] = im2;",
                   f"y[i] = {_fire(n.comparison, 're2', thr)}"
                   + (" && im2 >= 0 && im < 0;" if n.spike_rule == "phase" else ";")]
-    code.body = neuron_loop(spec, code, lines, 4)
+    code.body = neuron_loop(spec, code, lines, 2 * _mults(n.decay_real) + 2 * _mults(n.decay_imag))
     return code
 
 
@@ -221,7 +235,8 @@ def _lmht(spec: LayerSpec) -> LayerCode:
               f"const {k_t} k = snnc_clip(snnc_floor_div(h, {thr}), 0, {int(n.levels)});",
               f"{v_arr}[i] = {_overflow(n.overflow, f'snnc_sub(h, snnc_mul(k, {thr}))', n.state_bits)};",
               "y[i] = k;"]
-    body = neuron_loop(spec, code, lines, 2)
+    # leak; h / threshold and k * threshold (shifts for a power-of-two threshold)
+    body = neuron_loop(spec, code, lines, _mults(n.leak_mult) + 2 * _mults(n.threshold))
     if phase:
         body = (f"if (t < {phase}) {{   /* idle until the first input arrives: v stays v_init, no output */\n"
                 f"  for (int64_t i = 0; i < {spec.n}; ++i) y[i] = 0;\n}} else {{\n" + _indent(body, 2) + "}\n")
@@ -253,7 +268,7 @@ def _lnm(spec: LayerSpec) -> LayerCode:
               (f"{v_arr}[i] = s ? (int64_t){scalar(n.v_reset)} : (int64_t)h;" if n.reset == "zero"
                else f"{v_arr}[i] = snnc_sub(h, snnc_mul(s, {c_literal(thr)}));"),
               "y[i] = s;"]
-    code.body = neuron_loop(spec, code, lines, len(np.asarray(n.coefficients).reshape(-1)))
+    code.body = neuron_loop(spec, code, lines, c.size - 1)      # Horner: f * v per coefficient
     return code
 
 
@@ -275,5 +290,5 @@ def _binary_lmht(spec: LayerSpec) -> LayerCode:
               f"const {_local(spec, 'z', SPIKE)} s = snnc_fire_ge(h, {thr});",
               f"{v_arr}[i] = {_overflow(n.overflow, f'snnc_sub(h, snnc_mul(s, {thr}))', n.state_bits)};",
               "y[i] = s;"]
-    code.body = neuron_loop(spec, code, lines, 1)
+    code.body = neuron_loop(spec, code, lines, _mults(n.leak_mult))
     return code

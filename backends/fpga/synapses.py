@@ -99,7 +99,7 @@ def _conv(spec: LayerSpec) -> LayerCode:
     c_in, h, wd = spec.in_shape
     _, ho, wo = spec.out_shape
     code = LayerCode(out_bits=min(node.out_bits, bits_for_bound(node_bound(node, spec.x_bound))))
-    code.hw = P.layer_hw(spec.reuse, cog, c_in * h * wd * kh * kw, 0 if binary else 1)
+    code.hw = P.layer_hw(spec.reuse, cog, c_in * h * wd * kh * kw, 0 if binary else 1, event_driven=True)
     # weights [c_in][kh][kw][cog]: wt[g * c_in_g + ci][ky][kx][c] = w[g * cog + c][ci][ky][kx]
     wt = w.reshape(groups, cog, c_in_g, kh, kw).transpose(0, 2, 3, 4, 1).reshape(c_in, kh, kw, cog)
     wname, decl = const_array(spec, "w", np.ascontiguousarray(wt), lane_dim=4)

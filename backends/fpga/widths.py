@@ -157,7 +157,9 @@ class Range:
 
     def floor_div(self, d: int) -> Range:
         """``floor_div`` by a constant ``d >= 1``."""
-        f = (lambda v: v if not math.isfinite(v) else int(v) // int(d))
+        def f(v):
+            return v if not math.isfinite(v) else int(v) // int(d)
+
         return Range(f(self.lo), f(self.hi))
 
     def clip(self, lo, hi) -> Range:
