@@ -38,6 +38,9 @@ any other node         inf
 that lie on no cycle; an input from a node that is not bounded yet at that point (on a cycle,
 later in that order) or not in the graph counts as unbounded, which only matters for nodes
 whose rule reads x (every bound is sound given sound bounds of the inputs, so all are).
+
+:func:`sum_bound` is the synapses' bound before any wrap or shift (the exact sum of products),
+the first step of their rules; the fpga backend sizes its accumulators with it.
 """
 
 from __future__ import annotations
@@ -117,9 +120,25 @@ def _sum_pool(node: N.SumPool2d, x: float) -> float:
     return _times(area, x)
 
 
+def sum_bound(node: N.Node, x: float) -> float:
+    """Bound of |the exact sum of products| of a synapse node (IntDense, IntConv2d plus its bias,
+    IntComplexDense either part, IntTimeMix) when |its summed input| <= ``x``: before any wrap,
+    shift or rounding; ``max row sum |W| * s`` (+ max |bias|), s = min(x, 1) for a binary input.
+    The node rules below start from it; the fpga backend sizes its accumulators with it."""
+    if isinstance(node, INN.IntComplexDense):
+        rows = max(_row_sum_max(node.weight_real), _row_sum_max(node.weight_imag))
+        return _times(rows, _spikes_or(node, x))
+    if isinstance(node, INN.IntTimeMix):
+        return _times(_row_sum_max(node.coefficients), x)
+    b = _times(_row_sum_max(node.weight), _spikes_or(node, x))
+    if isinstance(node, IN.IntConv2d) and node.bias is not None:
+        b = b + float(np.abs(np.asarray(node.bias, np.int64)).max(initial=0))
+    return b
+
+
 @bound_rule(IN.IntDense)
 def _dense(node: IN.IntDense, x: float) -> float:
-    b = _times(_row_sum_max(node.weight), _spikes_or(node, x))
+    b = sum_bound(node, x)
     if node.acc_bits < 64:
         b = min(b, 2.0 ** (node.acc_bits - 1))
     if node.weight_exp:
@@ -131,9 +150,7 @@ def _dense(node: IN.IntDense, x: float) -> float:
 
 @bound_rule(IN.IntConv2d)
 def _conv(node: IN.IntConv2d, x: float) -> float:
-    b = _times(_row_sum_max(node.weight), _spikes_or(node, x))
-    if node.bias is not None:
-        b = b + float(np.abs(np.asarray(node.bias, np.int64)).max(initial=0))
+    b = sum_bound(node, x)
     if node.weight_exp:
         b = _shifted(b, node.weight_exp)
     if node.out_bits < 64:
@@ -143,14 +160,13 @@ def _conv(node: IN.IntConv2d, x: float) -> float:
 
 @bound_rule(INN.IntComplexDense)
 def _complex_dense(node: INN.IntComplexDense, x: float) -> float:
-    rows = max(_row_sum_max(node.weight_real), _row_sum_max(node.weight_imag))
-    b = _times(rows, _spikes_or(node, x))
+    b = sum_bound(node, x)
     return _shifted(b, node.weight_exp) if node.weight_exp else b
 
 
 @bound_rule(INN.IntTimeMix)
 def _time_mix(node: INN.IntTimeMix, x: float) -> float:
-    return _times(_row_sum_max(node.coefficients), x) / 2.0 ** node.frac_bits
+    return sum_bound(node, x) / 2.0 ** node.frac_bits
 
 
 @bound_rule(IN.IntCubaLIF)
@@ -199,4 +215,4 @@ def output_bounds(graph: Graph, input_bounds: dict[str, float] | None = None) ->
     return bounds
 
 
-__all__ = ["BoundRule", "bound_rule", "node_bound", "output_bounds"]
+__all__ = ["BoundRule", "bound_rule", "node_bound", "output_bounds", "sum_bound"]

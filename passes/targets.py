@@ -13,6 +13,8 @@ config field and the allowed range.
     strict: false                                # overflow findings become errors
     lmht: {mapping: graded}                      # graded | binary_time_multiplexed (fpga, sim)
     loihi2: {neurons: exact}                     # exact | chip (loihi2 only; passes.chip_native)
+    fpga: {reuse_factor: 4, layer_reuse: {fc1: 16}, part: xczu9eg-ffvb1156-2-e, clock_ns: 4.0,
+           interface: axis}                      # fpga only: the HLS project (see below)
 
 ``lmht.mapping`` chooses how LM-HT's multi-level spikes are deployed: ``graded`` (default;
 payload k in 0..L, exact for any parameters) or ``binary_time_multiplexed`` (the paper's L x T
@@ -24,6 +26,13 @@ run LM-HT's whole-window time mixing in either form.
 ``exact`` (default; custom Lava processes, CPU-only under ``Loihi2HwCfg``) or ``chip`` (the
 approximation mode: each becomes the closest hard-reset CUBA LIF, ``passes.chip_native``, and
 the report lists per node what changed). Stored as ``CompileConfig.chip_native``.
+
+``fpga`` sets the HLS project the fpga target writes (``snnc.backends.fpga``): ``reuse_factor``
+(int >= 1, every layer), ``layer_reuse`` ({lowered node name: int >= 1}; names are checked when
+the project is generated), ``part`` (Vitis part string), ``clock_ns`` (> 0) and ``interface``
+(:data:`HLS_INTERFACES`). Stored validated as ``CompileConfig.fpga`` (only the keys given); the
+CLI's ``--reuse-factor``, ``--layer-reuse``, ``--fpga-part``, ``--clock-ns`` and
+``--hls-interface`` win over it.
 """
 
 from __future__ import annotations
@@ -124,7 +133,10 @@ PROFILES: dict[str, TargetProfile] = {
                             adjustable={"weight_bits": (2, 8)}),
 }
 
-_CONFIG_KEYS = {"target", "dt", "weights", "state", "decay_bits", "calibration", "strict", "lmht", "loihi2"}
+_CONFIG_KEYS = {"target", "dt", "weights", "state", "decay_bits", "calibration", "strict", "lmht", "loihi2", "fpga"}
+#: spike port modes of the HLS top function (the fpga backend's ``INTERFACES``)
+HLS_INTERFACES = ("axis", "ap_memory")
+FPGA_KEYS = ("reuse_factor", "layer_reuse", "part", "clock_ns", "interface")
 LMHT_MAPPINGS = ("graded", "binary_time_multiplexed")
 NEURON_MODES = ("exact", "chip")
 
@@ -138,6 +150,7 @@ class CompileConfig:
     strict: bool = False
     lmht_mapping: str = "graded"
     chip_native: bool = False       # loihi2: {neurons: chip}
+    fpga: dict = field(default_factory=dict)   # fpga: {reuse_factor, layer_reuse, part, clock_ns, interface}
 
 
 def _check_range(value, allowed, where: str):
@@ -215,11 +228,56 @@ def make_config(target: str, overrides: dict | None = None, *, source: str | Non
                               "time-multiplexed mapping needs whole-window execution", field="lmht.mapping",
                               hint="use lmht: {mapping: graded} (exact for any parameters)")
         chip_native = _neuron_mode(overrides.get("loihi2"), profile) == "chip"
+        fpga = fpga_section(overrides.get("fpga"), target)
     except ConfigError as exc:
         raise (exc.with_file(source) if source else exc) from None
     return CompileConfig(replace(profile, **changes), dt=dt, calibration_inputs=inputs,
                          calibration_percentile=float(pct), strict=strict, lmht_mapping=lmht_mapping,
-                         chip_native=chip_native)
+                         chip_native=chip_native, fpga=fpga)
+
+
+def _positive_int(value, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"must be an integer >= 1, got {value!r}", field=where)
+    return value
+
+
+def fpga_section(section, target: str) -> dict:
+    """The validated ``fpga:`` section of a config (only the keys given): reuse_factor (int >= 1),
+    layer_reuse ({node: int >= 1}), part (non-empty string), clock_ns (number > 0), interface
+    (one of :data:`HLS_INTERFACES`). Errors name the field, e.g. ``fpga.layer_reuse.fc1``."""
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise ConfigError("must be a mapping", field="fpga")
+    if section and target != "fpga":
+        raise ConfigError(f"applies to target fpga only (target is {target})", field="fpga",
+                          hint="remove it or compile with --target fpga")
+    unknown = sorted(set(section) - set(FPGA_KEYS))
+    if unknown:
+        raise ConfigError(f"unknown key(s) {unknown}", field="fpga", hint=f"allowed: {list(FPGA_KEYS)}")
+    out: dict = {}
+    if "reuse_factor" in section:
+        out["reuse_factor"] = _positive_int(section["reuse_factor"], "fpga.reuse_factor")
+    if "layer_reuse" in section:
+        layers = section["layer_reuse"]
+        if not isinstance(layers, dict):
+            raise ConfigError("must be a mapping {node name: reuse factor}", field="fpga.layer_reuse")
+        out["layer_reuse"] = {str(k): _positive_int(v, f"fpga.layer_reuse.{k}") for k, v in layers.items()}
+    if "part" in section:
+        if not isinstance(section["part"], str) or not section["part"].strip():
+            raise ConfigError(f"must be a part name such as xczu9eg-ffvb1156-2-e, got {section['part']!r}",
+                              field="fpga.part")
+        out["part"] = section["part"].strip()
+    if "clock_ns" in section:
+        c = section["clock_ns"]
+        if not isinstance(c, (int, float)) or isinstance(c, bool) or not c > 0:
+            raise ConfigError(f"must be a positive number of nanoseconds, got {c!r}", field="fpga.clock_ns")
+        out["clock_ns"] = float(c)
+    if "interface" in section:
+        _check_range(section["interface"], HLS_INTERFACES, "fpga.interface")
+        out["interface"] = section["interface"]
+    return out
 
 
 def _neuron_mode(section, profile: TargetProfile) -> str:

@@ -268,10 +268,16 @@ def _scale_text(values) -> str:
 @click.option("--force", is_flag=True, help="Replace an existing output folder.")
 @click.option("--artifacts/--no-artifacts", default=True,
               help="Write the target's deployment artifacts (OUT/hls for fpga, OUT/lava for loihi2).")
-@click.option("--reuse-factor", type=click.IntRange(min=1), default=1, show_default=True,
-              help="HLS: operations sharing one operator (resource estimate).")
-@click.option("--fpga-part", default=None, help="HLS: FPGA part for Vitis (default: the project's).")
-@click.option("--clock-ns", type=click.FloatRange(min=0.1), default=5.0, show_default=True, help="HLS: clock period.")
+@click.option("--reuse-factor", type=click.IntRange(min=1), default=None,
+              help="HLS: operations sharing one operator, every layer (default: config fpga.reuse_factor, else 1).")
+@click.option("--layer-reuse", "layer_reuse", multiple=True, metavar="NODE=R",
+              help="HLS: reuse factor of one layer (lowered node name; repeatable; others: --reuse-factor).")
+@click.option("--hls-interface", type=click.Choice(["axis", "ap_memory"]), default=None,
+              help="HLS: spike ports of the top function (default: config fpga.interface, else axis).")
+@click.option("--fpga-part", default=None,
+              help="HLS: FPGA part for Vitis (default: config fpga.part, else the project's).")
+@click.option("--clock-ns", type=click.FloatRange(min=0.1), default=None,
+              help="HLS: clock period [ns] (default: config fpga.clock_ns, else 5).")
 @click.option("--input-max-abs", type=click.IntRange(min=1), default=None,
               help="Lava: bound on |input values| the network may assume (1 for spikes; default: int32).")
 @click.option("--parallel", "parallel", multiple=True, metavar="N|NODE=N",
@@ -280,8 +286,9 @@ def _scale_text(values) -> str:
               help="RTL: signed width of the input stream values (default: from the input's range, else 16).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display (it shows only on a terminal anyway).")
 @import_options
-def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, artifacts, reuse_factor, fpga_part,
-                clock_ns, input_max_abs, parallel, input_bits, quiet, dt, reset, integrator, preset):
+def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, artifacts, reuse_factor, layer_reuse,
+                hls_interface, fpga_part, clock_ns, input_max_abs, parallel, input_bits, quiet, dt, reset, integrator,
+                preset):
     """Compile MODEL for a target: OUT/model.nir (the lowered integer graph), OUT/report.json and
     the target's deployment artifacts (OUT/hls: the HLS C++ project for fpga; OUT/lava: the Lava
     network, and network.net where netx can build it, for loihi2)."""
@@ -313,7 +320,8 @@ def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, arti
                                                 source=model, dump=dump)
         tgt = lookup_target(config.profile.name)
         opts = EmitOptions(reuse_factor=reuse_factor, fpga_part=fpga_part, clock_ns=clock_ns,
-                           input_max_abs=input_max_abs, parallelism=_parallelism(parallel), input_bits=input_bits)
+                           input_max_abs=input_max_abs, parallelism=_parallelism(parallel), input_bits=input_bits,
+                           layer_reuse=_layer_reuse(layer_reuse), hls_interface=hls_interface, fpga=config.fpga)
         elapsed = time.perf_counter() - t0
         steps.start(f"writing {outdir}" + (f" and {tgt.artifact_dir}/" if artifacts and tgt.artifact_dir else ""))
         lines = write_artifacts(outdir, lowered, report, force=force, elapsed_s=elapsed,
@@ -327,8 +335,22 @@ def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, arti
                    "(see report.json)")
     for line in lines:
         click.echo(line)
+    for w in report.get("resources", {}).get("warnings", []):
+        click.echo(f"warning: {w}", err=True)
     click.echo(f"next: snnc verify {outdir} --backends sim,{tgt.backend if tgt.backend != 'sim' else 'fpga'}"
                f"   |   snnc run {outdir} --input X.npy --out trace.npz --backend {tgt.backend}")
+
+
+def _layer_reuse(values: tuple[str, ...]) -> dict | None:
+    """``--layer-reuse fc1=16 --layer-reuse fc2=4`` -> {'fc1': 16, 'fc2': 4} (None when not given)."""
+    out: dict = {}
+    for v in values:
+        name, _, r = v.rpartition("=")
+        if not name or not r.isdigit() or int(r) < 1:
+            raise SnncError(f"--layer-reuse {v!r}: expected NODE=R with R >= 1", field="layer_reuse",
+                            hint="node names of the lowered graph: snnc inspect OUT")
+        out[name] = int(r)
+    return out or None
 
 
 def _parallelism(values: tuple[str, ...]) -> int | dict | None:

@@ -129,17 +129,39 @@ register_backend(Backend("lava", "Lava's fixed-point CPU simulation (Loihi2SimCf
 class EmitOptions:
     """Options of the deployment artifacts (CLI flags of ``snnc compile``).
 
-    reuse_factor: HLS operations sharing one operator; fpga_part / clock_ns: Vitis part and clock
-    period [ns]; input_max_abs: bound on |input values| the Lava network may assume (None: int32);
-    parallelism: RTL output neurons computed in parallel (int for every layer, or {node: int});
-    input_bits: RTL signed width of the input stream (None: from the Input's range, else 16)."""
+    HLS (fpga): reuse_factor: operations sharing one operator (every layer); layer_reuse: {node:
+    R} overriding it per layer; fpga_part / clock_ns: Vitis part and clock period [ns];
+    hls_interface: 'axis' | 'ap_memory' spike ports; fpga: the config's validated ``fpga:`` section
+    (:attr:`snnc.passes.targets.CompileConfig.fpga`). None means "not given": the config's value,
+    else the default (:meth:`hls_settings`). input_max_abs: bound on |input values| the Lava
+    network may assume (None: int32); parallelism: RTL output neurons computed in parallel (int
+    for every layer, or {node: int}); input_bits: RTL signed width of the input stream (None:
+    from the Input's range, else 16)."""
 
-    reuse_factor: int = 1
+    reuse_factor: int | None = None
     fpga_part: str | None = None
-    clock_ns: float = 5.0
+    clock_ns: float | None = None
     input_max_abs: int | None = None
     parallelism: int | dict | None = None
     input_bits: int | None = None
+    layer_reuse: dict | None = None
+    hls_interface: str | None = None
+    fpga: dict = field(default_factory=dict)
+
+    def hls_settings(self) -> dict:
+        """{reuse_factor, part, clock_ns, interface} of the HLS project: each option given here,
+        else the config's ``fpga:`` value, else the default (R 1, the project's part, 5 ns,
+        axis). ``reuse_factor`` is an int, or {'default': R, node: R, ...} when layers have their
+        own (the config's layer_reuse updated by :attr:`layer_reuse`)."""
+        from snnc.backends.fpga.project import DEFAULT_CLOCK_NS, DEFAULT_PART
+
+        cfg = self.fpga or {}
+        default = self.reuse_factor if self.reuse_factor is not None else cfg.get("reuse_factor", 1)
+        layers = {**cfg.get("layer_reuse", {}), **(self.layer_reuse or {})}
+        return {"reuse_factor": {"default": default, **layers} if layers else default,
+                "part": self.fpga_part or cfg.get("part") or DEFAULT_PART,
+                "clock_ns": self.clock_ns if self.clock_ns is not None else cfg.get("clock_ns", DEFAULT_CLOCK_NS),
+                "interface": self.hls_interface or cfg.get("interface", "axis")}
 
 
 #: ``emit(lowered, folder, options, report) -> summary lines``: writes the artifacts into the
@@ -190,22 +212,23 @@ def target(name: str) -> Target:
 
 
 def _emit_hls(lowered: Graph, folder: str, opts: EmitOptions, report: dict) -> list[str]:
+    """The HLS project with :meth:`EmitOptions.hls_settings`; its resource estimate (and part
+    budget warnings, which the CLI prints) go to ``report['resources']``."""
     from snnc.backends.fpga import format_resources, write_project_files
-    from snnc.backends.fpga.project import DEFAULT_PART
     from snnc.runtime.vectors import vectors_for_testbench
 
     tb_in, tb_out = vectors_for_testbench(lowered)
-    info = write_project_files(folder, lowered, part=opts.fpga_part or DEFAULT_PART, clock_ns=opts.clock_ns,
-                               reuse_factor=opts.reuse_factor, inputs=tb_in, expected=tb_out)
+    info = write_project_files(folder, lowered, **opts.hls_settings(), inputs=tb_in, expected=tb_out)
     report["resources"] = info["resources"]
     return ["HLS project: {dir} (C simulation: make -C {dir} csim; Vitis HLS: cd {dir} && vitis_hls -f build_prj.tcl)",
-            format_resources(info["resources"])]
+            format_resources(info["resources"], warnings=False)]
 
 
 def _estimate_hls(lowered: Graph, opts: EmitOptions) -> dict:
     from snnc.backends.fpga import estimate_resources, plan_model
 
-    return estimate_resources(plan_model(lowered), reuse_factor=opts.reuse_factor, clock_ns=opts.clock_ns)
+    hls = opts.hls_settings()
+    return estimate_resources(plan_model(lowered, hls["reuse_factor"]), clock_ns=hls["clock_ns"], part=hls["part"])
 
 
 def _emit_lava(lowered: Graph, folder: str, opts: EmitOptions, report: dict) -> list[str]:

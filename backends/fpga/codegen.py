@@ -35,12 +35,13 @@ from snnc.ir.errors import UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.intops import C_HEADER
 from snnc.ir.shapes import infer_shapes
+from snnc.ir.value_bounds import output_bounds
 from snnc.ir.version import __version__
 
 from . import neurons, sdn, synapses  # noqa: F401  (register their generators)
 from . import pragmas as P
 from .layers import DEFAULT_INPUT_BITS, LayerCode, LayerSpec, layer_code, partition_pragmas
-from .widths import TypeTable, bits_for_range
+from .widths import TypeTable, bits_for_bound, bits_for_range
 
 TOP = "snnc_top"
 
@@ -102,6 +103,15 @@ def input_bits(node: N.Input) -> int:
     return bits_for_range(-m, m)
 
 
+def value_bounds(graph: Graph) -> dict[str, float]:
+    """{node: bound of |its output values|}: the shared rules of :mod:`snnc.ir.value_bounds`, with
+    every Input bounded by its port's width (:func:`input_bits`: the port type is the only limit
+    the C puts on input values). A node on a recurrent loop is bounded by its own rule (an
+    unbounded input at first), its consumers then by that bound."""
+    ports = {n: 2.0 ** (input_bits(graph.nodes[n]) - 1) for n in graph.input_names()}
+    return output_bounds(graph, ports)
+
+
 def reuse_of(reuse_factor: int | dict, name: str, graph: Graph) -> int:
     """A node's reuse factor: ``reuse_factor`` (int), or ``reuse_factor[name]`` with the default
     under the key ``'default'`` (else 1)."""
@@ -128,6 +138,7 @@ def plan_model(graph: Graph, reuse_factor: int | dict = 1) -> ModelPlan:
     graph.validate()
     shapes = infer_shapes(graph)
     comps = graph.components()
+    bounds = value_bounds(graph)
     cnames = {name: f"n{i}" for i, name in enumerate(graph.nodes)}
     types = TypeTable()
     specs: dict[str, LayerSpec] = {}
@@ -141,16 +152,19 @@ def plan_model(graph: Graph, reuse_factor: int | dict = 1) -> ModelPlan:
             src_complex = {bool(codes[e.src].out_complex) if e.src in codes else False for e in edges}
             if len(src_complex) > 1:
                 raise UnsupportedError("inputs mix complex and real values", node=name)
-            in_bits = min(64, max(src_bits, default=2) + math.ceil(math.log2(max(1, len(edges)))))
+            in_bound = sum((bounds[e.src] for e in edges), 0.0)
+            in_bits = min(64, max(src_bits, default=2) + math.ceil(math.log2(max(1, len(edges)))),
+                          bits_for_bound(in_bound))
             in_shape = shapes[edges[0].src] if edges else ()
             spec = LayerSpec(name=name, cname=cnames[name], node=node, in_shape=tuple(in_shape),
                              out_shape=tuple(shapes[name]), in_bits=in_bits, in_complex=src_complex == {True},
-                             types=types, reuse=reuse_of(reuse_factor, name, graph))
+                             types=types, reuse=reuse_of(reuse_factor, name, graph), in_bound=in_bound)
             specs[name] = spec
             if isinstance(node, N.Input):
                 codes[name] = LayerCode(out_bits=input_bits(node), source=True)
                 continue
             code = layer_code(spec)
+            code.out_bits = min(code.out_bits, bits_for_bound(bounds[name]))
             types.add(spec.in_type, in_bits)
             if code.whole_window and cyclic:
                 raise UnsupportedError("a whole-window node (TimeMix) cannot sit on a recurrent loop", node=name)

@@ -35,7 +35,7 @@ from snnc.ir.shapes import pair
 
 from . import pragmas as P
 from .pragmas import LayerHW
-from .widths import TypeTable, bits_for_values, c_literal
+from .widths import Range, TypeTable, bits_for_values, c_literal
 
 #: width of input ports when the Input node does not state a bound (``metadata['max_abs']``)
 DEFAULT_INPUT_BITS = 32
@@ -65,6 +65,18 @@ class LayerSpec:
     types: TypeTable
     reuse: int = 1
     arrays: list[ArrayInfo] = field(default_factory=list)
+    #: bound of |the summed input| (sum of the sources' :mod:`snnc.ir.value_bounds` bounds; inf: none)
+    in_bound: float = math.inf
+
+    @property
+    def x_bound(self) -> float:
+        """Bound of |x|: :attr:`in_bound`, and at most what ``in_bits`` holds."""
+        return min(self.in_bound, 2.0 ** (self.in_bits - 1))
+
+    @property
+    def x_range(self) -> Range:
+        """Interval of each element of ``x`` (either part of a complex input)."""
+        return Range.bound(self.in_bound) & Range.bits(self.in_bits)
 
     @property
     def in_size(self) -> int:
@@ -213,10 +225,11 @@ def _sum_pool(spec: LayerSpec) -> LayerCode:
     py, px = pair(node.padding, "padding", spec.name)
     c, h, w = spec.in_shape
     _, ho, wo = spec.out_shape
-    out_bits = min(64, spec.in_bits + math.ceil(math.log2(kh * kw)))
+    out_bits = min(64, spec.in_bits + math.ceil(math.log2(kh * kw)),
+                   (Range.bound(spec.in_bound) * Range(0, kh * kw)).width())
     code = LayerCode(out_bits=out_bits)
     code.hw = P.layer_hw(spec.reuse, kh * kw, spec.n, 0)
-    acc_t = "uint64_t" if out_bits >= 64 else "int64_t"
+    acc_t = spec.types.add_acc(f"{spec.cname}_acc_t", out_bits)
     code.body = f"""for (int64_t c = 0; c < {c}; ++c)
   for (int64_t oy = 0; oy < {ho}; ++oy)
     for (int64_t ox = 0; ox < {wo}; ++ox) {{

@@ -1,7 +1,15 @@
 """C kernels of the integer neuron kinds: one neuron loop per layer (``lanes`` neurons per cycle
 at the layer's reuse factor, :func:`~.layers.neuron_loop`), each update the simulator's kernel
 (:mod:`snnc.backends.sim.int_neuron_kernels`) written with the functions of :mod:`snnc.ir.intops`.
-Values are computed in int64 and stored in states of the node's declared widths."""
+
+Narrow arithmetic: every local of an update (the input after its shift, the pre-overflow sums,
+burst counts, table indices, polynomial terms, spikes) is declared with a type of the width its
+interval needs (:class:`~.widths.Range`, computed here statement by statement from the state
+widths, the parameters and the input's range ``spec.x_range``): ``ap_int<N>`` in the typed branch,
+the smallest ``intN_t`` in the plain one. The operations themselves are the int64 functions of
+``snnc_numerics.h`` (a value that fits its interval converts back unchanged), so both branches
+and the simulator agree bit for bit; an interval that reaches beyond int64 gives a 64-bit local.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +20,10 @@ from snnc.ir import intnodes as IN
 from snnc.ir.errors import UnsupportedError
 
 from .layers import LayerCode, LayerSpec, _indent, const_array, generates, neuron_loop, per_neuron, scalar, state_array
-from .widths import bits_for_range, bits_for_values, c_literal
+from .widths import Range, bits_for_range, bits_for_values, c_literal
+
+#: interval of a spike / threshold test
+SPIKE = Range(0, 1)
 
 
 def _overflow(mode: str, expr: str, bits: int) -> str:
@@ -20,9 +31,33 @@ def _overflow(mode: str, expr: str, bits: int) -> str:
     return f"snnc_saturate_sym({expr}, {bits})" if mode == "saturate" else f"snnc_wrap({expr}, {bits})"
 
 
+def _overflow_range(mode: str, r: Range, bits: int) -> Range:
+    return r.saturate(bits, symmetric=True) if mode == "saturate" else r.wrap(bits)
+
+
 def _fire(comparison: str, h: str, thr: str) -> str:
     return f"snnc_fire_gt({h}, {thr})" if comparison == ">" else f"snnc_fire_ge({h}, {thr})"
 
+
+def _local(spec: LayerSpec, name: str, r: Range) -> str:
+    """The type ``<c>_<name>_t`` of a local whose values lie in ``r`` (its proven width)."""
+    return spec.types.add(f"{spec.cname}_{name}_t", r.width())
+
+
+def _r(values) -> Range:
+    return Range.values(values)
+
+
+def _mults(values) -> int:
+    """Multipliers (DSPs) one lane needs for products with the constant parameter ``values``: 0
+    when every neuron shares one value that is 0 or a power of two (a decay by 0 or by
+    ``2**decay_bits``, a shift), else 1."""
+    a = np.asarray(values, np.int64).reshape(-1)
+    if a.size and np.all(a == a[0]):
+        v = abs(int(a[0]))
+        if v == 0 or v & (v - 1) == 0:
+            return 0
+    return 1
 
 
 @generates(IN.IntCubaLIF)
@@ -41,9 +76,10 @@ def _cuba_lif(spec: LayerSpec) -> LayerCode:
 
     u_ovf = {"lava": "snnc_lava_wrap", "wrap": "snnc_wrap", "saturate": "snnc_saturate"}[n.u_overflow]
     v_ovf = {"saturate_sym": "snnc_saturate_sym", "saturate": "snnc_saturate", "wrap": "snnc_wrap"}[n.v_overflow]
-    # locals of their proven widths: u, v as the states; a in A bits (or the shifted input's
-    # width); h in v_bits (after the v overflow rule); computed in int64 by the intops functions
-    a_t = spec.types.add(f"{spec.cname}_a_t", A if A < 64 else min(64, spec.in_bits + int(n.input_shift)))
+    # locals of their proven widths: u, v as the states; a: the shifted input (wrapped to A bits);
+    # h: v_bits (after the v overflow rule); z: a spike
+    a_rng = spec.x_range * Range(1 << int(n.input_shift), 1 << int(n.input_shift))
+    a_t = _local(spec, "a", a_rng.wrap(A) if A < 64 else a_rng)
     h_t = spec.types.add(f"{spec.cname}_h_t", n.v_bits)
     lines = [f"{u_arr}_t u = {u_arr}[i];", f"{v_arr}_t v = {v_arr}[i];"]
     if n.state_reset_interval is not None:
@@ -58,12 +94,12 @@ def _cuba_lif(spec: LayerSpec) -> LayerCode:
         lines += ["v = (int64_t)h;", "y[i] = (int64_t)h;"]
     else:
         thr = per_neuron(spec, code, "thr", n.threshold)
-        lines.append(f"const int64_t z = {_fire(n.comparison, 'h', thr)};")
+        lines.append(f"const {_local(spec, 'z', SPIKE)} z = {_fire(n.comparison, 'h', thr)};")
         lines.append({"zero": "v = z ? (int64_t)0 : (int64_t)h;",
                       "subtract": f"v = z ? snnc_sub(h, {thr}) : (int64_t)h;", "none": "v = (int64_t)h;"}[n.reset])
         lines.append("y[i] = z;")
     lines.append(f"{u_arr}[i] = u; {v_arr}[i] = v;")
-    code.body = neuron_loop(spec, code, lines, 2)
+    code.body = neuron_loop(spec, code, lines, _mults(n.current_mult) + _mults(n.voltage_mult))
     return code
 
 
@@ -78,18 +114,26 @@ def _lifb(spec: LayerSpec) -> LayerCode:
     leak = per_neuron(spec, code, "leak", n.leak_mult)
     thr = per_neuron(spec, code, "thr", n.threshold)
     step = per_neuron(spec, code, "step", n.threshold_step)
-    lines = [f"const int64_t h = snnc_add(snnc_decay({v_arr}[i], {leak}, {n.decay_bits}), x[i]);",
-             "int64_t cnt = 0;",
+    H = Range.bits(n.state_bits).decay(_r(n.leak_mult), n.decay_bits) + spec.x_range
+    cnt = Range(0, int(n.max_burst))
+    V = {"subtract": H - cnt * _r(n.threshold_step), "zero": H | Range(0, 0),
+         "multiplicative": H * (Range(1, 1) - cnt)}[n.reset]
+    if n.v_min is not None:
+        V = V.clip(_r(n.v_min), Range(V.hi, V.hi))
+    h_t, c_t, v_t = _local(spec, "h", H), _local(spec, "cnt", cnt), _local(spec, "v", V)
+    lines = [f"const {h_t} h = snnc_add(snnc_decay({v_arr}[i], {leak}, {n.decay_bits}), x[i]);",
+             f"{c_t} cnt = 0;",
              f"for (int64_t k = 0; k < {int(n.max_burst)}; ++k) "
              f"cnt += {_fire(n.comparison, 'h', f'snnc_add({thr}, snnc_mul(k, {step}))')};",
-             {"subtract": f"int64_t v = snnc_sub(h, snnc_mul(cnt, {step}));",
-              "zero": "int64_t v = cnt > 0 ? 0 : h;",
-              "multiplicative": "int64_t v = snnc_mul(h, 1 - cnt);"}[n.reset]]
+             {"subtract": f"{v_t} v = snnc_sub(h, snnc_mul(cnt, {step}));",
+              "zero": f"{v_t} v = cnt > 0 ? (int64_t)0 : (int64_t)h;",
+              "multiplicative": f"{v_t} v = snnc_mul(h, 1 - (int64_t)cnt);"}[n.reset]]
     if n.v_min is not None:
         vmin = per_neuron(spec, code, "vmin", n.v_min)
         lines.append(f"if (v < {vmin}) v = {vmin};")
-    lines += [f"{v_arr}[i] = {_overflow(n.overflow, 'v', n.state_bits)};", f"y[i] = {aname}[cnt];"]
-    code.body = neuron_loop(spec, code, lines, 1)
+    lines += [f"{v_arr}[i] = {_overflow(n.overflow, 'v', n.state_bits)};", f"y[i] = {aname}[(int64_t)cnt];"]
+    reset_mults = {"subtract": _mults(n.threshold_step), "zero": 0, "multiplicative": 1}[n.reset]
+    code.body = neuron_loop(spec, code, lines, _mults(n.leak_mult) + reset_mults)
     return code
 
 
@@ -105,22 +149,30 @@ def _clif(spec: LayerSpec) -> LayerCode:
     lmname, lmdecl = const_array(spec, "lut_m", lm)
     code.decls += [ludecl, lmdecl]
     thr = scalar(n.threshold)
+    S, lf = Range.bits(n.state_bits), int(n.lut_frac_bits)
+    U = _overflow_range(n.overflow, S.decay(_r(n.decay_mult), n.decay_bits) + spec.x_range, n.state_bits)
+    U = U | (U - (Range(0, 0) | (_r(n.threshold) + _r(lm).decay(_r(n.reset_scale), lf))))
+    M = S.decay(_r(lu), lf)
+    M = M | (M + Range(0, 1 << int(n.m_frac_bits)))
+    u_t, m_t, z_t = _local(spec, "u", U), _local(spec, "m", M), _local(spec, "z", SPIKE)
+    iu_t, im_t = _local(spec, "iu", Range(0, lu.size - 1)), _local(spec, "im", Range(0, lm.size - 1))
     u_new = f"snnc_add(snnc_decay({u_arr}[i], {scalar(n.decay_mult)}, {n.decay_bits}), x[i])"
     iu = f"snnc_sub(snnc_asr(u, {int(n.u_shift)}), {scalar(n.u_offset)})"
     lines = [
-        f"int64_t u = {_overflow(n.overflow, u_new, n.state_bits)};",
-        f"const int64_t iu = snnc_clip({iu}, 0, {lu.size - 1});",
-        f"int64_t m = snnc_decay({m_arr}[i], {luname}[iu], {int(n.lut_frac_bits)});",
-        f"const int64_t s = {_fire(n.comparison, 'u', thr)};",
+        f"{u_t} u = {_overflow(n.overflow, u_new, n.state_bits)};",
+        f"const {iu_t} iu = snnc_clip({iu}, 0, {lu.size - 1});",
+        f"{m_t} m = snnc_decay({m_arr}[i], {luname}[(int64_t)iu], {lf});",
+        f"const {z_t} s = {_fire(n.comparison, 'u', thr)};",
         f"m = snnc_add(m, snnc_mul(s, {c_literal(1 << int(n.m_frac_bits))}));",
-        f"const int64_t im = snnc_clip(snnc_asr(m, {int(n.m_shift)}), 0, {lm.size - 1});",
-        f"u = snnc_sub(u, snnc_mul(s, snnc_add({thr}, snnc_decay({lmname}[im], {scalar(n.reset_scale)}, "
-        f"{int(n.lut_frac_bits)}))));",
+        f"const {im_t} im = snnc_clip(snnc_asr(m, {int(n.m_shift)}), 0, {lm.size - 1});",
+        f"u = snnc_sub(u, snnc_mul(s, snnc_add({thr}, snnc_decay({lmname}[(int64_t)im], {scalar(n.reset_scale)}, "
+        f"{lf}))));",
         f"{u_arr}[i] = {_overflow(n.overflow, 'u', n.state_bits)};",
         f"{m_arr}[i] = {_overflow(n.overflow, 'm', n.state_bits)};",
         "y[i] = s;",
     ]
-    code.body = neuron_loop(spec, code, lines, 3)
+    # decay of u; m times its table entry (two variables); the reset's table entry times reset_scale
+    code.body = neuron_loop(spec, code, lines, _mults(n.decay_mult) + 1 + _mults(n.reset_scale))
     return code
 
 
@@ -135,23 +187,31 @@ def _rf(spec: LayerSpec) -> LayerCode:
     dr = per_neuron(spec, code, "dr", n.decay_real)
     di = per_neuron(spec, code, "di", n.decay_imag)
     D = n.decay_bits
+    S, DR, DI, X = Range.bits(n.state_bits), _r(n.decay_real), _r(n.decay_imag), spec.x_range
+    RE = S.decay(DR, D) - S.decay(DI, D) + X
+    IM = S.decay(DI, D) + S.decay(DR, D) + X
+    RE, IM = RE | _overflow_range(n.overflow, RE, n.state_bits), IM | _overflow_range(n.overflow, IM, n.state_bits)
+    if n.spike_rule == "iz":
+        RE, IM = RE | Range(0, 0), IM | _r(int(n.threshold) - 1)
+    re_t, im_t, z_t = _local(spec, "re", RE), _local(spec, "im", IM), _local(spec, "z", SPIKE)
     lines = [
-        f"const int64_t re = {re_arr}[i], im = {im_arr}[i];",
-        f"int64_t re2 = snnc_add(snnc_sub(snnc_decay(re, {dr}, {D}), snnc_decay(im, {di}, {D})), x[i]);",
-        f"int64_t im2 = snnc_add(snnc_add(snnc_decay(re, {di}, {D}), snnc_decay(im, {dr}, {D})), x[{spec.n} + i]);",
+        f"const {re_arr}_t re = {re_arr}[i];",
+        f"const {im_arr}_t im = {im_arr}[i];",
+        f"{re_t} re2 = snnc_add(snnc_sub(snnc_decay(re, {dr}, {D}), snnc_decay(im, {di}, {D})), x[i]);",
+        f"{im_t} im2 = snnc_add(snnc_add(snnc_decay(re, {di}, {D}), snnc_decay(im, {dr}, {D})), x[{spec.n} + i]);",
         f"re2 = {_overflow(n.overflow, 're2', n.state_bits)};",
         f"im2 = {_overflow(n.overflow, 'im2', n.state_bits)};",
     ]
     thr = scalar(n.threshold)
     if n.spike_rule == "iz":            # Lava RF_IZ: spike on Im, then re = 0, im = threshold - 1
-        lines += [f"const int s = {_fire(n.comparison, 'im2', thr)};",
+        lines += [f"const {z_t} s = {_fire(n.comparison, 'im2', thr)};",
                   f"if (s) {{ re2 = 0; im2 = {thr} - 1; }}",
                   f"{re_arr}[i] = re2; {im_arr}[i] = im2;", "y[i] = s;"]
     else:
         lines += [f"{re_arr}[i] = re2; {im_arr}[i] = im2;",
                   f"y[i] = {_fire(n.comparison, 're2', thr)}"
                   + (" && im2 >= 0 && im < 0;" if n.spike_rule == "phase" else ";")]
-    code.body = neuron_loop(spec, code, lines, 4)
+    code.body = neuron_loop(spec, code, lines, 2 * _mults(n.decay_real) + 2 * _mults(n.decay_imag))
     return code
 
 
@@ -161,18 +221,22 @@ def _lmht(spec: LayerSpec) -> LayerCode:
     code = LayerCode(out_bits=bits_for_range(0, int(n.levels)))
     v_arr = state_array(spec, code, "v", n.state_bits, init=scalar(n.v_init))
     thr = scalar(n.threshold)
-    lines = [f"int64_t v = {v_arr}[i];"]
+    V = Range.bits(n.state_bits) | _r(n.v_init)
+    H = V.decay(_r(n.leak_mult), n.decay_bits) + spec.x_range
+    v_t, h_t, k_t = _local(spec, "v", V), _local(spec, "h", H), _local(spec, "k", Range(0, int(n.levels)))
+    lines = [f"{v_t} v = {v_arr}[i];"]
     phase = int(n.phase)
     if n.window:
         if phase:
             lines.append(f"if ((t - {phase}) % {int(n.window)} == 0 && t > {phase}) v = {scalar(n.v_init)};")
         else:
             lines.append(f"if (t % {int(n.window)} == 0 && t > 0) v = {scalar(n.v_init)};")
-    lines += [f"const int64_t h = snnc_add(snnc_decay(v, {scalar(n.leak_mult)}, {n.decay_bits}), x[i]);",
-              f"const int64_t k = snnc_clip(snnc_floor_div(h, {thr}), 0, {int(n.levels)});",
+    lines += [f"const {h_t} h = snnc_add(snnc_decay(v, {scalar(n.leak_mult)}, {n.decay_bits}), x[i]);",
+              f"const {k_t} k = snnc_clip(snnc_floor_div(h, {thr}), 0, {int(n.levels)});",
               f"{v_arr}[i] = {_overflow(n.overflow, f'snnc_sub(h, snnc_mul(k, {thr}))', n.state_bits)};",
               "y[i] = k;"]
-    body = neuron_loop(spec, code, lines, 2)
+    # leak; h / threshold and k * threshold (shifts for a power-of-two threshold)
+    body = neuron_loop(spec, code, lines, _mults(n.leak_mult) + 2 * _mults(n.threshold))
     if phase:
         body = (f"if (t < {phase}) {{   /* idle until the first input arrives: v stays v_init, no output */\n"
                 f"  for (int64_t i = 0; i < {spec.n}; ++i) y[i] = 0;\n}} else {{\n" + _indent(body, 2) + "}\n")
@@ -188,16 +252,23 @@ def _lnm(spec: LayerSpec) -> LayerCode:
     code = LayerCode(out_bits=2)
     v_arr = state_array(spec, code, "v", bits_for_values(np.asarray(bounds, np.int64)))
     c = np.asarray(n.coefficients, np.int64).reshape(-1)
-    lines = ["const int64_t v = " + v_arr + "[i];", f"int64_t f = {c_literal(int(c[-1]))};"]
+    V = Range.bits(bits_for_values(np.asarray(bounds, np.int64)))
+    F = f = _r(int(c[-1]))
+    for ck in c[-2::-1]:           # Horner: every partial value of f
+        f = f.decay(V, int(n.frac_bits)) + _r(int(ck))
+        F = F | f
+    f_t, z_t = _local(spec, "f", F), _local(spec, "z", SPIKE)
+    h_t = _local(spec, "h", Range.bits(64).clip(int(n.v_min), int(n.v_max)))
+    lines = [f"const {v_arr}_t v = {v_arr}[i];", f"{f_t} f = {c_literal(int(c[-1]))};"]
     for ck in c[-2::-1]:
         lines.append(f"f = snnc_add(snnc_decay(f, v, {int(n.frac_bits)}), {c_literal(int(ck))});")
     h = "snnc_add(snnc_add(v, f), x[i])" if n.form == "increment" else "snnc_add(f, x[i])"
-    lines += [f"const int64_t h = snnc_clip({h}, {scalar(n.v_min)}, {scalar(n.v_max)});",
-              f"const int64_t s = {_fire(n.comparison, 'h', c_literal(thr))};",
-              (f"{v_arr}[i] = s ? {scalar(n.v_reset)} : h;" if n.reset == "zero"
+    lines += [f"const {h_t} h = snnc_clip({h}, {scalar(n.v_min)}, {scalar(n.v_max)});",
+              f"const {z_t} s = {_fire(n.comparison, 'h', c_literal(thr))};",
+              (f"{v_arr}[i] = s ? (int64_t){scalar(n.v_reset)} : (int64_t)h;" if n.reset == "zero"
                else f"{v_arr}[i] = snnc_sub(h, snnc_mul(s, {c_literal(thr)}));"),
               "y[i] = s;"]
-    code.body = neuron_loop(spec, code, lines, len(np.asarray(n.coefficients).reshape(-1)))
+    code.body = neuron_loop(spec, code, lines, c.size - 1)      # Horner: f * v per coefficient
     return code
 
 
@@ -207,14 +278,17 @@ def _binary_lmht(spec: LayerSpec) -> LayerCode:
     code = LayerCode(out_bits=2)
     v_arr = state_array(spec, code, "v", n.state_bits, init=scalar(n.v_init))
     thr = scalar(n.threshold)
-    lines = [f"int64_t v = {v_arr}[i];"]
+    V = Range.bits(n.state_bits) | _r(n.v_init)
+    LK = V | V.decay(_r(n.leak_mult), n.decay_bits)
+    v_t, lk_t, h_t = _local(spec, "v", V), _local(spec, "leak", LK), _local(spec, "h", LK + spec.x_range)
+    lines = [f"{v_t} v = {v_arr}[i];"]
     if n.window:
         lines.append(f"if (t % {int(n.window)} == 0 && t > 0) v = {scalar(n.v_init)};")
-    lines += [f"const int64_t leak = (t % {int(n.substeps)} == 0) ? snnc_decay(v, {scalar(n.leak_mult)}, "
-              f"{n.decay_bits}) : v;   /* leak on block starts only */",
-              "const int64_t h = snnc_add(leak, x[i]);",
-              f"const int64_t s = snnc_fire_ge(h, {thr});",
+    lines += [f"const {lk_t} leak = (t % {int(n.substeps)} == 0) ? snnc_decay(v, {scalar(n.leak_mult)}, "
+              f"{n.decay_bits}) : (int64_t)v;   /* leak on block starts only */",
+              f"const {h_t} h = snnc_add(leak, x[i]);",
+              f"const {_local(spec, 'z', SPIKE)} s = snnc_fire_ge(h, {thr});",
               f"{v_arr}[i] = {_overflow(n.overflow, f'snnc_sub(h, snnc_mul(s, {thr}))', n.state_bits)};",
               "y[i] = s;"]
-    code.body = neuron_loop(spec, code, lines, 1)
+    code.body = neuron_loop(spec, code, lines, _mults(n.leak_mult))
     return code

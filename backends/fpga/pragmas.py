@@ -45,14 +45,23 @@ class LayerHW:
     ii: int               # initiation interval of the pipelined loop
     multipliers: int      # lanes x multiplies per lane (DSP48 each, up to 18 x 27)
     style: str            # 'pipeline' (synapses: lane loop unrolled inside) | 'unroll' (neuron loop itself)
+    event_driven: bool = False   # the pipelined loop runs only for non-zero inputs (conv)
 
     @property
     def cycles(self) -> int:
-        """Clock cycles per step: trips x II (+ the pipeline's fill latency)."""
+        """Clock cycles per step, worst case: trips x II (+ the pipeline's fill latency)."""
         return self.trips * self.ii + PIPELINE_DEPTH if self.parallel else 0
 
+    def expected_cycles(self, activity: float) -> int:
+        """Cycles per step when a fraction ``activity`` of the inputs is non-zero (the worst case
+        :attr:`cycles` unless the layer is event-driven)."""
+        if not self.event_driven or not self.parallel:
+            return self.cycles
+        return math.ceil(min(1.0, max(0.0, activity)) * self.trips) * self.ii + PIPELINE_DEPTH
 
-def layer_hw(reuse: int, parallel: int, trips: int, mults_per_lane: int, style: str = "pipeline") -> LayerHW:
+
+def layer_hw(reuse: int, parallel: int, trips: int, mults_per_lane: int, style: str = "pipeline",
+             event_driven: bool = False) -> LayerHW:
     """The :class:`LayerHW` of a layer whose lane loop has ``parallel`` operations inside a
     pipelined loop of ``trips`` iterations (style 'pipeline'), or whose neuron loop of
     ``parallel`` neurons is itself unrolled by ``lanes`` and pipelined at II=1 (style 'unroll':
@@ -65,7 +74,7 @@ def layer_hw(reuse: int, parallel: int, trips: int, mults_per_lane: int, style: 
     else:
         ii = math.ceil(P / lanes) if lanes else 1
     return LayerHW(reuse=R, parallel=P, trips=max(0, int(trips)), lanes=lanes, ii=ii,
-                   multipliers=lanes * int(mults_per_lane), style=style)
+                   multipliers=lanes * int(mults_per_lane), style=style, event_driven=event_driven)
 
 
 def pipeline(hw: LayerHW) -> str:

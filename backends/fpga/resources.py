@@ -13,8 +13,11 @@ csynth report):
   factor=lanes``) becomes ``min(lanes, extent)`` banks; a bank above :data:`LUTRAM_MAX_BITS` goes
   to block RAM and takes the fewest 18 Kb blocks for its depth and width (aspect ratios 16K x 1,
   8K x 2, 4K x 4, 2K x 9, 1K x 18, 512 x 36; wider words use several blocks side by side).
-* **cycles per step**: ``trips x II + PIPELINE_DEPTH`` per layer; layers run one after another (no
-  dataflow), a whole-window layer's cycles are spread over its window.
+* **cycles per step**: ``trips x II + PIPELINE_DEPTH`` per layer, the *worst case* (every input
+  non-zero); layers run one after another (no dataflow), a whole-window layer's cycles are spread
+  over its window. Conv layers are event-driven (their tap pipeline runs only for non-zero
+  inputs): with ``activity`` (the expected fraction of non-zero inputs) the estimate adds
+  ``cycles_per_step_expected`` per layer and in total (:meth:`~.pragmas.LayerHW.expected_cycles`).
 
 ``part``: checked against :data:`PARTS` (DSP48 / BRAM18 / LUT counts of a few common devices);
 ``warnings`` says which budget the design exceeds and the smallest uniform reuse factor that would
@@ -40,6 +43,11 @@ PARTS = {
     "xcvu9p": {"family": "Virtex UltraScale+", "dsp": 6840, "bram18": 4320, "lut": 1182240},
     "xcu250": {"family": "Alveo U250 (xcu250)", "dsp": 12288, "bram18": 5376, "lut": 1728000},
 }
+
+
+#: what ``cycles_per_step`` means (written into the estimate and printed under its table)
+CYCLES_NOTE = ("cycles_per_step is the worst case (every input non-zero); event-driven conv layers take fewer "
+               "at sparse input (cycles_per_step_expected at the given activity)")
 
 
 def part_budget(part: str | None) -> tuple[str, dict] | None:
@@ -72,10 +80,12 @@ def array_bram18(size: int, bits: int, n_banks: int) -> int:
     return n_banks * bram18_blocks(depth, bits)
 
 
-def estimate_resources(plan, *, reuse_factor=None, clock_ns: float = 5.0, part: str | None = None) -> dict:
+def estimate_resources(plan, *, reuse_factor=None, clock_ns: float = 5.0, part: str | None = None,
+                       activity: float | None = None) -> dict:
     """{'layers': {node: {...}}, 'total': {...}, 'part': ..., 'warnings': [...], 'rules': ...} for
     a :class:`~.codegen.ModelPlan` (its layers' reuse factors were fixed when it was planned;
-    ``reuse_factor``, when given, re-plans the graph with it)."""
+    ``reuse_factor``, when given, re-plans the graph with it). ``cycles_per_step`` is the worst
+    case; ``activity`` (0..1, fraction of non-zero inputs) adds ``cycles_per_step_expected``."""
     if reuse_factor is not None:
         plan = plan_model(plan.graph, reuse_factor)
     layers = {}
@@ -99,22 +109,31 @@ def estimate_resources(plan, *, reuse_factor=None, clock_ns: float = 5.0, part: 
         out_banks = banks(hw, plan.size(name)) if (hw is not None and hw.style == "unroll") else 1
         state_bits += out_rows * plan.size(name) * code.out_bits
         bram += out_rows * array_bram18(plan.size(name), code.out_bits, out_banks)
-        cycles = 0
+        cycles = expected = 0
         if hw is not None and not code.source:
             cycles = hw.cycles
+            expected = hw.expected_cycles(activity) if activity is not None else cycles
             if code.whole_window:
                 cycles = math.ceil(cycles / code.whole_window)
+                expected = math.ceil(expected / code.whole_window)
         row.update({"weight_bits": weight_bits, "state_bits": state_bits, "bram18": bram,
-                    "multipliers": hw.multipliers if hw is not None else 0, "cycles_per_step": cycles})
+                    "multipliers": hw.multipliers if hw is not None else 0, "cycles_per_step": cycles,
+                    "event_driven": bool(hw is not None and hw.event_driven)})
+        if activity is not None:
+            row["cycles_per_step_expected"] = expected
         layers[name] = row
         for k in keys:
             total[k] += row[k]
     total["memory_bits"] = total["weight_bits"] + total["state_bits"]
     total["time_per_step_us"] = total["cycles_per_step"] * clock_ns / 1000.0
+    if activity is not None:
+        total["cycles_per_step_expected"] = sum(r["cycles_per_step_expected"] for r in layers.values())
+        total["time_per_step_expected_us"] = total["cycles_per_step_expected"] * clock_ns / 1000.0
     reuse = sorted({plan.specs[n].reuse for n in plan.codes})
     res = {"reuse_factor": reuse[0] if len(reuse) == 1 else {n: plan.specs[n].reuse for n in plan.codes},
            "clock_ns": clock_ns, "window": plan.window, "pipeline_depth": PIPELINE_DEPTH, "layers": layers,
-           "total": total, "part": None, "warnings": [],
+           "total": total, "part": None, "warnings": [], "activity": activity,
+           "cycles": CYCLES_NOTE,
            "rules": "pre-synthesis estimate from the pragmas' numbers; see snnc/backends/fpga/resources.py"}
     res["part"], res["warnings"] = check_part(part, total, plan)
     return res
@@ -152,8 +171,9 @@ def _uniform_reuse_for_dsp(plan, dsp: int) -> int | None:
     return None
 
 
-def format_resources(res: dict) -> str:
-    """A small table for the terminal (and the part check's warnings)."""
+def format_resources(res: dict, warnings: bool = True) -> str:
+    """A small table for the terminal (and the part check's warnings unless ``warnings`` is False:
+    a caller that prints ``res['warnings']`` itself)."""
     head = (f"{'layer':<24} {'kind':<14} {'R':>4} {'lanes':>6} {'II':>4} {'weight bits':>12} {'BRAM18':>7} "
             f"{'mult':>7} {'state bits':>11} {'cycles':>8}")
     lines = [head, "-" * len(head)]
@@ -166,13 +186,21 @@ def format_resources(res: dict) -> str:
     t = res["total"]
     lines.append(f"{'total':<24} {'':<14} {'':>4} {'':>6} {'':>4} {t['weight_bits']:>12} {t['bram18']:>7} "
                  f"{t['multipliers']:>7} {t['state_bits']:>11} {t['cycles_per_step']:>8}")
-    lines.append(f"clock {res['clock_ns']} ns: {t['time_per_step_us']:.3f} us per time step (pre-synthesis estimate)")
+    lines.append(f"clock {res['clock_ns']} ns: {t['time_per_step_us']:.3f} us per time step, worst case "
+                 "(pre-synthesis estimate)")
+    if "cycles_per_step_expected" in t:
+        lines.append(f"at input activity {res['activity']:g}: {t['cycles_per_step_expected']} cycles, "
+                     f"{t['time_per_step_expected_us']:.3f} us per time step "
+                     "(event-driven conv layers skip zero inputs)")
+    elif any(r.get("event_driven") for r in res["layers"].values()):
+        lines.append("cycles are the worst case: the event-driven conv layers run only for non-zero inputs "
+                     "(estimate_resources(..., activity=a) gives the expected figure)")
     p = res.get("part")
     if p and p.get("known"):
         lines.append(f"part {p['name']} ({p['family']}): {p['dsp']} DSP48, {p['bram18']} BRAM18, {p['lut']} LUT; "
                      f"uses {p['dsp_used_pct']}% DSP, {p['bram18_used_pct']}% BRAM18")
     elif p:
         lines.append(f"part {p['name']}: not in the budget table ({', '.join(PARTS)}); no budget check")
-    for w in res.get("warnings", []):
+    for w in res.get("warnings", []) if warnings else []:
         lines.append(f"WARNING: {w}")
     return "\n".join(lines)

@@ -7,9 +7,10 @@ contiguous in memory). A spike (binary input, or a graded value of 1) adds weigh
 multiply. This order is the fast one for gcc at batch 1 (sparse spikes, vectorizable rows) and
 maps to hardware as ``lanes`` adders / multipliers fed by ``lanes`` weight banks.
 
-Accumulators have the width the sum provably needs (:func:`.widths.sum_bound` of the weights and
-the input's range): exact in ``<c>_acc_t``, then ``wrap(acc_bits) -> shift_exp -> wrap(out_bits)``
-as the simulator does (:mod:`snnc.backends.sim.int_kernels`). Beyond 62 bits the accumulator is
+Accumulators have the width the sum provably needs (:func:`snnc.ir.value_bounds.sum_bound` of
+the node and the bound of its input, :func:`.widths.acc_bits_for`): exact in ``<c>_acc_t``, then
+``wrap(acc_bits) -> shift_exp -> wrap(out_bits)`` in one expression into the output row, as the
+simulator does (:mod:`snnc.backends.sim.int_kernels`). Beyond 62 bits the accumulator is
 ``uint64_t`` and wraps modulo 2**64 like the simulator's int64.
 """
 
@@ -20,31 +21,31 @@ import numpy as np
 from snnc.ir import intneurons as INN
 from snnc.ir import intnodes as IN
 from snnc.ir.shapes import conv_padding, dims
+from snnc.ir.value_bounds import node_bound, sum_bound
 
 from . import pragmas as P
 from .layers import LayerCode, LayerSpec, _indent, const_array, generates, work_array
-from .widths import acc_bits, range_of_bits, sum_bound
+from .widths import Range, acc_bits_for, bits_for_bound
 
 
-def _input_range(spec: LayerSpec, binary: bool) -> tuple[int, int]:
-    return (0, 1) if binary else range_of_bits(spec.in_bits)
+def _acc_type(spec: LayerSpec, name: str = "acc") -> tuple[str, int, float]:
+    """(type name, bits, bound) of the layer's accumulator: the shared bound of its exact sum."""
+    bound = sum_bound(spec.node, spec.x_bound)
+    bits = acc_bits_for(bound)
+    return spec.types.add_acc(f"{spec.cname}_{name}_t", bits), bits, bound
 
 
-def _acc_type(spec: LayerSpec, lo: int, hi: int, name: str = "acc") -> tuple[str, int]:
-    bits = acc_bits(lo, hi)
-    return spec.types.add_acc(f"{spec.cname}_{name}_t", bits), bits
-
-
-def _post(node, a: str, indent: str) -> str:
-    """``wrap(acc_bits) -> shift_exp -> wrap(out_bits)`` on the int64 ``a``."""
-    out = ""
+def _post(node, a: str) -> str:
+    """``wrap(acc_bits) -> shift_exp -> wrap(out_bits)`` of the accumulator value ``a``, one
+    int64 expression (the simulator's order)."""
+    a = f"(int64_t){a}"
     if getattr(node, "acc_bits", 64) < 64:
-        out += f"{indent}{a} = snnc_wrap({a}, {node.acc_bits});\n"
+        a = f"snnc_wrap({a}, {node.acc_bits})"
     if node.weight_exp:
-        out += f"{indent}{a} = snnc_shift_exp({a}, {int(node.weight_exp)});\n"
+        a = f"snnc_shift_exp({a}, {int(node.weight_exp)})"
     if node.out_bits < 64:
-        out += f"{indent}{a} = snnc_wrap({a}, {node.out_bits});\n"
-    return out
+        a = f"snnc_wrap({a}, {node.out_bits})"
+    return a
 
 
 def _add_row(acc: str, w: str, acc_t: str, n: str, binary: bool, s: str = "s") -> str:
@@ -65,19 +66,18 @@ def _dense(spec: LayerSpec) -> LayerCode:
     binary = node.input_kind == "binary"
     w = np.asarray(node.weight, np.int64)
     n_out, n_in = w.shape
-    code = LayerCode(out_bits=node.out_bits if node.out_bits < 64 else 64)
+    code = LayerCode(out_bits=min(node.out_bits, bits_for_bound(node_bound(node, spec.x_bound))))
     code.hw = P.layer_hw(spec.reuse, n_out, n_in, 0 if binary else 1)
     wname, decl = const_array(spec, "w", np.ascontiguousarray(w.T), lane_dim=2)     # [n_in][n_out]: input-major
-    acc_t, bits = _acc_type(spec, *sum_bound(w, *_input_range(spec, binary)))
+    acc_t, bits, _ = _acc_type(spec)
     acc = f"{spec.cname}_acc"
     code.decls += [decl, work_array(spec, acc, acc_t, n_out, bits, n_out)]
     s = "x[i]"
     code.body = (f"for (int64_t o = 0; o < {n_out}; ++o) {acc}[o] = 0;\n"
                  f"for (int64_t i = 0; i < {n_in}; ++i) {{\n" + _indent(P.pipeline(code.hw), 2)
-                 + f"  const int64_t s = {s};\n  if (s == 0) continue;\n"
+                 + f"  const {spec.in_type} s = {s};\n  if (s == 0) continue;\n"
                  + _indent(_add_row(acc, f"{wname}[i]", acc_t, str(n_out), binary), 2) + "}\n"
-                 f"for (int64_t o = 0; o < {n_out}; ++o) {{\n  int64_t a = (int64_t){acc}[o];\n"
-                 + _post(node, "a", "  ") + "  y[o] = a;\n}\n")
+                 f"for (int64_t o = 0; o < {n_out}; ++o) y[o] = {_post(node, f'{acc}[o]')};\n")
     return code
 
 
@@ -98,13 +98,13 @@ def _conv(spec: LayerSpec) -> LayerCode:
     py, px = conv_padding(node, spec.in_shape[1:], spec.name)
     c_in, h, wd = spec.in_shape
     _, ho, wo = spec.out_shape
-    code = LayerCode(out_bits=node.out_bits if node.out_bits < 64 else 64)
-    code.hw = P.layer_hw(spec.reuse, cog, c_in * h * wd * kh * kw, 0 if binary else 1)
+    code = LayerCode(out_bits=min(node.out_bits, bits_for_bound(node_bound(node, spec.x_bound))))
+    code.hw = P.layer_hw(spec.reuse, cog, c_in * h * wd * kh * kw, 0 if binary else 1, event_driven=True)
     # weights [c_in][kh][kw][cog]: wt[g * c_in_g + ci][ky][kx][c] = w[g * cog + c][ci][ky][kx]
     wt = w.reshape(groups, cog, c_in_g, kh, kw).transpose(0, 2, 3, 4, 1).reshape(c_in, kh, kw, cog)
     wname, decl = const_array(spec, "w", np.ascontiguousarray(wt), lane_dim=4)
     bias = None if node.bias is None else np.asarray(node.bias, np.int64).reshape(-1)
-    acc_t, bits = _acc_type(spec, *sum_bound(w.reshape(c_out, -1), *_input_range(spec, binary), extra=bias))
+    acc_t, bits, _ = _acc_type(spec)
     acc = f"{spec.cname}_acc"
     code.decls += [decl, work_array(spec, acc, acc_t, ho * wo * c_out, bits, c_out, f"[{ho * wo}][{c_out}]", 2)]
     init = "0"
@@ -120,7 +120,7 @@ for (int64_t ci = 0; ci < {c_in}; ++ci) {{
   const int64_t g = ci / {c_in_g};
   for (int64_t iy = 0; iy < {h}; ++iy)
     for (int64_t ix = 0; ix < {wd}; ++ix) {{
-      const int64_t s = x[(ci * {h} + iy) * {wd} + ix];
+      const {spec.in_type} s = x[(ci * {h} + iy) * {wd} + ix];
       if (s == 0) continue;
       for (int64_t ky = 0; ky < {kh}; ++ky) {{
         const int64_t ty = iy + {py} - ky * {dy};
@@ -136,10 +136,8 @@ for (int64_t ci = 0; ci < {c_in}; ++ci) {{
     }}
 }}
 for (int64_t co = 0; co < {c_out}; ++co)
-  for (int64_t p = 0; p < {ho * wo}; ++p) {{
-    int64_t a = (int64_t){acc}[p][co];
-{_post(node, "a", "    ")}    y[co * {ho * wo} + p] = a;
-  }}
+  for (int64_t p = 0; p < {ho * wo}; ++p)
+    y[co * {ho * wo} + p] = {_post(node, f"{acc}[p][co]")};
 """
     return code
 
@@ -151,21 +149,19 @@ def _complex_dense(spec: LayerSpec) -> LayerCode:
     wr = np.asarray(node.weight_real, np.int64)
     wi = np.asarray(node.weight_imag, np.int64)
     n_out, n_in = wr.shape
-    code = LayerCode(out_bits=64, out_complex=True)
+    code = LayerCode(out_bits=bits_for_bound(node_bound(node, spec.x_bound)), out_complex=True)
     code.hw = P.layer_hw(spec.reuse, n_out, n_in, 0 if binary else 2)
     rname, rdecl = const_array(spec, "wr", np.ascontiguousarray(wr.T), lane_dim=2)
     iname, idecl = const_array(spec, "wi", np.ascontiguousarray(wi.T), lane_dim=2)
-    lo_r, hi_r = sum_bound(wr, *_input_range(spec, binary))
-    lo_i, hi_i = sum_bound(wi, *_input_range(spec, binary))
-    acc_t, bits = _acc_type(spec, min(lo_r, lo_i), max(hi_r, hi_i))
+    acc_t, bits, _ = _acc_type(spec)
     re, im = f"{spec.cname}_re", f"{spec.cname}_im"
     code.decls += [rdecl, idecl, work_array(spec, re, acc_t, n_out, bits, n_out),
                    work_array(spec, im, acc_t, n_out, bits, n_out)]
     e = int(node.weight_exp)
-    s = "(int64_t)(x[i] != 0)" if binary else "(int64_t)x[i]"
+    s = "(x[i] != 0)" if binary else "x[i]"
     code.body = f"""for (int64_t o = 0; o < {n_out}; ++o) {{ {re}[o] = 0; {im}[o] = 0; }}
 for (int64_t i = 0; i < {n_in}; ++i) {{
-{_indent(P.pipeline(code.hw), 2)}  const int64_t s = {s};
+{_indent(P.pipeline(code.hw), 2)}  const {spec.in_type} s = {s};
   if (s == 0) continue;
   for (int64_t o = 0; o < {n_out}; ++o) {{
 {_indent(P.unroll(), 4)}    {re}[o] += ({acc_t})(({acc_t}){rname}[i][o] * ({acc_t})s);
@@ -180,8 +176,10 @@ for (int64_t o = 0; o < {n_out}; ++o) {{
     return code
 
 
-def _mix_acc(spec: LayerSpec, c: np.ndarray, in_bits: int) -> str:
-    return _acc_type(spec, *sum_bound(c, *range_of_bits(in_bits)))[0]
+def _mix_acc(spec: LayerSpec) -> tuple[str, int]:
+    """(accumulator type, width of the mixed values ``rtz(acc, frac_bits)``)."""
+    acc_t, _, bound = _acc_type(spec)
+    return acc_t, Range.bound(bound).rtz(int(spec.node.frac_bits)).width()
 
 
 @generates(INN.IntTimeMix)
@@ -192,11 +190,11 @@ def _time_mix(spec: LayerSpec) -> LayerCode:
         return _time_mix_streaming(spec)
     c = np.asarray(n.coefficients, np.int64)
     tw = int(c.shape[0])
-    code = LayerCode(out_bits=64, whole_window=tw)
+    acc_t, out_bits = _mix_acc(spec)
+    code = LayerCode(out_bits=out_bits, whole_window=tw)
     code.hw = P.layer_hw(spec.reuse, tw, tw * spec.in_size, 1)
     cname, decl = const_array(spec, "coef", c, lane_dim=2)
     code.decls.append(decl)
-    acc_t = _mix_acc(spec, c, spec.in_bits)
     code.body = f"""for (int64_t w0 = 0; w0 < SNNC_WINDOW; w0 += {tw})
   for (int64_t tt = 0; tt < {tw}; ++tt)
     for (int64_t i = 0; i < {spec.in_size}; ++i) {{
@@ -217,12 +215,13 @@ def _time_mix_streaming(spec: LayerSpec) -> LayerCode:
     n = spec.node
     c = np.asarray(n.coefficients, np.int64)
     tw, size = int(c.shape[0]), spec.in_size
-    code = LayerCode(out_bits=64)
+    acc_t, out_bits = _mix_acc(spec)
+    code = LayerCode(out_bits=out_bits)
     code.hw = P.layer_hw(spec.reuse, tw, tw * size, 1)
     cname, decl = const_array(spec, "coef", c, lane_dim=2)
     code.decls.append(decl)
     arrays = {}
-    for sname, bits in (("buffer", spec.in_bits), ("mixed", 64)):
+    for sname, bits in (("buffer", spec.in_bits), ("mixed", out_bits)):
         arr = f"{spec.cname}_s_{sname}"
         t = spec.types.add(f"{arr}_t", bits)
         code.decls.append(work_array(spec, arr, t, tw * size, bits, 0))
@@ -230,7 +229,6 @@ def _time_mix_streaming(spec: LayerSpec) -> LayerCode:
         code.states.append((sname, arr, tw * size))
         arrays[sname] = arr
     buf, mixed = arrays["buffer"], arrays["mixed"]
-    acc_t = _mix_acc(spec, c, spec.in_bits)
     code.body = f"""if (t < {int(n.phase)}) {{
   for (int64_t i = 0; i < {size}; ++i) y[i] = 0;   /* before the first window */
 }} else {{

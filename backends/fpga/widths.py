@@ -12,15 +12,20 @@ so the testbench also drives co-simulation). An accumulator whose bound leaves 6
 ``uint64_t`` in both branches and wraps modulo 2**64 (the simulator's int64). Neuron updates call
 the int64 functions of :mod:`snnc.ir.intops` and store into the typed states.
 
-Bounds (the interval each value can take) come from the node fields: a synapse sum
-``sum_i w[o, i] * x[i]`` with ``x`` in ``[lo, hi]`` lies in
-``[min_o sum_i min(w lo, w hi), max_o sum_i max(w lo, w hi)]`` (binary input: ``x`` in {0, 1}).
-These are computed here; the shared value-bound functions of ``snnc.ir`` can replace them later.
-A width that was too small would wrap a value in the gcc build, and the bit-exact tests against
-the simulator would catch it.
+Bounds: a node's output and its summed input are bounded by the shared per-node-type rules of
+:mod:`snnc.ir.value_bounds` (``output_bounds``; Input nodes by their port's width), a synapse's
+accumulator by :func:`snnc.ir.value_bounds.sum_bound` (the exact sum before any wrap or shift),
+see :func:`acc_bits_for`. Inside a neuron update every local is an interval (:class:`Range`)
+computed from the state widths, the parameters and the input's range, operation by operation
+(:meth:`Range.decay`, ``+``, :meth:`Range.wrap`, ...), mirroring the kernel's statements. A width
+that was too small would wrap a value in the gcc build, and the bit-exact tests against the
+simulator (random graphs driven to their input bounds) would catch it.
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -52,33 +57,126 @@ def range_of_bits(bits: int) -> tuple[int, int]:
     return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
 
 
-def sum_bound(weight: np.ndarray, x_lo: int, x_hi: int, axis: int = 1, extra: np.ndarray | None = None
-              ) -> tuple[int, int]:
-    """Interval of ``sum_axis weight * x`` (+ ``extra`` per output) over every output, for ``x`` in
-    ``[x_lo, x_hi]``. Computed in float64 and widened by a relative 2**-40 plus one, so the
-    interval is safe (never too small); only its width in bits is used."""
-    w = np.asarray(weight, dtype=np.float64)
-    if w.size == 0:
-        return 0, 0
-    a, b = w * float(x_lo), w * float(x_hi)
-    hi = np.maximum(a, b).sum(axis=axis)
-    lo = np.minimum(a, b).sum(axis=axis)
-    if extra is not None:
-        e = np.asarray(extra, dtype=np.float64).reshape(hi.shape) if np.size(extra) == hi.size else float(
-            np.asarray(extra).reshape(-1)[0])
-        hi, lo = hi + e, lo + e
-    hi_v, lo_v = float(hi.max()), float(lo.min())
-    pad = lambda v: abs(v) * 2.0 ** -40 + 1.0          # noqa: E731
-    if max(abs(hi_v), abs(lo_v)) >= 2.0 ** 63:
-        return -(2 ** 63), 2 ** 63 - 1
-    return int(np.floor(lo_v - pad(lo_v))), int(np.ceil(hi_v + pad(hi_v)))
+def bits_for_bound(bound: float) -> int:
+    """The smallest width holding every integer of magnitude <= ``bound`` (64 when unbounded or
+    at least 2**62). ``bound`` is a float of :mod:`snnc.ir.value_bounds` (padded by a relative
+    2**-40 against its float rounding)."""
+    if not math.isfinite(bound) or bound >= 2.0 ** 62:
+        return 64
+    b = math.floor(bound * (1.0 + 2.0 ** -40) + 1e-9)
+    return bits_for_range(-b, b)
 
 
-def acc_bits(lo: int, hi: int) -> int:
-    """Accumulator width for a sum in [lo, hi]: exact width, or 64 (wrapping uint64) beyond
-    :data:`MAX_EXACT_ACC_BITS`."""
-    b = bits_for_range(lo, hi)
+def acc_bits_for(bound: float) -> int:
+    """Accumulator width for a sum of magnitude <= ``bound`` (:func:`snnc.ir.value_bounds.sum_bound`):
+    the exact width, or 64 (wrapping uint64) beyond :data:`MAX_EXACT_ACC_BITS`."""
+    b = bits_for_bound(bound)
     return b if b <= MAX_EXACT_ACC_BITS else 64
+
+
+_INF = math.inf
+
+
+def _rtz(v, n: int):
+    if not math.isfinite(v):
+        return v
+    v = int(v)
+    return -((-v) >> n) if v < 0 else v >> n
+
+
+@dataclass(frozen=True)
+class Range:
+    """Closed interval ``[lo, hi]`` of an int64 value (ints; ``-inf`` / ``inf`` when unbounded).
+    Every operation mirrors one of :mod:`snnc.ir.intops` and is sound for it: an interval
+    reaching beyond int64 becomes unbounded (the int64 operation may have wrapped)."""
+
+    lo: float
+    hi: float
+
+    @staticmethod
+    def of(lo, hi) -> Range:
+        if lo < -(2 ** 63) or hi > 2 ** 63 - 1:
+            return Range(-_INF, _INF)
+        return Range(lo if not math.isfinite(lo) else int(lo), hi if not math.isfinite(hi) else int(hi))
+
+    @staticmethod
+    def bits(bits: int) -> Range:
+        """Every value of a signed ``bits``-wide integer."""
+        return Range(*range_of_bits(min(64, int(bits))))
+
+    @staticmethod
+    def values(values) -> Range:
+        a = np.asarray(values, dtype=np.int64)
+        return Range(0, 0) if a.size == 0 else Range(int(a.min()), int(a.max()))
+
+    @staticmethod
+    def bound(bound: float) -> Range:
+        """``[-b, b]`` for a bound of |value| (:mod:`snnc.ir.value_bounds`)."""
+        if not math.isfinite(bound) or bound >= 2.0 ** 63:
+            return Range(-_INF, _INF)
+        b = math.floor(bound * (1.0 + 2.0 ** -40) + 1e-9)
+        return Range(-b, b)
+
+    @property
+    def bounded(self) -> bool:
+        return math.isfinite(self.lo) and math.isfinite(self.hi)
+
+    def width(self) -> int:
+        """The smallest signed width holding the interval (64 when unbounded)."""
+        return bits_for_range(self.lo, self.hi) if self.bounded else 64
+
+    def __add__(self, o: Range) -> Range:
+        return Range.of(self.lo + o.lo, self.hi + o.hi)
+
+    def __sub__(self, o: Range) -> Range:
+        return Range.of(self.lo - o.hi, self.hi - o.lo)
+
+    def __or__(self, o: Range) -> Range:
+        """Union (a value that is one or the other)."""
+        return Range(min(self.lo, o.lo), max(self.hi, o.hi))
+
+    def __and__(self, o: Range) -> Range:
+        """Intersection (a value known to lie in both)."""
+        return Range(max(self.lo, o.lo), min(self.hi, o.hi))
+
+    def __mul__(self, o: Range) -> Range:
+        if self == Range(0, 0) or o == Range(0, 0):
+            return Range(0, 0)
+        if not (self.bounded and o.bounded):
+            return Range(-_INF, _INF)
+        p = [a * b for a in (self.lo, self.hi) for b in (o.lo, o.hi)]
+        return Range.of(min(p), max(p))
+
+    def rtz(self, n: int) -> Range:
+        """``rtz_shift`` (monotone)."""
+        return Range(_rtz(self.lo, int(n)), _rtz(self.hi, int(n)))
+
+    def decay(self, m: Range, shift: int) -> Range:
+        """``decay(x, m, shift) = rtz_shift(x * m, shift)``."""
+        return (self * m).rtz(shift)
+
+    def floor_div(self, d: int) -> Range:
+        """``floor_div`` by a constant ``d >= 1``."""
+        def f(v):
+            return v if not math.isfinite(v) else int(v) // int(d)
+
+        return Range(f(self.lo), f(self.hi))
+
+    def clip(self, lo, hi) -> Range:
+        """``clip(x, lo, hi) = min(max(x, lo), hi)`` for constants or intervals ``lo``, ``hi``."""
+        lo = lo if isinstance(lo, Range) else Range(lo, lo)
+        hi = hi if isinstance(hi, Range) else Range(hi, hi)
+        return Range(min(max(self.lo, lo.lo), hi.lo), min(max(self.hi, lo.hi), hi.hi))
+
+    def wrap(self, bits: int) -> Range:
+        """``wrap(x, bits)``: unchanged when it already fits, else every ``bits``-wide value."""
+        full = Range.bits(bits)
+        return self if (self & full) == self else full
+
+    def saturate(self, bits: int, symmetric: bool = False) -> Range:
+        """``saturate`` / ``saturate_sym``: clamped into the ``bits``-wide range."""
+        lo, hi = range_of_bits(min(64, int(bits)))
+        return self.clip(lo + (1 if symmetric else 0), hi)
 
 
 def std_type(bits: int) -> str:

@@ -192,3 +192,39 @@ def random_inputs(graph: Graph, seed: int, batch: int = 2, steps: int = 12) -> d
             x = x * rng.integers(-20, 60, shape)
         out[name] = x
     return out
+
+
+def near_bound_graph(seed: int) -> Graph:
+    """A :func:`random_int_graph` whose values reach the bounds the backends size their types
+    with: every Input declares ``metadata['max_abs']`` (a port narrower than 32 bits), and the
+    first / last output row of every synapse has all weights at the row's largest magnitude with
+    one sign, so an input held at +-max_abs drives those sums to their bounds (use
+    :func:`near_bound_inputs`)."""
+    g = random_int_graph(seed)
+    rng = np.random.default_rng(seed + 7)
+    for name in g.input_names():
+        g.nodes[name].metadata["max_abs"] = int(2 ** int(rng.integers(2, 13)) - 1)
+    for node in g.nodes.values():
+        for field in ("weight", "weight_real", "weight_imag"):
+            w = getattr(node, field, None)
+            if w is None or np.asarray(w).ndim < 2 or isinstance(node, INN.IntTimeMix):
+                continue
+            w = np.array(w, dtype=np.int64)
+            top = int(np.abs(w).max(initial=0)) or 1
+            w[0] = top
+            w[-1] = -top
+            setattr(node, field, w)
+    return g
+
+
+def near_bound_inputs(graph: Graph, seed: int, steps: int = 12) -> dict[str, np.ndarray]:
+    """Inputs at +-max_abs: sample 0 all +max_abs, sample 1 all -max_abs, sample 2 random signs
+    with some zeros."""
+    rng = np.random.default_rng(seed + 3)
+    out = {}
+    for name in graph.input_names():
+        m = int(graph.nodes[name].metadata.get("max_abs", 1))
+        shape = (steps, *graph.nodes[name].shape)
+        mixed = rng.choice([-m, 0, m], size=shape, p=[0.4, 0.2, 0.4])
+        out[name] = np.stack([np.full(shape, m), np.full(shape, -m), mixed]).astype(np.int64)
+    return out

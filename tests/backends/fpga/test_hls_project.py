@@ -179,8 +179,9 @@ def test_project_interface_tcl_and_readme(tmp_path):
 
 
 def test_typed_branch_equals_plain_and_simulator(tmp_path):
-    """Every example model and three random integer graphs, built twice from one project (gcc with
-    intN_t, g++ with ap_int<N> from hls4ml's headers) in one make -j2: both testbenches reproduce
+    """Every example model, three random integer graphs and two driven to their bounds, built twice
+    from one project (gcc with intN_t, g++ with ap_int<N> from hls4ml's headers) in one make -j2:
+    both testbenches reproduce
     the simulator's outputs exactly, and their output files are identical."""
     ap = ap_types_dir()
     assert ap is not None, "ap_int.h not found: install hls4ml (pip install --no-deps hls4ml; .ci/setup does)"
@@ -189,12 +190,16 @@ def test_typed_branch_equals_plain_and_simulator(tmp_path):
         pytest.skip("make and g++ are needed")
     graphs = [(Path(p).stem, _lowered(p)) for p in MODELS]
     graphs += [(f"random{s}", RG.random_int_graph(s)) for s in (3, 11, 29)]
+    graphs += [(f"near{s}", RG.near_bound_graph(s)) for s in (5, 17)]
     names = []
     for name, g in graphs:
         w = plan_model(g).window
         tb_in, tb_out = vectors_for_testbench(g, samples=2, steps=6 * w)
         if name.startswith("random"):     # graded values over the input ports' range, not just spikes
             tb_in = RG.random_inputs(g, 5, steps=6 * w)
+            tb_out = simulate(g, tb_in).outputs
+        if name.startswith("near"):       # inputs at +-max_abs: values at the bounds of the narrow types
+            tb_in = RG.near_bound_inputs(g, 5, steps=6 * w)
             tb_out = simulate(g, tb_in).outputs
         write_project(g, str(tmp_path / name), inputs=tb_in, expected=tb_out, reuse_factor=2)
         names.append(name)
@@ -212,3 +217,49 @@ def test_typed_branch_equals_plain_and_simulator(tmp_path):
     # the typed branch really is ap_int: the typed typedefs name ap_int<N> of the proven widths
     types = (tmp_path / names[0] / "firmware" / "snnc_types.h").read_text()
     assert re.search(r"typedef ap_int<\d+> n\d+_acc_t;", types)
+
+
+def test_estimate_counts_no_multiplier_for_trivial_decays_and_states_worst_case_cycles():
+    """A decay by 0 or by a power of two (4096 = 1.0) is a shift, not a DSP; per-neuron decays are
+    multipliers. Conv cycles are the worst case, and with an input activity the estimate adds the
+    expected figure of the event-driven conv (dense layers pipeline every input anyway)."""
+    from snnc.ir import intnodes as IN
+    from snnc.ir import nodes as N
+    from snnc.ir.graph import Graph
+
+    def lif_graph(cm, vm):
+        g = Graph(metadata={"level": "integer", "name": "lif"})
+        g.add_node("input", N.Input(shape=(4,)))
+        g.add_node("fc", IN.IntDense(weight=np.ones((8, 4), np.int64), input_kind="binary"))
+        g.add_node("lif", IN.IntCubaLIF(shape=(8,), current_mult=cm, voltage_mult=vm, threshold=10))
+        g.add_node("output", N.Output(shape=(8,)))
+        for a, b in (("input", "fc"), ("fc", "lif"), ("lif", "output")):
+            g.add_edge(a, b)
+        return g
+
+    mults = {}
+    for cm, vm in ((0, 4096), (0, 2048), (0, 3000), (np.arange(8) * 100, 4096), (1000, 3000)):
+        res = estimate_resources(plan_model(lif_graph(cm, vm)))
+        mults[(str(cm), vm)] = res["layers"]["lif"]["multipliers"]
+    assert list(mults.values()) == [0, 0, 8, 8, 16]
+    assert estimate_resources(plan_model(lif_graph(0, 4096)))["total"]["multipliers"] == 0   # spikes: adds only
+
+    g = Graph(metadata={"level": "integer", "name": "conv"})
+    g.add_node("input", N.Input(shape=(2, 8, 8)))
+    g.add_node("conv", IN.IntConv2d(input_shape=(8, 8), weight=np.ones((4, 2, 3, 3), np.int64), padding=(1, 1),
+                                    input_kind="binary"))
+    g.add_node("output", N.Output(shape=(4, 8, 8)))
+    g.add_edge("input", "conv")
+    g.add_edge("conv", "output")
+    plan = plan_model(g)
+    worst = estimate_resources(plan)
+    assert worst["layers"]["conv"]["event_driven"] and "worst case" in worst["cycles"]
+    assert "worst case" in format_resources(worst)
+    sparse = estimate_resources(plan, activity=0.1)
+    row = sparse["layers"]["conv"]
+    assert row["cycles_per_step"] == worst["layers"]["conv"]["cycles_per_step"] == row["trips"] * row["ii"] + \
+        PIPELINE_DEPTH
+    assert row["cycles_per_step_expected"] == -(-row["trips"] // 10) * row["ii"] + PIPELINE_DEPTH
+    assert sparse["layers"]["output"]["cycles_per_step_expected"] == sparse["layers"]["output"]["cycles_per_step"]
+    assert sparse["total"]["cycles_per_step_expected"] < sparse["total"]["cycles_per_step"]
+    assert "at input activity 0.1" in format_resources(sparse)
