@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import snnc
@@ -168,7 +168,8 @@ def test_streaming_lmht_bit_exact(seed, layers, window, bias, leaks, v_inits):
     T = 3 * window + max(int(n.hw["latency"]) for n in lowered.nodes.values())
     rng = np.random.default_rng(seed)
     ref = assert_bit_exact(lowered, {"input": (rng.random((2, T, 10)) < 0.4).astype(np.int64)})
-    assert any(np.any(v) for k, v in ref.outputs.items() if k.startswith("lmht"))
+    # a draw whose LM-HT layers stay silent compared only zeros: not a failure, but not a case either
+    assume(any(np.any(v) for k, v in ref.outputs.items() if k.startswith("lmht")))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
