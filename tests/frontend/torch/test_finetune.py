@@ -10,15 +10,16 @@ import sys
 
 import numpy as np
 import pytest
-import torch
 
-import snnc
-from snnc.frontend.torch.chip_lif import ChipLIF
-from snnc.frontend.torch.finetune import chip_model_from_graph, export_chip, finetune, logits
-from snnc.passes.chip_native import chip_findings, lowered_chip_problems, map_chip_native
-from snnc.passes.targets import make_config
-from snnc.runtime.compile import compile_graph
-from snnc.runtime.run import run_graph
+torch = pytest.importorskip("torch")
+
+import snnc  # noqa: E402
+from snnc.frontend.torch.chip_lif import ChipLIF  # noqa: E402
+from snnc.frontend.torch.finetune import chip_model_from_graph, export_chip, finetune, logits  # noqa: E402
+from snnc.passes.chip_native import chip_findings, lowered_chip_problems, map_chip_native  # noqa: E402
+from snnc.passes.targets import make_config  # noqa: E402
+from snnc.runtime.compile import compile_graph  # noqa: E402
+from snnc.runtime.run import run_graph  # noqa: E402
 
 pytest.importorskip("sklearn")
 

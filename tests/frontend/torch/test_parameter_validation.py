@@ -8,13 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
-import snnc
-from snnc.frontend.torch import CLIF, IF, LIF, LIFB, CubaLIF, export
-from snnc.ir import nodes as N
-from snnc.ir.errors import ParameterError
-from snnc.ir.graph import Graph
+torch = pytest.importorskip("torch")
+
+import snnc  # noqa: E402
+from snnc.frontend.torch import CLIF, IF, LIF, LIFB, CubaLIF, export  # noqa: E402
+from snnc.ir import nodes as N  # noqa: E402
+from snnc.ir.errors import ParameterError  # noqa: E402
+from snnc.ir.graph import Graph  # noqa: E402
 
 
 @pytest.mark.parametrize("make, field, hint", [
