@@ -99,6 +99,7 @@ class TargetProfile:
     bias_exp: int = 0
     clif_state_bits_min: int = 32
     has_chip_neurons: bool = False   #: a chip-native approximation mode exists (config loihi2: {neurons: chip})
+    hls_project: bool = False        #: the target writes an HLS project (config section fpga: {...})
     window_mixing: str = "whole_window"   # 'whole_window' | 'streaming'
     #: what a config may change: field name -> (min, max) or allowed values
     adjustable: dict = field(default_factory=dict, compare=False)
@@ -111,7 +112,7 @@ PROFILES: dict[str, TargetProfile] = {
                                      "state_bits": (8, 48), "state_overflow": ("wrap", "saturate"),
                                      "decay_bits": (4, 24)}),
     "fpga": TargetProfile("fpga", weight_bits=8, weight_granularity="channel", state_bits=24,
-                          state_overflow="saturate", decay_bits=12, synapse_latency=0,
+                          state_overflow="saturate", decay_bits=12, synapse_latency=0, hls_project=True,
                           adjustable={"weight_bits": (2, 16), "weight_granularity": ("tensor", "channel"),
                                       "state_bits": (8, 32), "state_overflow": ("wrap", "saturate"),
                                       "decay_bits": (4, 16)}),
@@ -228,7 +229,7 @@ def make_config(target: str, overrides: dict | None = None, *, source: str | Non
                               "time-multiplexed mapping needs whole-window execution", field="lmht.mapping",
                               hint="use lmht: {mapping: graded} (exact for any parameters)")
         chip_native = _neuron_mode(overrides.get("loihi2"), profile) == "chip"
-        fpga = fpga_section(overrides.get("fpga"), target)
+        fpga = fpga_section(overrides.get("fpga"), profile)
     except ConfigError as exc:
         raise (exc.with_file(source) if source else exc) from None
     return CompileConfig(replace(profile, **changes), dt=dt, calibration_inputs=inputs,
@@ -242,7 +243,7 @@ def _positive_int(value, where: str) -> int:
     return value
 
 
-def fpga_section(section, target: str) -> dict:
+def fpga_section(section, profile: TargetProfile) -> dict:
     """The validated ``fpga:`` section of a config (only the keys given): reuse_factor (int >= 1),
     layer_reuse ({node: int >= 1}), part (non-empty string), clock_ns (number > 0), interface
     (one of :data:`HLS_INTERFACES`). Errors name the field, e.g. ``fpga.layer_reuse.fc1``."""
@@ -250,8 +251,8 @@ def fpga_section(section, target: str) -> dict:
         return {}
     if not isinstance(section, dict):
         raise ConfigError("must be a mapping", field="fpga")
-    if section and target != "fpga":
-        raise ConfigError(f"applies to target fpga only (target is {target})", field="fpga",
+    if section and not profile.hls_project:
+        raise ConfigError(f"applies to target fpga only (target is {profile.name})", field="fpga",
                           hint="remove it or compile with --target fpga")
     unknown = sorted(set(section) - set(FPGA_KEYS))
     if unknown:
