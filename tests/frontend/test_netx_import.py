@@ -57,8 +57,6 @@ def _sim(graph, x):
 
 ROUND_TRIP = ["quickstart_lif", "braille_noDelay_noBias_subtract", "lif_norse", "lif_rockpool", "netx_chain"]
 #: shipped models netx cannot express, with the writer's reason
-#: every shared model has a .net now (bias units, pool folding); hand graphs with a refusal are tested below
-NOT_EXPRESSIBLE: dict[str, str] = {}
 
 
 def _compiled(name: str, shared_models: Path):
