@@ -55,26 +55,18 @@ from . import intneurons as INN
 from . import intnodes as IN
 from . import nodes as N
 from .graph import Graph
+from .registry import Registry
 
 BoundRule = Callable[[N.Node, float], float]
-_RULES: dict[type, BoundRule] = {}
-
-
-def bound_rule(*node_types: type) -> Callable[[BoundRule], BoundRule]:
-    """Register ``rule(node, x) -> bound`` for ``node_types``."""
-    def deco(fn: BoundRule) -> BoundRule:
-        for t in node_types:
-            _RULES[t] = fn
-        return fn
-    return deco
+#: node type -> ``rule(node, x) -> bound``
+_RULES: Registry = Registry("value bounds")
+bound_rule = _RULES.register
 
 
 def node_bound(node: N.Node, x: float) -> float:
     """Bound of |output| of ``node`` when |its summed input| <= ``x`` (inf: no rule)."""
-    for cls in type(node).__mro__:
-        if cls in _RULES:
-            return _RULES[cls](node, x)
-    return math.inf
+    rule = _RULES.find(type(node))
+    return math.inf if rule is None else rule(node, x)
 
 
 def _row_sum_max(w) -> float:

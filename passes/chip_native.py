@@ -43,7 +43,6 @@ dynamics that prevent it and what the chip mode would map them to (for reports o
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +51,7 @@ from snnc.ir import intnodes as IN
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
 from snnc.ir.graph import Edge, Graph
+from snnc.ir.registry import Registry
 
 from .pipeline import CompileContext, register_pass
 
@@ -104,17 +104,10 @@ class _Unmappable(Exception):
 
 
 #: neuron type -> mapper(graph, name, node) -> (new node, Mapping) or None (already chip-native)
-_MAPPERS: dict[type, Callable] = {}
-
-
-def maps(*types: type):
-    """Decorator: register ``fn(graph, name, node)`` as the chip-native mapper of ``types``. The
-    mapper may rewire ``graph`` (a private copy) and returns ``(node, Mapping)`` or None."""
-    def deco(fn):
-        for t in types:
-            _MAPPERS[t] = fn
-        return fn
-    return deco
+#: node type -> ``fn(graph, name, node)``, the chip-native mapper (it may rewire ``graph``, a
+#: private copy, and returns ``(node, Mapping)`` or None)
+_MAPPERS: Registry = Registry("chip-native mappers")
+maps = _MAPPERS.register
 
 
 # ----------------------------------------------------------------------------------------

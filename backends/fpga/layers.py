@@ -23,7 +23,6 @@ for bit. Sums of products accumulate in an accumulator of the width their bound 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +30,7 @@ import numpy as np
 from snnc.ir import intneurons as INN
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
+from snnc.ir.registry import Registry
 from snnc.ir.shapes import pair
 
 from . import pragmas as P
@@ -106,15 +106,9 @@ class LayerCode:
     hw: LayerHW | None = None      # lanes, II, multipliers at the layer's reuse factor (None: no work)
 
 
-GENERATORS: dict[type, Callable[[LayerSpec], LayerCode]] = {}
-
-
-def generates(*types):
-    def deco(fn):
-        for t in types:
-            GENERATORS[t] = fn
-        return fn
-    return deco
+#: node type -> ``fn(spec) -> LayerCode``
+GENERATORS: Registry = Registry("fpga C kernels")
+generates = GENERATORS.register
 
 
 def layer_code(spec: LayerSpec) -> LayerCode:

@@ -36,11 +36,13 @@ from snnc.ir.netx_rules import (
     lava_shape,
     to_lava_layout,
 )
+from snnc.ir.registry import Registry
 from snnc.ir.shapes import conv_padding, pair
 
 from .plan import Code, Link, Proc
 
-SPECS: dict[type, Callable] = {}
+#: node type -> ``fn(planner, name, node, links_in, links_out)``, the Lava process of that node
+SPECS: Registry = Registry("Lava process specs")
 #: state names per neuron kind, as the simulator records them
 STATE_NAMES = {IN.IntCubaLIF: ("u", "v"), INN.IntLIFB: ("v",), INN.IntCLIF: ("u", "m"), INN.IntRF: ("re", "im"),
                INN.IntLMHT: ("v",), INN.IntLNM: ("v",), INN.IntTimeMix: ("buffer", "mixed"),
@@ -50,21 +52,12 @@ STATE_NAMES = {IN.IntCubaLIF: ("u", "v"), INN.IntLIFB: ("v",), INN.IntCLIF: ("u"
 SDN_TYPES = (SD.IntSigma, SD.IntDelta, SD.IntSigmaDelta)
 
 
-def maps(*types: type):
-    """Register a handler for these node types."""
-    def deco(fn):
-        for t in types:
-            SPECS[t] = fn
-        return fn
-    return deco
+maps = SPECS.register
 
 
 def spec_for(node) -> Callable | None:
     """The handler of ``node``'s type (or of its nearest registered base class), None if none."""
-    for cls in type(node).__mro__:
-        if cls in SPECS:
-            return SPECS[cls]
-    return None
+    return SPECS.find(type(node))
 
 
 def _min_consumer_delay(links_out: list[Link]) -> int | None:

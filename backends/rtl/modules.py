@@ -26,6 +26,7 @@ import numpy as np
 
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
+from snnc.ir.registry import Registry
 
 from .netlist import Netlist, Sig, bits_for, literal
 
@@ -97,15 +98,9 @@ class NodeRTL:
         return bits_for(self.y_lo, self.y_hi)
 
 
-GENERATORS: dict[type, Callable[[NodeSpec], NodeRTL]] = {}
-
-
-def generates(*types):
-    def deco(fn):
-        for t in types:
-            GENERATORS[t] = fn
-        return fn
-    return deco
+#: node type -> ``fn(spec) -> NodeRTL``
+GENERATORS: Registry = Registry("rtl generators")
+generates = GENERATORS.register
 
 
 def generate(spec: NodeSpec) -> NodeRTL:

@@ -15,12 +15,11 @@ kernels (``int_kernels``) register themselves the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
+from snnc.ir.registry import Registry
 from snnc.ir.shapes import conv_padding, dims, pair
 
 from . import ops
@@ -112,14 +111,9 @@ class StepStack:
         return self.buf
 
 
-KERNELS: dict[type, type[Kernel]] = {}
-
-
-def register(node_type: type) -> Callable[[type[Kernel]], type[Kernel]]:
-    def deco(cls: type[Kernel]) -> type[Kernel]:
-        KERNELS[node_type] = cls
-        return cls
-    return deco
+#: node type -> Kernel class
+KERNELS: Registry = Registry("simulator kernels")
+register = KERNELS.register
 
 
 def make_kernel(node: N.Node, name: str, in_shape, out_shape, dtype) -> Kernel:

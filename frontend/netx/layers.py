@@ -11,7 +11,6 @@ that builds neurons (a never-firing last layer is a non-spiking readout).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import h5py
 import numpy as np
@@ -32,6 +31,7 @@ from snnc.ir.netx_rules import (
     lava_truncated_weights,
     optimize_weight_bits,
 )
+from snnc.ir.registry import Registry
 
 from . import neurons
 from .reader import Layer
@@ -43,16 +43,9 @@ NETX_UNIMPLEMENTED = ("pool", "convT", "unpool", "average", "concat", "dense_com
 #: layer types whose layer builds a neuron population (``input`` only with a ``neuron`` group)
 NEURON_LAYER_TYPES = ("dense", "dense_rec", "conv", "pool")
 
-HANDLERS: dict[str, Callable] = {}
-
-
-def handles(*type_names: str):
-    """Register a handler for these netx layer type names."""
-    def deco(fn):
-        for t in type_names:
-            HANDLERS[t] = fn
-        return fn
-    return deco
+#: netx layer type name -> handler
+HANDLERS: Registry = Registry("netx layer handlers")
+handles = HANDLERS.register
 
 
 def builds_neurons(lay: Layer, type_name: str) -> bool:
