@@ -34,7 +34,7 @@ nets = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = nets
 _spec.loader.exec_module(nets)
 
-MODULES = {"snntorch": "snntorch", "norse": "norse", "sinabs": "sinabs", "rockpool": "rockpool", "spyx": "spyx"}
+MODULES = {"snntorch": "snntorch", "norse": "norse", "sinabs": "sinabs", "rockpool": "rockpool", "spyx": "spyx.nn"}
 CASES = sorted(nets.CORPUS)
 
 

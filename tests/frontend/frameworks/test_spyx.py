@@ -12,7 +12,7 @@ from snnc.backends.sim import simulate
 from snnc.frontend.frameworks import from_framework
 from snnc.ir.errors import ParameterError, UnsupportedError
 
-pytest.importorskip("spyx")
+pytest.importorskip("spyx.nn")
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
               pytest.mark.filterwarnings("ignore::UserWarning")]
 
