@@ -10,6 +10,9 @@ snnc instead of in the user's code:
 * layers the exporter returns nothing for get a NIR node from snnc: Norse's ``AvgPool2d``,
   ``Flatten`` and ``LIFRecurrentCell``; the recurrent weights ``w_rec`` of Rockpool's
   ``LIFTorch(has_rec=True)``, which Rockpool's exporter drops;
+* Spyx's export problems (its recurrent layers written with the input routed through ``w_rec``,
+  a Linear after Flatten in channels-last order) are read back as Spyx runs them by the
+  ``spyx`` preset, so they are fixed for ``.nir`` files written by Spyx as well;
 * the graph is imported with the framework's preset (:mod:`snnc.frontend.presets`), so it
   simulates like the framework's forward pass; ``options`` (``dt``, ``reset``, ...) go to
   :func:`snnc.frontend.nir_import.from_nir`.

@@ -22,7 +22,10 @@ sinabs    IF as Sinabs's ``IAF`` (several spikes per step, reset by subtraction,
 rockpool  ``LIFTorch``: exponential decays ``exp(-dt/tau)``, input added before the synaptic decay,
           spike ``v >= threshold``, reset by subtraction; dt solved from the exporter's
           ``r = tau_mem * exp(-dt/tau_mem) / dt``.
-spyx      not implemented yet (refused, see :func:`_preset_spyx`).
+spyx      dt = 1 (``to_nir``'s default); the spike is tested on the membrane *before* the step's update:
+          a one-step delay on each neuron's input edge, LIF as snnTorch's delayed subtraction (LIFB),
+          IF / CuBaLIF with a same-step subtract reset; input gain 1 (``r = beta`` is the decay); the
+          recurrent export's input edge moved from ``w_rec`` onto the neuron; channels-last Flatten.
 ========  ===========================================================================================
 """
 
@@ -242,13 +245,123 @@ def _preset_rockpool(graph: Graph) -> Graph:
 # ------------------------------------------------------------------------------------------
 
 
-@preset("spyx", dt=1.0)
+@preset("spyx", dt=1.0, reset_mode="subtract")
 def _preset_spyx(graph: Graph) -> Graph:
-    """Spyx 1.0 (``spyx/nn.py``): LIF/IF/CuBaLIF compute the step's spike from the membrane
-    *before* the step's input (output one step late, snnTorch's delayed subtraction inside), and
-    ``to_nir`` writes ``tau = dt / (1 - beta)``, ``r = beta``; its recurrent subgraph routes the
-    layer input through ``w_rec`` (``spyx/nir.py``, ``_spyx_recurrent_to_nirgraph``). The exact
-    reading is not implemented yet: refused rather than simulated wrongly."""
-    raise UnsupportedError("preset 'spyx' is not implemented yet (Spyx fires from the previous step's membrane)",
-                           field="preset", hint="load without a preset for NIR's reading; docs/frameworks.md "
-                                                "lists the differences")
+    """Spyx 1.0 (``spyx/nn.py``; dt = the ``to_nir`` dt, default 1). Per step, with the state V
+    of the step before (zero at step 0):
+
+        LIF, RLIF:  s_t = 1[V_{t-1} > thr];  V_t = beta V_{t-1} + x_t (+ W s_t) - thr s_t
+        IF, RIF:    the same with beta = 1
+        CuBaLIF, RCuBaLIF:  s_t = 1[V_{t-1} > thr];  I_t = alpha I_{t-1} + x_t (+ W s_t);
+                            V_t = beta (V_{t-1} - thr s_t) + I_t
+        PSU_LIF (exported as LI + Threshold):  V_t = beta V_{t-1} + x_t;  s_t = 1[V_t > thr]
+
+    With z_t = 1[V_t > thr] (the test on the *updated* state), s_t = z_{t-1}: a Spyx neuron is
+    D N, where D is a one-step delay (zero at step 0) and N the neuron that tests its new state:
+    for LIF, ``V_t = beta V_{t-1} + x_t - thr z_{t-1}`` is snnTorch's delayed subtraction, an LIFB
+    (``threshold_step = thr / beta``, one spike, ``'>'``; needs beta > 0); for IF and CuBaLIF the
+    reset acts before the decay, which is snnc's DiscreteLIF with a same-step subtract reset.
+    A neuron from zero state with zero input stays silent (thr > 0), so D N = N D: the delay goes
+    on the neuron's feed-forward input edge (after the synapse's bias, which Spyx's next layer
+    already sees at step 0), the recurrence keeps NIR's one step (``W s_t = W z_{t-1}``).
+
+    The export is read as Spyx's own ``from_nir`` reads it: ``r = beta`` is the decay and the
+    input enters with gain 1 (NIR would scale it by ``(1 - beta) beta``); the recurrent subgraph
+    ``input -> w_rec -> lif <-> w_rec`` means ``x + W s`` (the input edge is moved onto the
+    neuron); a Linear after a Flatten of a ``(C, H, W)`` tensor holds Spyx's channels-last
+    (H, W, C) flatten order (its columns are permuted to snnc's (C, H, W) order)."""
+    graph = _spyx_fix_recurrent(_spyx_fix_flatten(graph))
+    dt = float(graph.metadata["dt"])
+    read = {}
+    for name, node in graph.nodes.items():
+        if isinstance(node, N.LIF):
+            read[name] = ("lif", _a(node.r), None)
+        elif isinstance(node, N.CubaLIF):
+            read[name] = ("cuba", _a(node.r), 1.0 - dt / _a(node.tau_syn))
+        elif isinstance(node, N.IF):
+            read[name] = ("if", _a(1.0), None)
+        elif isinstance(node, N.LI):       # PSU_LIF's reset-free membrane (a Threshold node follows)
+            read[name] = ("li", 1.0 - dt / _a(node.tau), None)
+        elif isinstance(node, (N.CubaLI, N.I)):
+            raise UnsupportedError(f"Spyx exports no {node.type_name}; this graph is not Spyx's", node=name,
+                                   field="preset", hint="load without the preset or with the exporting framework's")
+    out = _discrete(graph)
+    for name, (kind, beta, alpha) in read.items():
+        node = out.nodes[name]
+        if kind == "li":                   # V_t = beta V_{t-1} + x_t, tested in the same step: no delay
+            node.voltage_decay, node.input_gain, node.current_gain, node.bias = beta, _a(1.0), _a(1.0), None
+            continue
+        thr = _a(node.v_threshold)
+        if kind == "lif":
+            if (beta <= 0).any():
+                raise ParameterError("Spyx's LIF (spike from the previous step's membrane) needs beta > 0 in snnc",
+                                     node=name, field="beta", hint="train with beta > 0 or load without the preset")
+            new = N.LIFB(shape=node.shape, leak=beta * np.ones(node.shape), v_threshold=thr, max_burst=1,
+                         threshold_step=np.broadcast_to(thr / beta, node.shape).copy(),
+                         input_gain=np.ones(node.shape), reset="subtract", comparison=">")
+            new.metadata = {**node.metadata, "reset_timing": "delayed"}
+            out.nodes[name] = new
+        else:
+            node.voltage_decay, node.input_gain, node.current_gain = beta * np.ones(node.shape), _a(1.0), _a(1.0)
+            node.current_decay = None if alpha is None else alpha
+            node.bias, node.reset, node.comparison = None, "subtract", ">"
+        out.nodes[name].metadata["spike_timing"] = "previous step's membrane (input edge delayed one step)"
+        feed = [e for e in out.in_edges(name) if not _closes_cycle(out, e)]
+        for e in feed:
+            out.edges[out.edges.index(e)] = Edge(e.src, e.dst, e.delay + 1)
+    return out
+
+
+def _closes_cycle(graph: Graph, edge: Edge) -> bool:
+    """True if ``edge.dst`` reaches ``edge.src`` (the edge belongs to a recurrent loop)."""
+    seen, todo = set(), [edge.dst]
+    while todo:
+        n = todo.pop()
+        if n == edge.src:
+            return True
+        if n not in seen:
+            seen.add(n)
+            todo += [e.dst for e in graph.out_edges(n)]
+    return False
+
+
+def _spyx_fix_recurrent(graph: Graph) -> Graph:
+    """Spyx's recurrent subgraph ``prev -> w_rec -> lif -> w_rec`` is run by Spyx as
+    ``lif(x + W s)``: move the external in-edge of ``w_rec`` onto the neuron."""
+    out = graph.copy()
+    for name, node in graph.nodes.items():
+        if not isinstance(node, (N.Linear, N.Affine)):
+            continue
+        ins, outs = out.in_edges(name), out.out_edges(name)
+        if len(outs) != 1 or len(ins) != 2:
+            continue
+        lif = outs[0].dst
+        back = [e for e in ins if e.src == lif]
+        if len(back) != 1 or not isinstance(out.nodes[lif], (N.LIF, N.CubaLIF, N.IF)):
+            continue
+        ext = next(e for e in ins if e.src != lif)
+        out.edges[out.edges.index(ext)] = Edge(ext.src, lif, ext.delay)
+        out.metadata.setdefault("import_notes", []).append(
+            f"spyx: recurrent layer '{lif}': input moved from '{name}' (w_rec) onto the neuron, as Spyx runs it")
+    return out
+
+
+def _spyx_fix_flatten(graph: Graph) -> Graph:
+    """A Linear/Affine after a Flatten of a (C, H, W) tensor: Spyx flattens channels-last
+    (H, W, C); permute the weight columns to snnc's (C, H, W) order."""
+    out = graph.copy()
+    for name, node in graph.nodes.items():
+        if not isinstance(node, N.Flatten):
+            continue
+        shape = None if node.input_shape is None else tuple(node.input_shape)
+        if shape is None or len(shape) != 3:
+            continue
+        for e in graph.out_edges(name):
+            syn = out.nodes[e.dst]
+            if not isinstance(syn, (N.Linear, N.Affine)):
+                raise UnsupportedError("a Spyx Flatten of a (C, H, W) tensor must feed a Linear", node=e.dst,
+                                       field="preset", hint="put the Linear right after spyx.nn.Flatten")
+            c, h, w = shape
+            wt = _a(syn.weight)
+            syn.weight = wt.reshape(wt.shape[0], h, w, c).transpose(0, 3, 1, 2).reshape(wt.shape[0], -1)
+    return out

@@ -141,9 +141,51 @@ def rockpool_rec():
     return net, torch.zeros(1, 6), forward
 
 
+# -- Spyx (jax, flax nnx; runs channels-last and time-major) -------------------------------
+
+
+def _spyx_forward(net):
+    import jax.numpy as jnp
+    import spyx.nn as snn
+
+    def forward(x):
+        xt = np.moveaxis(x, 1, 0)                                    # [T, B, *shape]
+        if xt.ndim == 5:
+            xt = xt.transpose(0, 1, 3, 4, 2)                         # (C, H, W) -> (H, W, C)
+        y, _ = snn.run(net, jnp.asarray(xt))
+        return np.moveaxis(np.asarray(y), 0, 1)
+    return forward
+
+
+def spyx_conv():
+    import spyx.nn as snn
+    from flax import nnx
+
+    rngs = nnx.Rngs(6)
+    net = snn.Sequential(nnx.Conv(2, 4, (3, 3), padding="VALID", rngs=rngs), snn.SumPool((2, 2), (2, 2), "VALID"),
+                         snn.LIF((4, 4, 4), rngs=rngs), snn.Flatten(), nnx.Linear(64, 5, rngs=rngs),
+                         snn.LIF((5,), beta=0.8, rngs=rngs))
+    return net, {"input_shape": {"input": np.array(CONV_IN)}, "output_shape": {"output": np.array([5])}}, \
+        _spyx_forward(net)
+
+
+def spyx_rec():
+    import spyx.nn as snn
+    from flax import nnx
+
+    rngs = nnx.Rngs(7)
+    net = snn.Sequential(nnx.Linear(6, 8, rngs=rngs), snn.RLIF((8,), beta=0.9, rngs=rngs),
+                         nnx.Linear(8, 3, rngs=rngs), snn.CuBaLIF((3,), rngs=rngs))
+    for i in (0, 2):
+        net.layers[i].kernel[...] = 3.0 * net.layers[i].kernel[...]
+    return net, {"input_shape": {"input": np.array(REC_IN)}, "output_shape": {"output": np.array([3])}}, \
+        _spyx_forward(net)
+
+
 CORPUS = {
     ("snntorch", "conv"): snntorch_conv, ("snntorch", "rec"): snntorch_rec,
     ("norse", "conv"): norse_conv, ("norse", "rec"): norse_rec,
     ("sinabs", "conv"): sinabs_conv,
     ("rockpool", "rec"): rockpool_rec,
+    ("spyx", "conv"): spyx_conv, ("spyx", "rec"): spyx_rec,
 }

@@ -1,4 +1,4 @@
-"""The framework corpus (issue 18): for each of snnTorch, Norse, Sinabs and Rockpool, nets
+"""The framework corpus (issue 18): for each of snnTorch, Norse, Sinabs, Rockpool and Spyx, nets
 built with the framework's own layers (a conv net with pooling, a recurrent net; see
 ``nets.py`` and the README's "From your framework" for the layers an exporter cannot write),
 exported with the framework's exporter at test time, then
@@ -6,7 +6,7 @@ exported with the framework's exporter at test time, then
     from_framework (the exporter + snnc's preset) -> simulate == the framework's forward (spikes, exact)
     -> snnc.save / snnc.load round trip -> compile for sim, fpga, loihi2 -> verify sim == C.
 
-Spyx installs here (jax CPU, no torch) but is not in the corpus yet (see the README)."""
+Spyx needs jax (skipped where it is not installed, e.g. the Lava env)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ nets = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = nets
 _spec.loader.exec_module(nets)
 
-MODULES = {"snntorch": "snntorch", "norse": "norse", "sinabs": "sinabs", "rockpool": "rockpool"}
+MODULES = {"snntorch": "snntorch", "norse": "norse", "sinabs": "sinabs", "rockpool": "rockpool", "spyx": "spyx.nn"}
 CASES = sorted(nets.CORPUS)
 
 

@@ -49,9 +49,3 @@ def test_unknown_framework_and_preset():
     with pytest.raises(ParameterError, match=r"unknown preset 'lava'.*choose from \['norse', 'rockpool'"):
         _finish_import(g, dt=None, reset=None, integrator=None, v_min=None, preset="lava")
 
-
-def test_spyx_preset_refused_with_reason(shared_models):
-    import snnc
-
-    with pytest.raises(UnsupportedError, match="preset 'spyx' is not implemented yet.*load without a preset"):
-        snnc.load(shared_models / "lif_norse.nir", preset="spyx")
