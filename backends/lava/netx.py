@@ -105,8 +105,9 @@ def _neuron_group(layer: list[str], nodes: list[IN.IntCubaLIF], shape: tuple, la
     diffs = node.lava_differences()
     if diffs:
         raise NotExpressible(f"{name}: not a Lava LIF ({'; '.join(diffs)})")
-    if node.state_reset_interval is not None:
-        raise NotExpressible(f"{name}: per-layer state reset (netx has one reset_interval for the whole network)")
+    if node.state_reset_interval is not None and len(layer) > 1:
+        raise NotExpressible(f"{name}: a state reset on a layer with bias units (netx's LIFReset population would "
+                             "reset them too)")
     if node.threshold is None and not last:
         raise NotExpressible(f"{name}: a non-spiking neuron inside the chain")
     biases = [np.broadcast_to(np.asarray(0 if node.bias is None else node.bias, np.int64), shape)]
@@ -294,9 +295,28 @@ class _Chain:
         missing = [n for n in g.nodes if n not in covered]
         if missing:
             raise NotExpressible(f"node(s) {missing} are not on the chain")
+        info["reset"] = self.netx_reset([p[0] for p in info["populations"]])
         info["output"] = ("spikes (s_out)" if last.threshold is not None
                           else "membrane v of the last layer (never spikes)")
         return layers, info
+
+    def netx_reset(self, neurons: list[str]) -> dict | None:
+        """netx's ``reset_interval`` / ``reset_offset`` (``Network`` options, not file fields) when
+        the layers' state resets follow its pattern: every LIF layer resets every I steps, layer
+        k (0-based) at 1-based steps t with t % I == (reset_offset + 1 + k) % I, i.e. state reset
+        phase (reset_offset + k) % I (:meth:`snnc.ir.intnodes.IntCubaLIF.from_lava`)."""
+        nodes = [self.g.nodes[n] for n in neurons]
+        if all(n.state_reset_interval is None for n in nodes):
+            return None
+        interval = nodes[0].state_reset_interval
+        offset = None if interval is None else int(nodes[0].state_reset_phase) % interval
+        ok = interval is not None and all(
+            n.state_reset_interval == interval and int(n.state_reset_phase) % interval == (offset + k) % interval
+            for k, n in enumerate(nodes))
+        if not ok:
+            raise NotExpressible("per-layer state resets that are not netx's reset_interval pattern (one interval; "
+                                 "layer k resets one step after layer k - 1)")
+        return {"reset_interval": int(interval), "reset_offset": int(offset)}
 
     def input_neuron(self, inp: str) -> str | None:
         """netx's input layer with a neuron: the Input drives one LIF's ``a_in`` (edge delay 0)."""
@@ -479,9 +499,11 @@ def write_net(graph: Graph, path: str) -> dict:
     return {"written": True, "layers": summary, "input_message_bits": info["input_message_bits"],
             "neurons": [layer["_neuron"] for layer in layers if "_neuron" in layer],
             "populations": info["populations"], "bias_channels": info["bias_channels"],
+            "netx_options": dict(info["reset"] or {}),
             "output": info["output"],
             "load": ("from lava.lib.dl import netx; net = netx.hdf5.Network(net_config='network.net'"
                      + (f", input_message_bits={info['input_message_bits']}" if info["input_message_bits"] else "")
+                     + "".join(f", {k}={v}" for k, v in (info["reset"] or {}).items())
                      + "); connect a RingBuffer to net.inp"
                      + "".join(f"; drive input channel {c['channel']} with {c['value']} at every step (bias "
                                f"channel '{c['node']}')" for c in info["bias_channels"])),
