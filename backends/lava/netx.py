@@ -295,28 +295,10 @@ class _Chain:
         missing = [n for n in g.nodes if n not in covered]
         if missing:
             raise NotExpressible(f"node(s) {missing} are not on the chain")
-        info["reset"] = self.netx_reset([p[0] for p in info["populations"]])
+        info["reset"] = netx_exact.netx_reset([g.nodes[p[0]] for p in info["populations"]])
         info["output"] = ("spikes (s_out)" if last.threshold is not None
                           else "membrane v of the last layer (never spikes)")
         return layers, info
-
-    def netx_reset(self, neurons: list[str]) -> dict | None:
-        """netx's ``reset_interval`` / ``reset_offset`` (``Network`` options, not file fields) when
-        the layers' state resets follow its pattern: every LIF layer resets every I steps, layer
-        k (0-based) at 1-based steps t with t % I == (reset_offset + 1 + k) % I, i.e. state reset
-        phase (reset_offset + k) % I (:meth:`snnc.ir.intnodes.IntCubaLIF.from_lava`)."""
-        nodes = [self.g.nodes[n] for n in neurons]
-        if all(n.state_reset_interval is None for n in nodes):
-            return None
-        interval = nodes[0].state_reset_interval
-        offset = None if interval is None else int(nodes[0].state_reset_phase) % interval
-        ok = interval is not None and all(
-            n.state_reset_interval == interval and int(n.state_reset_phase) % interval == (offset + k) % interval
-            for k, n in enumerate(nodes))
-        if not ok:
-            raise NotExpressible("per-layer state resets that are not netx's reset_interval pattern (one interval; "
-                                 "layer k resets one step after layer k - 1)")
-        return {"reset_interval": int(interval), "reset_offset": int(offset)}
 
     def input_neuron(self, inp: str) -> str | None:
         """netx's input layer with a neuron: the Input drives one LIF's ``a_in`` (edge delay 0)."""

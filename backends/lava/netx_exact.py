@@ -142,3 +142,21 @@ def _replay(files: list[np.ndarray], nodes, delays, dmat, rec, graded: bool) -> 
         if diff:
             return diff
     return None
+
+
+def netx_reset(nodes: list[IN.IntCubaLIF]) -> dict | None:
+    """netx's ``reset_interval`` / ``reset_offset`` (``Network`` options, not file fields) when
+    the layers' state resets follow its pattern: every LIF layer resets every I steps, layer
+    k (0-based) at 1-based steps t with t % I == (reset_offset + 1 + k) % I, i.e. state reset
+    phase (reset_offset + k) % I (:meth:`snnc.ir.intnodes.IntCubaLIF.from_lava`)."""
+    if all(n.state_reset_interval is None for n in nodes):
+        return None
+    interval = nodes[0].state_reset_interval
+    offset = None if interval is None else int(nodes[0].state_reset_phase) % interval
+    ok = interval is not None and all(
+        n.state_reset_interval == interval and int(n.state_reset_phase) % interval == (offset + k) % interval
+        for k, n in enumerate(nodes))
+    if not ok:
+        raise NotExpressible("per-layer state resets that are not netx's reset_interval pattern (one interval; "
+                             "layer k resets one step after layer k - 1)")
+    return {"reset_interval": int(interval), "reset_offset": int(offset)}
