@@ -34,8 +34,8 @@ import numpy as np
 from snnc.ir import intneurons as INN
 from snnc.ir import intnodes as IN
 from snnc.ir import nodes as N
-from snnc.ir.errors import UnsupportedError
 from snnc.ir.graph import Graph
+from snnc.ir.intsdn import IntDelta, IntSigma, IntSigmaDelta
 from snnc.ir.netx_rules import (
     GRADED_MESSAGE_BITS,
     LAVA_CONV_OUT_BITS,
@@ -53,12 +53,14 @@ from snnc.ir.netx_rules import (
 )
 from snnc.ir.shapes import conv_padding, infer_shapes, pair
 
+from . import netx_exact
+from .netx_exact import NotExpressible
+
 #: netx's threshold for neurons that never fire (``1 << 18 - 1`` = 2**17; vth << 6 = 2**23)
 NEVER_FIRES_VTH = NETX_NEVER_FIRES_VTH
 
 
-class NotExpressible(UnsupportedError):
-    """The graph uses something netx cannot build exactly (the message says what)."""
+__all__ = ["NotExpressible", "write_net"]
 
 
 def netx_optimize_weight_bits(w: np.ndarray) -> tuple[np.ndarray, int, int]:
@@ -103,8 +105,9 @@ def _neuron_group(layer: list[str], nodes: list[IN.IntCubaLIF], shape: tuple, la
     diffs = node.lava_differences()
     if diffs:
         raise NotExpressible(f"{name}: not a Lava LIF ({'; '.join(diffs)})")
-    if node.state_reset_interval is not None:
-        raise NotExpressible(f"{name}: per-layer state reset (netx has one reset_interval for the whole network)")
+    if node.state_reset_interval is not None and len(layer) > 1:
+        raise NotExpressible(f"{name}: a state reset on a layer with bias units (netx's LIFReset population would "
+                             "reset them too)")
     if node.threshold is None and not last:
         raise NotExpressible(f"{name}: a non-spiking neuron inside the chain")
     biases = [np.broadcast_to(np.asarray(0 if node.bias is None else node.bias, np.int64), shape)]
@@ -206,6 +209,14 @@ class _Chain:
         inputs = g.input_names()
         if len(inputs) != 1:
             raise NotExpressible(f"{len(inputs)} input nodes (netx has one)")
+        sdnn = [n for n, node in g.nodes.items() if isinstance(node, (IntDelta, IntSigmaDelta, IntSigma))]
+        if sdnn:
+            raise NotExpressible(f"sigma-delta (SDNN) node(s) {sdnn[:3]}: snnc writes .net files of CUBA LIF layers "
+                                 "only (network.py in the Lava folder runs this network with Lava's own Delta / "
+                                 "SigmaDelta / Sigma processes)")
+        if str(g.metadata.get("output_kind", "")).startswith("average readout"):
+            raise NotExpressible("slayer's 'average' readout layer: netx 0.6.0 does not build it; compile with "
+                                 "--num-layers N (the layers before it) to get a .net file")
         for name, node in g.nodes.items():
             if isinstance(node, INN.ConstantSource) and name in self.unit_set:
                 continue
@@ -225,13 +236,22 @@ class _Chain:
         flatten_pending = False
         rec_synapses: set[str] = set()
         prev = cur
+        neuron0 = self.input_neuron(cur)
+        if neuron0 is not None:
+            if channels:
+                raise NotExpressible("bias channels on an input layer with a neuron")
+            layers[0].update(self.input_layer(neuron0))
+            info["populations"].append(self.population(neuron0))
+            info["nodes"] += self.population(neuron0)
+            cur = prev = neuron0
         while True:
             outs = [e for e in self.outs(cur) if e.dst not in rec_synapses]
             if not outs:
                 break
             if cur != inputs[0] and any(isinstance(g.nodes[e.dst], N.Output) for e in g.out_edges(cur)):
                 raise NotExpressible(f"'{cur}' feeds an Output inside the chain (netx exposes only the last layer)")
-            e = self.only(outs, f"'{cur}'")
+            group = [x.dst for x in outs] if len(outs) > 1 and self.delay_group(outs) else None
+            e = outs[0] if group else self.only(outs, f"'{cur}'")
             if e.delay != 0:
                 raise NotExpressible(f"edge {e.src} -> {e.dst} has delay {e.delay} before a synapse")
             nxt = g.nodes[e.dst]
@@ -250,7 +270,7 @@ class _Chain:
             if len(g.in_edges(e.dst)) != 1:
                 raise NotExpressible(f"synapse '{e.dst}' has several inputs")
             first = len(layers) == 1 or (flatten_pending and len(layers) == 2)
-            layer, neuron = self.layer(e.dst, first, self.population(prev))
+            layer, neuron = self.layer(group or [e.dst], first, self.population(prev))
             layer["_neuron"] = neuron
             if first and (nxt.input_kind == "graded" or any(c["value"] != 1 for c in info["bias_channels"])):
                 info["input_message_bits"] = GRADED_MESSAGE_BITS
@@ -259,7 +279,7 @@ class _Chain:
             flatten_pending = False
             layers.append(layer)
             info["populations"].append(self.population(neuron))
-            info["nodes"] += [e.dst] + self.population(neuron) + ([layer["_rec"]] if "_rec" in layer else [])
+            info["nodes"] += (group or [e.dst]) + self.population(neuron) + ([layer["_rec"]] if "_rec" in layer else [])
             rec_synapses.update([layer["_rec"]] if "_rec" in layer else [])
             cur = prev = neuron
         last = g.nodes[cur]
@@ -275,12 +295,85 @@ class _Chain:
         missing = [n for n in g.nodes if n not in covered]
         if missing:
             raise NotExpressible(f"node(s) {missing} are not on the chain")
+        info["reset"] = netx_exact.netx_reset([g.nodes[p[0]] for p in info["populations"]])
         info["output"] = ("spikes (s_out)" if last.threshold is not None
                           else "membrane v of the last layer (never spikes)")
         return layers, info
 
-    def layer(self, syn: str, first: bool, cols: list[str]) -> tuple[dict, str]:
+    def input_neuron(self, inp: str) -> str | None:
+        """netx's input layer with a neuron: the Input drives one LIF's ``a_in`` (edge delay 0)."""
+        outs = self.outs(inp)
+        if len(outs) == 1 and outs[0].delay == 0 and isinstance(self.g.nodes[outs[0].dst], IN.IntCubaLIF):
+            return outs[0].dst
+        return None
+
+    def input_layer(self, name: str) -> dict:
+        """Neuron group (and netx's unused input transform, kept from an import) of an input
+        layer with a neuron. Its bias is netx's ``Network(input_bias=...)``, not a file field."""
+        node = self.g.nodes[name]
+        if node.bias is not None and np.any(node.bias):
+            raise NotExpressible(f"'{name}': the input neuron's bias is netx's input_bias option, not a .net field "
+                                 "(compile without --input-bias and pass input_bias to netx.hdf5.Network)")
+        group = _neuron_group(self.population(name), [self.g.nodes[n] for n in self.population(name)],
+                              tuple(self.shapes[name]), last=False)
+        out = {"neuron": group["neuron"]}
+        for key, value in dict(self.g.metadata.get("netx_input_transform") or {}).items():
+            if key in ("weight", "bias"):
+                out[key] = np.asarray(value, np.float32)
+        return out
+
+    def delay_group(self, outs) -> bool:
+        """``outs`` are the per-delay IntDense parts of one netx DelayDense (the import's form):
+        each reads only this node and feeds one and the same neuron population."""
         g = self.g
+        dsts = set()
+        for e in outs:
+            if not isinstance(g.nodes[e.dst], IN.IntDense) or e.delay or len(g.in_edges(e.dst)) != 1:
+                return False
+            nxt = [x.dst for x in g.out_edges(e.dst) if x.dst not in self.extras]
+            if len(nxt) != 1:
+                return False
+            dsts.add(nxt[0])
+        return len(dsts) == 1 and isinstance(g.nodes[dsts.pop()], IN.IntCubaLIF)
+
+    def exact_dense(self, syns: list[str], e, cols: list[str], rows: list[str], rec: list) -> dict:
+        """Fields of a dense layer in the import's form (per-delay parts, netx-scaled weights with
+        ``weight_exp``): :func:`.netx_exact.dense_fields`."""
+        g = self.g
+        if len(rows) > 1 or len(cols) > 1:
+            raise NotExpressible(f"'{syns[0]}': bias units on a delayed or netx-scaled dense layer")
+        forward = []
+        for s in syns:
+            outs = [x for x in g.out_edges(s) if x.dst not in self.extras]
+            if len(outs) != 1 or outs[0].dst != e.dst:
+                raise NotExpressible(f"'{s}': a delayed synapse that does not feed '{e.dst}'")
+            forward.append((g.nodes[s], outs[0].delay))
+        rnode = None
+        layer: dict = {}
+        if rec:
+            r = self.only(rec, f"'{e.dst}' inputs")
+            rnode = g.nodes[r.src]
+            ok = (isinstance(rnode, IN.IntDense) and r.delay == 1
+                  and [(x.src, x.delay) for x in g.in_edges(r.src)] == [(e.dst, 0)]
+                  and [x.dst for x in g.out_edges(r.src)] == [e.dst])
+            if not ok:
+                raise NotExpressible(f"'{e.dst}': a second input that is not a netx recurrent dense ({r.src})")
+            layer["_rec"] = r.src
+        graded = g.nodes[syns[0]].input_kind == "graded"
+        fields = netx_exact.dense_fields(syns[0], forward, rnode, graded)
+        w = fields["weight"]
+        layer.update({"type": "dense_rec" if rnode is not None else "dense", "weight": w.astype(np.float32),
+                      "inFeatures": w.shape[1], "outFeatures": w.shape[0],
+                      "_check": {"replayed": "netx optimize_weight_bits + Lava Dense give the graph's synapses"}})
+        if "weight_rec" in fields:
+            layer["weight_rec"] = fields["weight_rec"].astype(np.float32)
+        if "delay" in fields:
+            layer["delay"] = fields["delay"].astype(np.float32)
+        return layer
+
+    def layer(self, syns: list[str], first: bool, cols: list[str]) -> tuple[dict, str]:
+        g = self.g
+        syn = syns[0]
         node = g.nodes[syn]
         e = self.only([x for x in g.out_edges(syn) if x.dst not in self.extras], f"synapse '{syn}'")
         neuron = g.nodes[e.dst]
@@ -293,8 +386,15 @@ class _Chain:
             shape = (sum(int(np.prod(self.shapes[r])) for r in rows),)
         last = not self.outs(e.dst)
         layer: dict = {}
-        rec = [x for x in g.in_edges(e.dst) if x.src != syn and x.src not in self.extras]
-        if isinstance(node, IN.IntDense):
+        rec = [x for x in g.in_edges(e.dst) if x.src not in syns and x.src not in self.extras]
+        netx_form = isinstance(node, IN.IntDense) and (len(syns) > 1 or any(
+            isinstance(g.nodes[n], IN.IntDense) and (g.nodes[n].weight_exp, g.nodes[n].acc_bits,
+                                                     g.nodes[n].out_bits) != (0, 32, 32)
+            for n in syns + [x.src for x in rec]))
+        if netx_form:
+            layer.update(self.exact_dense(syns, e, cols, rows, rec))
+            layer["shape"] = np.asarray(shape, np.int64)
+        elif isinstance(node, IN.IntDense):
             if node.weight_exp != 0 or node.acc_bits != 32 or node.out_bits != 32:
                 raise NotExpressible(f"'{syn}': weight_exp/acc_bits/out_bits differ from netx's Dense")
             if not 1 <= d <= MAX_LAVA_DELAY + 1:
@@ -381,9 +481,11 @@ def write_net(graph: Graph, path: str) -> dict:
     return {"written": True, "layers": summary, "input_message_bits": info["input_message_bits"],
             "neurons": [layer["_neuron"] for layer in layers if "_neuron" in layer],
             "populations": info["populations"], "bias_channels": info["bias_channels"],
+            "netx_options": dict(info["reset"] or {}),
             "output": info["output"],
             "load": ("from lava.lib.dl import netx; net = netx.hdf5.Network(net_config='network.net'"
                      + (f", input_message_bits={info['input_message_bits']}" if info["input_message_bits"] else "")
+                     + "".join(f", {k}={v}" for k, v in (info["reset"] or {}).items())
                      + "); connect a RingBuffer to net.inp"
                      + "".join(f"; drive input channel {c['channel']} with {c['value']} at every step (bias "
                                f"channel '{c['node']}')" for c in info["bias_channels"])),

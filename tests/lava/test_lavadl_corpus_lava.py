@@ -1,0 +1,47 @@
+"""sim = C = Lava for the ``.net`` files of lava-dl 0.6.0's tests folder, through the CLI with the
+options lava-dl's own tests use (the cases of tests/runtime/test_lavadl_corpus.py):
+``snnc verify x.net --backends sim,fpga,lava`` on 2-3 steps, every output and state of every
+node at every step (Loihi2SimCfg fixed_pt).
+
+Left out here: ``ntidigits.net`` (``--num-layers 5``): its delayed dense layers are one Lava
+process per distinct delay value (53 of them), and building that network in Lava takes about
+two minutes on CI's machine (measured 113 s for 2 steps); its sim = C is in
+tests/runtime/test_lavadl_corpus.py and the delayed dense processes are checked against Lava on
+small networks in tests/lava/test_netx_import_vs_lava.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("lava")
+
+from snnc.runtime.cli import main  # noqa: E402
+
+TESTS = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("snnc_test_lavadl_corpus", TESTS / "runtime" / "test_lavadl_corpus.py")
+corpus = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(corpus)
+
+SLOW_IN_LAVA = {"gts/ntidigits/ntidigits.net"}
+NAMES = sorted(set(corpus.CASES) - SLOW_IN_LAVA)
+
+
+@pytest.fixture(scope="module")
+def gt(netx_ground_truth):
+    return netx_ground_truth
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sim_c_lava_agree(gt, tmp_path, capsys, name):
+    net, cli, _, steps, _ = corpus._setup(gt, tmp_path, name)
+    rc = main(["verify", net, *cli, "--backends", "sim,fpga,lava", "--steps", str(steps), "--inputs", "1", "--json"])
+    out = capsys.readouterr().out
+    report = json.loads(out.strip().splitlines()[-1])
+    assert rc == 0, out
+    assert report["bit_exact"] is True and report["mismatches"] == 0
+    assert report["backends"] == ["sim", "fpga", "lava"] and report["compared"] > 0
