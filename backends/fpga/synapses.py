@@ -114,19 +114,29 @@ def _conv(spec: LayerSpec) -> LayerCode:
         init = f"({acc_t}){bname}[co]"
     row = f"{acc}[oy * {wo} + ox] + g * {cog}"
     scatter = _add_row("a_row", f"{wname}[ci][ky][kx]", acc_t, str(cog), binary)
+    ev = f"{spec.cname}_ev"
+    load = "" if binary else f"        const {spec.in_type} s = xr[ix];\n"
+    code.decls.append(work_array(spec, ev, "int32_t", wd, 32, 0))
     code.body = f"""for (int64_t p = 0; p < {ho * wo}; ++p)
   for (int64_t co = 0; co < {c_out}; ++co) {acc}[p][co] = {init};
 for (int64_t ci = 0; ci < {c_in}; ++ci) {{
   const int64_t g = ci / {c_in_g};
-  for (int64_t iy = 0; iy < {h}; ++iy)
+  for (int64_t iy = 0; iy < {h}; ++iy) {{
+    /* the row's events: columns of its non-zero inputs (collected without a branch) */
+    const {spec.in_type} *const xr = x + (ci * {h} + iy) * {wd};
+    int64_t n_ev = 0;
     for (int64_t ix = 0; ix < {wd}; ++ix) {{
-      const {spec.in_type} s = x[(ci * {h} + iy) * {wd} + ix];
-      if (s == 0) continue;
-      for (int64_t ky = 0; ky < {kh}; ++ky) {{
-        const int64_t ty = iy + {py} - ky * {dy};
-        if (ty < 0 || ty % {sy} != 0 || ty / {sy} >= {ho}) continue;
-        const int64_t oy = ty / {sy};
-        for (int64_t kx = 0; kx < {kw}; ++kx) {{
+      #pragma HLS PIPELINE II=1
+      {ev}[n_ev] = (int32_t)ix;
+      n_ev += xr[ix] != 0;
+    }}
+    for (int64_t ky = 0; ky < {kh}; ++ky) {{
+      const int64_t ty = iy + {py} - ky * {dy};
+      if (ty < 0 || ty % {sy} != 0 || ty / {sy} >= {ho}) continue;
+      const int64_t oy = ty / {sy};
+      for (int64_t e = 0; e < n_ev; ++e) {{
+        const int64_t ix = {ev}[e];
+{load}        for (int64_t kx = 0; kx < {kw}; ++kx) {{
 {_indent(P.pipeline(code.hw), 10)}          const int64_t tx = ix + {px} - kx * {dx};
           if (tx < 0 || tx % {sx} != 0 || tx / {sx} >= {wo}) continue;
           const int64_t ox = tx / {sx};
@@ -134,6 +144,7 @@ for (int64_t ci = 0; ci < {c_in}; ++ci) {{
 {_indent(scatter, 10)}        }}
       }}
     }}
+  }}
 }}
 for (int64_t co = 0; co < {c_out}; ++co)
   for (int64_t p = 0; p < {ho * wo}; ++p)
