@@ -75,6 +75,19 @@ def netx_optimize_weight_bits(w: np.ndarray) -> tuple[np.ndarray, int, int]:
     return out, nwb, wexp
 
 
+def file_weights(name: str, node: IN.IntDense) -> np.ndarray:
+    """The integer weights a ``.net`` file holds for ``node``: ``weight >> -weight_exp`` (the
+    matrix netx's ``optimize_weight_bits`` maps back to (weight, num_weight_bits, weight_exp));
+    the same sums for binary input. NotExpressible unless weight_exp <= 0 and every weight is a
+    multiple of 2**-weight_exp (netx's Dense floors nothing else)."""
+    w = np.asarray(node.weight, np.int64)
+    s = -int(node.weight_exp)
+    if s < 0 or np.any(w % (1 << s)):
+        raise NotExpressible(f"'{name}': weight_exp {node.weight_exp} with weights that are not multiples of "
+                             f"2**{max(s, 0)}: netx's Dense reproduces only integer weights")
+    return w >> s
+
+
 def _check_dense_weights(name: str, parts: list[np.ndarray]) -> dict:
     """Replay netx + Lava on the (jointly optimized) matrices; all must come out unchanged."""
     joint = np.hstack(parts) if len(parts) > 1 else parts[0]
@@ -174,7 +187,7 @@ class _Chain:
         IntDense from a member of ``cols`` into a member of ``rows`` (same delay and formats)."""
         g = self.g
         node = g.nodes[syn]
-        w = np.asarray(node.weight, np.int64)
+        w = file_weights(syn, node)
         if len(cols) == 1 and len(rows) == 1:
             return w
         co, ro = self.offsets(cols), self.offsets(rows)
@@ -190,10 +203,10 @@ class _Chain:
             if ein.src not in co or len(eouts) != 1 or eouts[0].dst not in ro:
                 continue
             xn = g.nodes[x]
-            if eouts[0].delay != delay or ein.delay or xn.weight_exp != node.weight_exp or (
+            if eouts[0].delay != delay or ein.delay or (
                     xn.acc_bits, xn.out_bits) != (node.acc_bits, node.out_bits):
                 raise NotExpressible(f"bias column '{x}' differs from its synapse '{syn}' (delay or format)")
-            xw = np.asarray(xn.weight, np.int64)
+            xw = file_weights(x, xn)
             r0, c0 = ro[eouts[0].dst], co[ein.src]
             if np.any(full[r0:r0 + xw.shape[0], c0:c0 + xw.shape[1]]):
                 raise NotExpressible(f"bias column '{x}' overlaps the weights of '{syn}'")
@@ -295,15 +308,15 @@ class _Chain:
         layer: dict = {}
         rec = [x for x in g.in_edges(e.dst) if x.src != syn and x.src not in self.extras]
         if isinstance(node, IN.IntDense):
-            if node.weight_exp != 0 or node.acc_bits != 32 or node.out_bits != 32:
-                raise NotExpressible(f"'{syn}': weight_exp/acc_bits/out_bits differ from netx's Dense")
+            if node.acc_bits != 32 or node.out_bits != 32:
+                raise NotExpressible(f"'{syn}': acc_bits/out_bits differ from netx's Dense")
             if not 1 <= d <= MAX_LAVA_DELAY + 1:
                 raise NotExpressible(f"'{syn}': delay {d} outside 1..{MAX_LAVA_DELAY + 1}")
             parts = [self.merged(syn, cols, rows, d)]
             if rec:
                 r = self.only(rec, f"'{e.dst}' inputs")
                 rnode = g.nodes[r.src]
-                ok = (isinstance(rnode, IN.IntDense) and r.delay == d and rnode.weight_exp == 0
+                ok = (isinstance(rnode, IN.IntDense) and r.delay == d and rnode.weight_exp <= 0
                       and [(x.src, x.delay) for x in g.in_edges(r.src)] == [(e.dst, 0)]
                       and [x.dst for x in g.out_edges(r.src)] == [e.dst] and rnode.acc_bits == 32
                       and rnode.out_bits == 32)
