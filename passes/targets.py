@@ -54,10 +54,14 @@ class TargetProfile:
     sets Lava's formats (docs/numeric_semantics.md#lava-arithmetic):
 
     * ``weight_format``: 'integer' -- weights are integers in [-qmax, qmax], qmax =
-      2**(weight_bits-1) - 1, of any synapse width; 'lava_dense' -- Lava's ``Dense``: weights
-      are doubled ``weight_bits``-bit values, even integers in [-2 (qmax+1), 2 qmax], which
-      Lava's weight clipping keeps unchanged, and a dense synapse holds nothing wider (a
-      lowering that needs wider weights, e.g. the RF readout's rotation, is refused);
+      2**(weight_bits-1) - 1, of any synapse width; 'lava_dense' -- Lava's ``Dense``: a dense
+      synapse holds the integer mantissa m in [-qmax - 1, qmax] (one-signed: [0, qmax] /
+      [-qmax, 0]) as netx's ``optimize_weight_bits`` formats it, weights ``m << s`` with
+      ``weight_exp = -s`` (passes/lowering/synapses.py ``lava_dense_format``; a ``.net`` holding
+      m reads back as the same weights, num_weight_bits and weight_exp); conv synapses and
+      dense ones with their own weight_exp are even integers in [-2 (qmax+1), 2 qmax] with
+      weight_exp 0 (Lava's Conv ignores weight_exp); nothing wider (a lowering that needs
+      wider weights, e.g. the RF readout's rotation, is refused);
     * ``dense_acc_bits``, ``dense_out_bits``: ``IntDense.acc_bits`` / ``out_bits`` of the
       lowered dense synapses (Lava: int32 dot product and output port; 64 = no wrap);
     * ``conv_out_bits``: ``IntConv2d.out_bits`` (Lava's Conv wraps its output at 24 bits);

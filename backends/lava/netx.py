@@ -54,7 +54,7 @@ from snnc.ir.netx_rules import (
 from snnc.ir.shapes import conv_padding, infer_shapes, pair
 
 from . import netx_exact
-from .netx_exact import NotExpressible
+from .netx_exact import NotExpressible, file_weights, plain_dense
 
 #: netx's threshold for neurons that never fire (``1 << 18 - 1`` = 2**17; vth << 6 = 2**23)
 NEVER_FIRES_VTH = NETX_NEVER_FIRES_VTH
@@ -177,7 +177,7 @@ class _Chain:
         IntDense from a member of ``cols`` into a member of ``rows`` (same delay and formats)."""
         g = self.g
         node = g.nodes[syn]
-        w = np.asarray(node.weight, np.int64)
+        w = file_weights(syn, node)
         if len(cols) == 1 and len(rows) == 1:
             return w
         co, ro = self.offsets(cols), self.offsets(rows)
@@ -193,10 +193,10 @@ class _Chain:
             if ein.src not in co or len(eouts) != 1 or eouts[0].dst not in ro:
                 continue
             xn = g.nodes[x]
-            if eouts[0].delay != delay or ein.delay or xn.weight_exp != node.weight_exp or (
+            if eouts[0].delay != delay or ein.delay or (
                     xn.acc_bits, xn.out_bits) != (node.acc_bits, node.out_bits):
                 raise NotExpressible(f"bias column '{x}' differs from its synapse '{syn}' (delay or format)")
-            xw = np.asarray(xn.weight, np.int64)
+            xw = file_weights(x, xn)
             r0, c0 = ro[eouts[0].dst], co[ein.src]
             if np.any(full[r0:r0 + xw.shape[0], c0:c0 + xw.shape[1]]):
                 raise NotExpressible(f"bias column '{x}' overlaps the weights of '{syn}'")
@@ -387,23 +387,25 @@ class _Chain:
         last = not self.outs(e.dst)
         layer: dict = {}
         rec = [x for x in g.in_edges(e.dst) if x.src not in syns and x.src not in self.extras]
+        # the plain dense path writes weight >> -weight_exp (snnc's loihi2 quantizer: an 8-bit
+        # mantissa with a weight_exp); other formats (an imported .net: odd or clipped weights,
+        # graded inputs, several delayed parts) are replayed through netx exactly
         netx_form = isinstance(node, IN.IntDense) and (len(syns) > 1 or any(
-            isinstance(g.nodes[n], IN.IntDense) and (g.nodes[n].weight_exp, g.nodes[n].acc_bits,
-                                                     g.nodes[n].out_bits) != (0, 32, 32)
+            isinstance(g.nodes[n], IN.IntDense) and not plain_dense(g.nodes[n])
             for n in syns + [x.src for x in rec]))
         if netx_form:
             layer.update(self.exact_dense(syns, e, cols, rows, rec))
             layer["shape"] = np.asarray(shape, np.int64)
         elif isinstance(node, IN.IntDense):
-            if node.weight_exp != 0 or node.acc_bits != 32 or node.out_bits != 32:
-                raise NotExpressible(f"'{syn}': weight_exp/acc_bits/out_bits differ from netx's Dense")
+            if node.acc_bits != 32 or node.out_bits != 32:
+                raise NotExpressible(f"'{syn}': acc_bits/out_bits differ from netx's Dense")
             if not 1 <= d <= MAX_LAVA_DELAY + 1:
                 raise NotExpressible(f"'{syn}': delay {d} outside 1..{MAX_LAVA_DELAY + 1}")
             parts = [self.merged(syn, cols, rows, d)]
             if rec:
                 r = self.only(rec, f"'{e.dst}' inputs")
                 rnode = g.nodes[r.src]
-                ok = (isinstance(rnode, IN.IntDense) and r.delay == d and rnode.weight_exp == 0
+                ok = (isinstance(rnode, IN.IntDense) and r.delay == d and rnode.weight_exp <= 0
                       and [(x.src, x.delay) for x in g.in_edges(r.src)] == [(e.dst, 0)]
                       and [x.dst for x in g.out_edges(r.src)] == [e.dst] and rnode.acc_bits == 32
                       and rnode.out_bits == 32)

@@ -160,3 +160,24 @@ def netx_reset(nodes: list[IN.IntCubaLIF]) -> dict | None:
         raise NotExpressible("per-layer state resets that are not netx's reset_interval pattern (one interval; "
                              "layer k resets one step after layer k - 1)")
     return {"reset_interval": int(interval), "reset_offset": int(offset)}
+
+
+def file_weights(name: str, node: IN.IntDense) -> np.ndarray:
+    """The integer weights a ``.net`` file holds for ``node``: ``weight >> -weight_exp`` (the
+    matrix netx's ``optimize_weight_bits`` maps back to (weight, num_weight_bits, weight_exp));
+    the same sums for binary input. NotExpressible unless weight_exp <= 0 and every weight is a
+    multiple of 2**-weight_exp (netx's Dense floors nothing else)."""
+    w = np.asarray(node.weight, np.int64)
+    s = -int(node.weight_exp)
+    if s < 0 or np.any(w % (1 << s)):
+        raise NotExpressible(f"'{name}': weight_exp {node.weight_exp} with weights that are not multiples of "
+                             f"2**{max(s, 0)}: netx's Dense reproduces only integer weights")
+    return w >> s
+
+
+def plain_dense(node: IN.IntDense) -> bool:
+    """A dense synapse the plain writer path takes: Lava's int32 Dense and integer weights
+    ``weight >> -weight_exp`` (weight_exp <= 0, every weight a multiple of 2**-weight_exp)."""
+    s = -int(node.weight_exp)
+    w = np.asarray(node.weight, np.int64)
+    return (node.acc_bits, node.out_bits) == (32, 32) and s >= 0 and not np.any(w % (1 << s))

@@ -10,7 +10,9 @@ Every synapse P feeding a neuron N is quantized for N:
                                                           output channel with granularity 'channel')
 
 on the profile's weight grid (``TargetProfile.weight_format``), as IntDense / IntConv2d with the
-profile's accumulator and output widths.
+profile's accumulator and output widths. Lava (``lava_dense``): a dense synapse takes the integer
+mantissa round(W_int) and netx's weight format for it (:func:`lava_dense_format`); convs stay on
+the even grid with weight_exp 0.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from snnc.ir import intnodes as IN
 from snnc.ir import nodes as N
 from snnc.ir.errors import UnsupportedError
 from snnc.ir.graph import Edge
+from snnc.ir.netx_rules import lava_clip_truncate, lava_sign_mode, lava_truncation_bits, optimize_weight_bits
 
 from .context import LoweringContext, NodeLowering, f64, lowers, neuron_types
 
@@ -35,6 +38,32 @@ def on_weight_grid(w: np.ndarray, qmax: int, weight_format: str) -> np.ndarray:
     if weight_format == "lava_dense":
         return (2 * np.clip(np.round(w / 2), -qmax - 1, qmax)).astype(np.int64)
     return np.clip(np.round(w), -qmax, qmax).astype(np.int64)
+
+
+def lava_dense_format(w: np.ndarray, qmax: int) -> tuple[np.ndarray, int, int] | None:
+    """Lava's Dense format of scaled weights ``w`` (state units, max |w| about qmax), chosen as
+    netx would: the integer mantissa ``m = round(w)`` (mixed sign: [-qmax - 1, qmax]; all
+    >= 0: [0, qmax]; all <= 0: [-qmax, 0], off -2 (qmax + 1), which Lava's inhibitory clip would
+    change), then netx's ``optimize_weight_bits(m)`` -> ``(m << s, num_weight_bits, -s)``.
+    Returns ``(weights = m << s, weight_exp = -s, num_weight_bits)``: Lava's Dense sums the
+    8-bit-stable weights and floors by 2**s, which is sum(m) exactly for binary input, and a
+    ``.net`` holding m is read back by netx as this very triple. None when netx has no format
+    (all-zero matrix) or Lava would change the weights."""
+    r = np.round(w)
+    if r.min(initial=0) >= 0:
+        m = np.clip(r, 0, qmax)
+    elif r.max(initial=0) <= 0:
+        m = np.clip(r, -qmax, 0)
+    else:
+        m = np.clip(r, -qmax - 1, qmax)
+    m = m.astype(np.int64)
+    out, nwb, wexp, clipped, problem = optimize_weight_bits(m)
+    if clipped or problem or wexp > 0:
+        return None
+    mode = lava_sign_mode(out)
+    if lava_truncation_bits(mode, nwb) < 0 or not np.array_equal(lava_clip_truncate(out, mode, nwb), out):
+        return None
+    return out.astype(np.int64), int(wexp), int(nwb)
 
 
 def bias_column_weights(w: np.ndarray, qmax: int, weight_format: str) -> np.ndarray:
@@ -64,12 +93,27 @@ def unit_gain(n_rows: int, conv: bool) -> np.ndarray:
 
 
 def quantize_synapse(lw: LoweringContext, name: str, node: N.Node, gain: np.ndarray, S: np.ndarray, sigma: float,
-                     shift: int) -> N.Node:
+                     shift: int, weight_exp: int = 0) -> N.Node:
+    """The integer synapse of ``node`` for state scale S. On the 'lava_dense' grid a dense
+    synapse without its own weight_exp takes Lava's Dense format (:func:`lava_dense_format`:
+    integer mantissa, weights ``m << s`` with ``weight_exp = -s``); a conv keeps the even grid
+    with weight_exp 0 (Lava's Conv ignores weight_exp and wraps at 24 bits)."""
     w = f64(node.weight)
     w_eff = w * gain.reshape((-1,) + (1,) * (w.ndim - 1))
     factor = (S / (sigma * 2 ** shift)).reshape((-1,) + (1,) * (w.ndim - 1))
-    w_int = on_weight_grid(w_eff * factor, lw.qmax, lw.p.weight_format)
-    err = np.abs(w_int / factor - w_eff).max() / max(np.abs(w_eff).max(), 1e-30)
+    fmt = None
+    if lw.p.weight_format == "lava_dense" and not isinstance(node, N.Conv2d) and weight_exp == 0:
+        fmt = lava_dense_format(w_eff * factor, lw.qmax)
+    if fmt is not None:
+        w_int, weight_exp, nwb = fmt
+        w_val = w_int / 2.0 ** -weight_exp
+        lw.ctx.note(name, lava_format=f"Dense: 8-bit weights, num_weight_bits {nwb}, weight_exp {weight_exp}")
+    else:
+        w_int = w_val = on_weight_grid(w_eff * factor, lw.qmax, lw.p.weight_format)
+        if lw.p.weight_format == "lava_dense" and isinstance(node, N.Conv2d):
+            lw.ctx.note(name, lava_format="Conv: even 8-bit grid, weight_exp 0 (Lava's Conv ignores weight_exp; "
+                                          "its output wraps at 24 bits)")
+    err = np.abs(w_val / factor - w_eff).max() / max(np.abs(w_eff).max(), 1e-30)
     src_kinds = {lw.output_kind(e.src) for e in lw.g.in_edges(name)}
     input_kind = "binary" if src_kinds == {"binary"} else "graded"
     lw.ctx.note(name, weight_bits=lw.p.weight_bits, weight_max_abs=int(np.abs(w_int).max(initial=0)),
@@ -79,7 +123,7 @@ def quantize_synapse(lw: LoweringContext, name: str, node: N.Node, gain: np.ndar
                             dilation=node.dilation, groups=node.groups, bias=None, weight_exp=0,
                             input_kind=input_kind, out_bits=lw.p.conv_out_bits,
                             metadata=dict(node.metadata))
-    return IN.IntDense(weight=w_int, weight_exp=0, input_kind=input_kind,
+    return IN.IntDense(weight=w_int, weight_exp=weight_exp, input_kind=input_kind,
                        acc_bits=lw.p.dense_acc_bits, out_bits=lw.p.dense_out_bits,
                        metadata=dict(node.metadata))
 
@@ -138,8 +182,9 @@ def drive(lw: LoweringContext, name: str, gain_of, *, shift: int, weight_exp: in
     if pow2:  # a power-of-two state scale 2**F (LNM's Horner rescales by shifts)
         S = np.full(n_rows, 2.0 ** np.floor(np.log2(S.min())))
     for s in syn:
-        q = quantize_synapse(lw, s, lw.g.nodes[s], gain, S, sigmas[s], total_shift)
-        q.weight_exp = weight_exp
+        q = quantize_synapse(lw, s, lw.g.nodes[s], gain, S, sigmas[s], total_shift, weight_exp)
+        if weight_exp:
+            q.weight_exp = weight_exp
         lw.out.nodes[s] = q
         if s in mixes:
             tm = lw.g.nodes[mixes[s]]

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import snnc
-from snnc.backends.lava.netx import NotExpressible, write_net
+from snnc.backends.lava.netx import write_net
 from snnc.backends.sim import simulate
 from snnc.frontend.netx_import import load_net
 from snnc.ir import nodes as N
@@ -110,10 +110,6 @@ def test_reimport_is_stable(case, tmp_path):
     """.net -> graph -> .net (snnc's writer) -> graph: the same simulation."""
     layers, opts = NF.NETWORKS[case]()
     g1 = _load(NF.write_net(tmp_path / "a.net", layers), **opts)
-    if case == "input_neuron":       # the writer has no input neuron: netx leaves its port unconnected
-        with pytest.raises(NotExpressible):
-            write_net(g1, str(tmp_path / "b.net"))
-        return
     write_net(g1, str(tmp_path / "b.net"))
     g2 = _load(tmp_path / "b.net", **opts)
     x = NF.random_inputs(g1.nodes["input"].shape, 2, 30, seed=3, kind=g1.metadata["input_kind"])
@@ -297,11 +293,11 @@ def test_cli_inspect_and_run(tmp_path, capsys):
 
 def test_imported_graph_emits_for_lava(tmp_path):
     """An imported graph is an ordinary loihi2-level graph: the Lava emitter maps it to Lava processes
-    and writes the .net file again when netx can express it (per-neuron delays become several
-    synapses in the IR, which the writer's one-synapse-per-layer chain does not take back)."""
+    and writes the .net file again (per-neuron delays, several synapses in the IR, are written back
+    as one DelayDense: backends/lava/netx_exact.py)."""
     from snnc.backends.lava.emit import emit_lava
 
-    for case, expressible in (("conv", True), ("delays", False)):
+    for case, expressible in (("conv", True), ("delays", True)):
         layers, opts = NF.NETWORKS[case]()
         g = load_net(NF.write_net(tmp_path / f"{case}.net", layers), **opts)
         report = emit_lava(g, str(tmp_path / case))
