@@ -178,13 +178,15 @@ def test_project_interface_tcl_and_readme(tmp_path):
         assert f"typedef {port[0]} {port[1]};" in typed
 
 
+@pytest.mark.gcc
 def test_typed_branch_equals_plain_and_simulator(tmp_path):
     """Every example model, three random integer graphs and two driven to their bounds, built twice
     from one project (gcc with intN_t, g++ with ap_int<N> from hls4ml's headers) in one make -j2:
     both testbenches reproduce
     the simulator's outputs exactly, and their output files are identical."""
     ap = ap_types_dir()
-    assert ap is not None, "ap_int.h not found: install hls4ml (pip install --no-deps hls4ml; .ci/setup does)"
+    if ap is None:     # a skip fails where gcc tests are required (SNNC_REQUIRE=gcc: the main env)
+        pytest.skip("ap_int.h not found: install hls4ml (pip install --no-deps hls4ml; .ci/setup does)")
     make = shutil.which("make")
     if make is None or shutil.which("g++") is None:
         pytest.skip("make and g++ are needed")
