@@ -42,7 +42,10 @@ class Steps:
             columns = [SpinnerColumn(), TextColumn("{task.description}")]
             if self.total is not None:
                 columns += [BarColumn(), TextColumn("{task.completed}/{task.total}")]
-            self._progress = Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            # redirect_stdout False: what the command prints stays on stdout (rich would route it
+            # through its stderr console while the bar is shown)
+            self._progress = Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+                                      redirect_stdout=False, redirect_stderr=False)
             self._progress.__enter__()
             self._task = self._progress.add_task(self.title, total=self.total)
         return self
