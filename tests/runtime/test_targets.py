@@ -139,12 +139,8 @@ def test_run_golden_and_demo_outputs_honour_the_umask(repo_root, tmp_path):
         assert oct(f.stat().st_mode & 0o777) == oct(0o640), f.name
 
 
-@pytest.mark.gcc
-def test_a_net_file_compiles_to_an_hls_project_whose_csim_passes(tmp_path):
-    """An imported lava-dl .net is already a lowered integer graph: --target fpga writes the HLS
-    project of exactly that network, with testbench data, and its C simulation passes."""
-    if shutil.which("gcc") is None or shutil.which("make") is None:
-        pytest.skip("gcc/make missing")
+def _tiny_net(tmp_path) -> str:
+    """A small hand-written lava-dl .net file (tests/frontend/netx_files.py)."""
     import importlib.util
     import pathlib
 
@@ -152,8 +148,16 @@ def test_a_net_file_compiles_to_an_hls_project_whose_csim_passes(tmp_path):
         "netx_files", pathlib.Path(__file__).resolve().parents[1] / "frontend" / "netx_files.py")
     netx_files = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(netx_files)
-    net = tmp_path / "tiny.net"
-    netx_files.write_net(str(net), netx_files.net_dense()[0])
+    return netx_files.write_net(str(tmp_path / "tiny.net"), netx_files.net_dense()[0])
+
+
+@pytest.mark.gcc
+def test_a_net_file_compiles_to_an_hls_project_whose_csim_passes(tmp_path):
+    """An imported lava-dl .net is already a lowered integer graph: --target fpga writes the HLS
+    project of exactly that network, with testbench data, and its C simulation passes."""
+    if shutil.which("gcc") is None or shutil.which("make") is None:
+        pytest.skip("gcc/make missing")
+    net = _tiny_net(tmp_path)
     out = tmp_path / "out"
     assert main(["compile", str(net), "--target", "fpga", "-o", str(out)]) == 0
     proc = subprocess.run(["make", "-C", str(out / "hls"), "csim"], capture_output=True, text=True)
@@ -161,14 +165,6 @@ def test_a_net_file_compiles_to_an_hls_project_whose_csim_passes(tmp_path):
 
 
 def test_a_net_file_does_not_compile_for_a_foreign_target(tmp_path, capsys):
-    import importlib.util
-    import pathlib
-
-    spec = importlib.util.spec_from_file_location(
-        "netx_files", pathlib.Path(__file__).resolve().parents[1] / "frontend" / "netx_files.py")
-    netx_files = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(netx_files)
-    net = tmp_path / "tiny.net"
-    netx_files.write_net(str(net), netx_files.net_dense()[0])
+    net = _tiny_net(tmp_path)
     assert main(["compile", str(net), "--target", "sim", "-o", str(tmp_path / "o")]) == 1
     assert "--target fpga or --target loihi2 or --target rtl" in capsys.readouterr().err
