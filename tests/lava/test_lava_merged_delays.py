@@ -1,0 +1,107 @@
+"""The per-delay parts of a delayed dense layer (the netx import's form: one IntDense per
+distinct delay value) as ONE Lava ``DelayDense`` with a per-synapse delay matrix
+(backends/lava/merged_dense.py): one process per layer, and the Lava run equals the simulator
+on every output it can read and every state (u, v of each layer), every step. Groups that do not
+fit keep one process per part, with the reason in the node table."""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("lava")
+
+from snnc.backends.lava.delay_groups import find_delay_groups  # noqa: E402
+from snnc.backends.lava.mapping import plan_network  # noqa: E402
+from snnc.backends.lava.run import run_lava  # noqa: E402
+from snnc.frontend.netx_import import load_net  # noqa: E402
+
+TESTS = Path(__file__).resolve().parents[1]
+
+
+def _module(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+LG = _module(TESTS / "backends" / "lava" / "lava_graphs.py", "snnc_lava_test_graphs")
+NF = _module(TESTS / "frontend" / "netx_files.py", "snnc_test_netx_files")
+
+
+def _random_delays(seed: int, graded: bool):
+    """24 -> 16 -> 12 -> 8, full random delay matrices (0..6, 0..9) and per-output delays (0..4);
+    a graded first layer when ``graded``."""
+    rng = np.random.default_rng(seed)
+    w = NF._w
+    layers = [NF.input_layer([24]),
+              NF.dense(w(rng, (16, 24), -60, 120), NF.cuba(900, 500, 3), delay=rng.integers(0, 7, (16, 24))),
+              NF.dense(w(rng, (12, 16), -80, 127), NF.cuba(1200, 300, 3), delay=rng.integers(0, 10, (12, 16))),
+              NF.dense(w(rng, (8, 12), -50, 100), NF.cuba(700, 600, 2), delay=rng.integers(0, 5, 8))]
+    return layers, ({"input_message_bits": 16} if graded else {})
+
+
+def _load(tmp_path, layers, opts):
+    path = NF.write_net(tmp_path / "delays.net", layers)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_net(path, **opts)
+
+
+@pytest.mark.parametrize("graded", [False, True], ids=["spikes", "graded"])
+def test_one_delay_dense_per_layer_bit_exact(tmp_path, graded):
+    g = _load(tmp_path, *_random_delays(5 + graded, graded))
+    groups = find_delay_groups(g)
+    assert len(groups) == 3 and all(len(parts) >= 4 for _, _, parts in groups)
+    kind = "graded" if graded else "spikes"
+    x = NF.random_inputs(g.nodes["input"].shape, 1, 30, seed=3, kind=kind)
+    plan = plan_network(g, {"input": int(np.abs(x).max())})
+    by_class = {}
+    for p in plan.procs.values():
+        by_class.setdefault(p.cls, []).append(p.key)
+    assert sorted(by_class["DelayDense"]) == ["layer1.delay_dense", "layer2.delay_dense", "layer3.delay_dense"]
+    assert "SnncDelay" not in by_class and "Dense" not in by_class
+    parts = {p for _, _, ps in groups for p in ps}
+    rows = {r["node"]: r for r in plan.table}
+    assert all(rows[p]["lava"] == "DelayDense" and "merged" in rows[p]["note"] for p in parts)
+    delays = plan.procs["layer1.delay_dense"].args["delays"]
+    assert delays.shape == (16, 24) and len(np.unique(delays)) == 7
+
+    lava = run_lava(g, {"input": x}, record="all", record_states=True)
+    assert set(lava.unobserved) == parts
+    ref = LG.assert_bit_exact(lava, g, {"input": x})
+    assert all(ref.outputs[f"layer{k}"].any() for k in (1, 2, 3)), "a layer never fires: the test would be weak"
+
+
+def test_netx_delay_cases_bit_exact(tmp_path):
+    """tests/frontend/netx_files.py's delay network (per-output, per-input, full-matrix and scalar
+    delays): the delayed layers are merged, the scalar-delay one stays a single DelayDense."""
+    g = _load(tmp_path, *NF.net_delays())
+    plan = plan_network(g)
+    assert sum(p.cls == "DelayDense" for p in plan.procs.values()) == 4
+    x = NF.random_inputs(g.nodes["input"].shape, 1, 24, seed=11)
+    LG.assert_bit_exact(run_lava(g, {"input": x}, record="all", record_states=True), g, {"input": x})
+
+
+def test_groups_that_do_not_fit_keep_one_process_per_part(tmp_path):
+    # graded input of unbounded size: the summed accumulator may exceed int32
+    g = _load(tmp_path, *_random_delays(7, True))
+    plan = plan_network(g, {"input": 2 ** 30})
+    rows = {r["node"]: r for r in plan.table}
+    first = [p for _, dst, ps in find_delay_groups(g) if dst == "layer1" for p in ps]
+    assert all(rows[p]["process"] == p and "not merged" in rows[p]["note"] and "int32" in rows[p]["note"]
+               for p in first)
+    assert "layer2.delay_dense" in plan.procs          # the binary layers are merged all the same
+    # two parts sharing a synapse: no single delay for it
+    a, b = first[:2]
+    wa, wb = np.asarray(g.nodes[a].weight).copy(), np.asarray(g.nodes[b].weight).copy()
+    i, j = np.argwhere(wa != 0)[0]
+    wb[i, j] = 2
+    g.nodes[b].weight = wb
+    rows = {r["node"]: r for r in plan_network(g, {"input": 100}).table}
+    assert "share a synapse" in rows[a]["note"] and rows[b]["process"] == b
