@@ -1,8 +1,8 @@
 """The per-delay parts of a delayed dense layer (the netx import's form: one IntDense per
 distinct delay value) as ONE Lava ``DelayDense`` with a per-synapse delay matrix
 (backends/lava/merged_dense.py): one process per layer, and the Lava run equals the simulator
-on every output it can read and every state (u, v of each layer), every step. Groups that do not
-fit keep one process per part, with the reason in the node table."""
+on every output it can read and every state (u, v of each layer), every step. Planning alone
+(groups that do not fit, the report): tests/backends/lava/test_lava_merged_plan.py."""
 
 from __future__ import annotations
 
@@ -86,22 +86,3 @@ def test_netx_delay_cases_bit_exact(tmp_path):
     assert sum(p.cls == "DelayDense" for p in plan.procs.values()) == 4
     x = NF.random_inputs(g.nodes["input"].shape, 1, 24, seed=11)
     LG.assert_bit_exact(run_lava(g, {"input": x}, record="all", record_states=True), g, {"input": x})
-
-
-def test_groups_that_do_not_fit_keep_one_process_per_part(tmp_path):
-    # graded input of unbounded size: the summed accumulator may exceed int32
-    g = _load(tmp_path, *_random_delays(7, True))
-    plan = plan_network(g, {"input": 2 ** 30})
-    rows = {r["node"]: r for r in plan.table}
-    first = [p for _, dst, ps in find_delay_groups(g) if dst == "layer1" for p in ps]
-    assert all(rows[p]["process"] == p and "not merged" in rows[p]["note"] and "int32" in rows[p]["note"]
-               for p in first)
-    assert "layer2.delay_dense" in plan.procs          # the binary layers are merged all the same
-    # two parts sharing a synapse: no single delay for it
-    a, b = first[:2]
-    wa, wb = np.asarray(g.nodes[a].weight).copy(), np.asarray(g.nodes[b].weight).copy()
-    i, j = np.argwhere(wa != 0)[0]
-    wb[i, j] = 2
-    g.nodes[b].weight = wb
-    rows = {r["node"]: r for r in plan_network(g, {"input": 100}).table}
-    assert "share a synapse" in rows[a]["note"] and rows[b]["process"] == b
