@@ -76,3 +76,19 @@ def test_groups_that_do_not_fit_keep_one_process_per_part(tmp_path):
     g.nodes[b].weight = wb
     rows = {r["node"]: r for r in plan_network(g, {"input": 100}).table}
     assert "share a synapse" in rows[a]["note"] and rows[b]["process"] == b
+
+
+def test_verify_skips_only_the_outputs_a_backend_reports_unobserved():
+    import pytest
+
+    from snnc.ir.errors import BackendError
+    from snnc.ir.trace import Trace
+    from snnc.runtime.verify import compare_traces
+
+    a = np.arange(6).reshape(1, 3, 2)
+    ref = Trace(outputs={"part": a, "lif": a}, states={"lif.v": a})
+    lava = Trace(outputs={"lif": a}, states={"lif.v": a}, unobserved={"part": "merged"})
+    cmp = compare_traces({"sim": ref, "lava": lava})
+    assert cmp.bit_exact and cmp.compared == 12 and cmp.to_json()["unobserved"] == {"part": "lava: merged"}
+    with pytest.raises(BackendError, match="did not record"):
+        compare_traces({"sim": ref, "lava": Trace(outputs={"lif": a}, states={"lif.v": a})})
