@@ -45,14 +45,18 @@ class Comparison:
     mismatches: int = 0
     first_mismatch: dict | None = None
     per_array: dict = field(default_factory=dict)
+    unobserved: dict = field(default_factory=dict)    # output -> which backend cannot read it and why
 
     @property
     def bit_exact(self) -> bool:
         return self.mismatches == 0 and self.compared > 0
 
     def to_json(self) -> dict:
-        return {"bit_exact": self.bit_exact, "mismatches": self.mismatches, "compared": self.compared,
-                "first_mismatch": self.first_mismatch, "backends": self.backends}
+        out = {"bit_exact": self.bit_exact, "mismatches": self.mismatches, "compared": self.compared,
+               "first_mismatch": self.first_mismatch, "backends": self.backends}
+        if self.unobserved:
+            out["unobserved"] = dict(self.unobserved)
+        return out
 
 
 def compare_traces(traces: dict[str, Trace]) -> Comparison:
@@ -66,6 +70,9 @@ def compare_traces(traces: dict[str, Trace]) -> Comparison:
         tr = traces[other]
         for kind, ref_arrays, arrays in (("output", ref.outputs, tr.outputs), ("state", ref.states, tr.states)):
             for key, a in ref_arrays.items():
+                if key not in arrays and kind == "output" and key in tr.unobserved:
+                    result.unobserved[key] = f"{other}: {tr.unobserved[key]}"
+                    continue
                 if key not in arrays:
                     raise BackendError(f"backend {other} did not record {kind} '{key}'")
                 b = arrays[key]

@@ -32,8 +32,8 @@ def chip_status(plan: LavaPlan) -> dict:
         if node is None and p.cls == "SnncDelay":                 # key '<source proc>.<port>.delay<d>'
             src = plan.procs.get(p.key.split(".delay")[0].rsplit(".", 1)[0])
             node = src.node if src is not None else None
-        if node is not None:
-            procs.setdefault(node, []).append(p)
+        for n in ([node] if node is not None else []) + list(p.merged):
+            procs.setdefault(n, []).append(p)
     nodes = {}
     for node, ps in procs.items():
         classes = [p.cls for p in ps]

@@ -58,6 +58,7 @@ def emit_lava(graph: Graph, outdir: str, *, force: bool = True, net: bool = True
             "custom_processes": sorted({p.cls for p in plan.procs.values() if p.cls.startswith("Snnc")}),
             "chip": chip_status(plan),
             "mapping": plan.table,
+            "unobserved": {n: r["why"] for n, r in plan.records.items() if r["kind"] == "merged"},
             "netx": netx_info,
             "run": "python network.py --inputs inputs.npz --out trace.npz --record all --states",
         }

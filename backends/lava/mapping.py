@@ -16,7 +16,9 @@ ConstantSource         ``RingBuffer`` with a one-step cyclic buffer holding the 
 IntDense               ``Dense`` (``DelayDense`` when its one consumer edge has delay d >= 2:
                        Lava delay d - 1), sign mode and ``num_weight_bits`` chosen so that
                        Lava's clipping/truncation keeps the weights (a common power of two may
-                       move into ``weight_exp``); else ``SnncDense``
+                       move into ``weight_exp``); else ``SnncDense``. The per-delay parts of
+                       one delayed layer (the netx import's form) together: ONE ``DelayDense``
+                       with a per-synapse delay matrix when they fit (:mod:`.merged_dense`)
 IntConv2d              ``Conv`` (flipped kernel, (W, H, C) layout) when weight_exp = 0, no bias,
                        24-bit output and |acc| < 2**31 provably; else ``SnncConv``
 SumPool2d              ``Conv`` with a ones kernel, groups = C, when the window sum provably
@@ -62,6 +64,7 @@ from snnc.ir.netx_rules import GRADED_MESSAGE_BITS, INT32_MAX, MAX_LAVA_DELAY, l
 from snnc.ir.shapes import infer_shapes
 from snnc.ir.value_bounds import output_bounds
 
+from .merged_dense import plan_delay_groups
 from .plan import Code, Conn, LavaPlan, Proc
 from .plan import Link as _Link
 from .process_specs import SPECS, STATE_NAMES, spec_for
@@ -89,6 +92,9 @@ class _Planner:
         self.plan = LavaPlan()
         self.input_bounds = dict(input_bounds or {})
         self._delay_lines: dict[tuple, str] = {}
+        self._merged: dict[str, str] = {}          # per-delay part -> its merged DelayDense process
+        self._conn_keys: set = set()
+        self.merge_notes: dict[str, str] = {}
         for name, node in graph.nodes.items():
             self._check_supported(name, node)
 
@@ -180,8 +186,9 @@ class _Planner:
         for lks in links_in.values():
             for lk in lks:
                 links_out[lk.src].append(lk)
+        self._merged = plan_delay_groups(self, links_in, links_out)
         for name in g.nodes:
-            if not self.real(name):
+            if not self.real(name) or name in self._merged:
                 continue
             node = g.nodes[name]
             spec_for(node)(self, name, node, links_in[name], links_out[name])
@@ -218,8 +225,9 @@ class _Planner:
         """Add a process; one with a ``node`` gets a row in the node -> process table."""
         self.plan.procs[proc.key] = proc
         if proc.node is not None:
+            note = "; ".join(x for x in (proc.note, self.merge_notes.get(proc.node, "")) if x)
             self.plan.table.append({"node": proc.node, "type": node_type, "lava": proc.cls, "process": proc.key,
-                                    "note": proc.note})
+                                    "note": note})
         return proc
 
     def port_record(self, name: str, proc: Proc, port: str | None = None) -> None:
@@ -248,26 +256,38 @@ class _Planner:
 
     # -- connections -----------------------------------------------------------------------
 
-    def _out_ports(self, src: str) -> list[tuple[Proc, str, str]]:
-        """(process, port, kind) triples for a real node's output; kind 're'/'im' for complex."""
+    def _out_ports(self, src: str) -> list[tuple[Proc, str, str, int]]:
+        """(process, port, kind, latency) for a real node's output; kind 're'/'im' for complex;
+        a merged delay part: the merged DelayDense with the part's own latency."""
         rec = self.plan.records[src]
         if rec["kind"] == "complex":
-            return [(self.plan.procs[k], port, part) for (k, port), part in zip(rec["procs"], ("re", "im"))]
+            return [(self.plan.procs[k], port, part, self.plan.procs[k].latency)
+                    for (k, port), part in zip(rec["procs"], ("re", "im"))]
+        if rec["kind"] == "merged":
+            p = self.plan.procs[rec["proc"]]
+            return [(p, p.out_port, "", int(rec["latency"]))]
         p = self.plan.procs[src]
-        return [(p, p.out_port, "")]
+        return [(p, p.out_port, "", p.latency)]
+
+    def _conn(self, conn: Conn) -> None:
+        """Add a connection once (the parts of a merged DelayDense share its two connections)."""
+        key = (conn.src, conn.src_port, conn.dst, conn.dst_port, repr(conn.transforms))
+        if key not in self._conn_keys:
+            self._conn_keys.add(key)
+            self.plan.conns.append(conn)
 
     def _connect(self, lk: _Link) -> None:
         dst_node = self.g.nodes[lk.dst]
-        for proc, port, part in self._out_ports(lk.src):
-            extra = lk.delay - proc.latency
+        for proc, port, part, latency in self._out_ports(lk.src):
+            extra = lk.delay - latency
             if extra < 0:
                 raise UnsupportedError(f"edge {lk.src} -> {lk.dst}: delay {lk.delay} is shorter than the "
-                                       f"{proc.latency}-step latency of Lava's {proc.cls}", node=lk.dst)
+                                       f"{latency}-step latency of Lava's {proc.cls}", node=lk.dst)
             src_key, src_port = proc.key, port
             if extra > 0:
                 src_key, src_port = self._delay_line(proc, port, extra, self.shapes[lk.src]), "out"
             for dst_key, dst_port in self._in_ports(lk.dst, dst_node, part):
-                self.plan.conns.append(Conn(src_key, src_port, dst_key, dst_port, _transforms(lk.reshapes)))
+                self._conn(Conn(src_key, src_port, dst_key, dst_port, _transforms(lk.reshapes)))
 
     def _in_ports(self, dst: str, dst_node, part: str) -> list[tuple[str, str]]:
         """(process, port) pairs that receive an input of node ``dst`` (a complex synapse mapped
@@ -275,6 +295,8 @@ class _Planner:
         if isinstance(dst_node, INN.IntRF):
             return [(dst, "a_imag_in" if part == "im" else "a_real_in")]
         rec = self.plan.records.get(dst, {})
+        if rec.get("kind") == "merged":
+            return [(rec["proc"], self.plan.procs[rec["proc"]].in_port)]
         if rec.get("kind") == "complex" and dst not in self.plan.procs:
             return [(key, "s_in") for key, _ in rec["procs"]]
         return [(dst, self.plan.procs[dst].in_port)]

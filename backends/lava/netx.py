@@ -54,6 +54,7 @@ from snnc.ir.netx_rules import (
 from snnc.ir.shapes import conv_padding, infer_shapes, pair
 
 from . import netx_exact
+from .delay_groups import group_consumer
 from .netx_exact import NotExpressible, file_weights, plain_dense
 
 #: netx's threshold for neurons that never fire (``1 << 18 - 1`` = 2**17; vth << 6 = 2**23)
@@ -324,17 +325,10 @@ class _Chain:
 
     def delay_group(self, outs) -> bool:
         """``outs`` are the per-delay IntDense parts of one netx DelayDense (the import's form):
-        each reads only this node and feeds one and the same neuron population."""
-        g = self.g
-        dsts = set()
-        for e in outs:
-            if not isinstance(g.nodes[e.dst], IN.IntDense) or e.delay or len(g.in_edges(e.dst)) != 1:
-                return False
-            nxt = [x.dst for x in g.out_edges(e.dst) if x.dst not in self.extras]
-            if len(nxt) != 1:
-                return False
-            dsts.add(nxt[0])
-        return len(dsts) == 1 and isinstance(g.nodes[dsts.pop()], IN.IntCubaLIF)
+        each reads only this node and feeds one and the same neuron population
+        (:func:`.delay_groups.group_consumer`, shared with the process-network planner)."""
+        consumer = group_consumer(self.g, [e.dst for e in outs], self.extras)
+        return consumer is not None and isinstance(self.g.nodes[consumer], IN.IntCubaLIF)
 
     def exact_dense(self, syns: list[str], e, cols: list[str], rows: list[str], rec: list) -> dict:
         """Fields of a dense layer in the import's form (per-delay parts, netx-scaled weights with

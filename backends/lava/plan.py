@@ -26,6 +26,7 @@ class Proc:
     in_port: str | None = None
     out_port: str | None = None
     note: str = ""
+    merged: list = field(default_factory=list)   # further IR nodes this process realizes (merged delay parts)
 
 
 @dataclass

@@ -107,7 +107,7 @@ def run_lava(graph: Graph, inputs_BT, steps: int | None = None, record: str = "o
     try:
         net_dir = os.path.join(work, "network")
         bounds = {n: max(1, int(np.abs(a).max(initial=0))) for n, a in inputs.items()}
-        emit_lava(graph, net_dir, net=False, input_bounds=bounds)
+        report = emit_lava(graph, net_dir, net=False, input_bounds=bounds)
         if in_process:
             result = _run_in_process(net_dir, inputs, T, record, record_states)
         else:
@@ -115,7 +115,7 @@ def run_lava(graph: Graph, inputs_BT, steps: int | None = None, record: str = "o
     finally:
         if own:
             shutil.rmtree(work, ignore_errors=True)
-    tr = Trace()
+    tr = Trace(unobserved=dict(report.get("unobserved", {})) if record == "all" else {})
     for k, v in result.items():
         if k.startswith("state:"):
             tr.states[k[len("state:"):]] = v

@@ -13,7 +13,9 @@ How values are read back (``SPEC['records']``, written by :mod:`.mapping`):
 * ``complex``: the two ports (real, imaginary) of a complex synapse, combined to complex128;
 * ``var``: a ``Monitor`` on a Var (a non-spiking Lava LIF's output is its ``v``);
 * ``input``: the input data itself; ``alias`` (Flatten, Output): the sum of the sources'
-  traces shifted by the edge delays, reshaped.
+  traces shifted by the edge delays, reshaped;
+* ``merged``: a per-delay part summed with its layer's other parts in one ``DelayDense``: not
+  observable, left out of the result (``SPEC['records'][node]['why']``).
 
 States: Monitors on the Vars (read in Lava's post-management phase: the value after the step).
 Lava tensors are in (W, H, C) layout; traces come back in the IR's (C, H, W).
@@ -64,7 +66,7 @@ def load_params(path=None):
 def _needed_records(record):
     """IR node names whose record must be read for ``record`` ('outputs' or 'all')."""
     recs = SPEC["records"]
-    want = list(recs) if record == "all" else list(SPEC["outputs"])
+    want = [n for n in recs if recs[n]["kind"] != "merged"] if record == "all" else list(SPEC["outputs"])
     need, stack = set(), list(want)
     while stack:
         n = stack.pop()
