@@ -51,10 +51,11 @@ def _layer(plan: Plan, name: str) -> dict:
 
 
 def estimate(graph: Graph | Plan, parallelism: dict | int | None = None, *, steps: int = 1,
-             input_bits: int | dict | None = None) -> dict:
+             input_bits: int | dict | None = None, in_lanes: int = 1, zero_skip: bool = True) -> dict:
     """{'layers': [{node, module, lut, ff, bram, dsp, cycles}], 'total': {lut, ff, bram, dsp},
     'cycles_per_step', 'cycles_per_sample' (``steps`` steps)} for a graph (or a plan)."""
-    plan = graph if isinstance(graph, Plan) else make_plan(graph, parallelism=parallelism, input_bits=input_bits)
+    plan = graph if isinstance(graph, Plan) else make_plan(graph, parallelism=parallelism, input_bits=input_bits,
+                                                                         in_lanes=in_lanes, zero_skip=zero_skip)
     layers = [_layer(plan, n) for n in plan.order]
     top_bram = sum(bram_blocks(b.size * b.depth, b.width) for b in plan.buffers.values() if b.kind != "node")
     total = {k: sum(layer[k] for layer in layers) for k in ("lut", "ff", "bram", "dsp")}
