@@ -44,7 +44,7 @@ def cycles_per_step(plan: Plan) -> int:
     With zero skipping (:mod:`.skipdense`) this is the bound (every input of a skipping layer
     nonzero); :func:`step_cycles` gives the exact count of given data."""
     n_out = sum(plan.size(n) for n in plan.outputs)
-    return 1 + _load(plan) + sum(plan.rtl[n].cycles + 1 for n in plan.order) + 3 * n_out
+    return 1 + _load(plan) + sum(plan.rtl[n].cycles + 1 - plan.chain_saving(n) for n in plan.order) + 3 * n_out
 
 
 def _load(plan: Plan, values: dict | None = None):
@@ -96,6 +96,7 @@ def design_report(plan: Plan) -> dict:
             "outputs": {n: plan.size(n) for n in plan.outputs},
             "cycles_per_step": cycles_per_step(plan),
             "zero_skipping": {dst: src for dst, src in skipping_layers(plan).items()},
+            "chained": dict(plan.chained),
             "layers": layers, "buffers": buffers}
 
 

@@ -68,7 +68,7 @@ def input_buffer(b, lanes: int, iw: int, lb: int, bank0: str, scanner_list: str 
     if b.depth > 1:
         L.append(f"  reg [{addr_bits(b.depth) - 1}:0] bank_{b.ident} = 0;")
     L += [f"  wire we_{b.ident} = in_valid && in_ready;",
-          f"  always @(posedge clk) if (we_{b.ident}) buf_{b.ident}[{bank0} * {aw}'d{nb} + lcnt] <= {word};"]
+          f"  always @(posedge clk) if (we_{b.ident}) buf_{b.ident}[{bank0} * {aw + 1}'d{nb} + lcnt] <= {word};"]
     if scanner_list is None:
         L.append("  wire scan_last = 1'b1;")
         return L
@@ -103,7 +103,7 @@ def read_port(b, lanes: int, r: str, bank: str, el: str, d: int) -> list[str]:
     aw = addr_bits(nb * b.depth)
     sh, ea = lanes.bit_length() - 1, addr_bits(b.size) + 1
     return [f"  wire [{ea - 1}:0] re_{r} = {el};",
-            f"  wire [{aw + 1}:0] ra_{r} = {bank} * {aw}'d{nb} + (re_{r} >> {sh});",
+            f"  wire [{aw + 1}:0] ra_{r} = {bank} * {aw + 1}'d{nb} + (re_{r} >> {sh});",
             f"  reg [{lanes * w - 1}:0] rw_{r} = 0;", f"  reg [{addr_bits(lanes) - 1}:0] rl_{r} = 0;",
             f"  reg rv_{r} = 1'b0;",
             f"  always @(posedge clk) begin rw_{r} <= buf_{b.ident}[ra_{r}[{aw - 1}:0]]; "

@@ -94,6 +94,7 @@ class NodeRTL:
     ram_bits: int = 0          # bits of state RAM
     multipliers: int = 0       # multipliers of the datapath (any width)
     y_complex: bool = False    # the output is a complex current: ports y_data (re), y_im
+    streams_input: bool = False   # reads x[i] in the cycle i + 1 after start, i = 0, 1, ... (element-wise)
     active_cycles: int = 0     # zero skipping: cycles per nonzero input (``cycles`` is the bound, all nonzero)
     fixed_cycles: int | None = None   # zero skipping: cycles with no nonzero input
 
@@ -354,4 +355,4 @@ def elementwise(spec: NodeSpec, states: list[StateVar], update: Update, *, multi
               f"    if (v{last} && i{last} == {ai}'d{n - 1}) done <= 1'b1;", "  end", "endmodule", ""]
     return NodeRTL(spec.ident, "\n".join(lines), y.lo, y.hi, cycles=n + K + 3, mem_files=params.files,
                    states=_state_mems(states, n), rom_bits=params.rom_bits, ram_bits=ram_bits,
-                   multipliers=multipliers)
+                   multipliers=multipliers, streams_input=True)

@@ -67,6 +67,12 @@ class Plan:
     out_ranges: dict[str, tuple[int, int]]
     spike_lists: dict[str, str] = field(default_factory=dict)   # buffer -> the zero-skipping dense reading its list
     in_lanes: int = 1                      # input values per transfer (:mod:`.inlanes`)
+    chained: dict[str, str] = field(default_factory=dict)   # element-wise node -> the dense it starts with
+
+    def chain_saving(self, name: str) -> int:
+        """Cycles a chained node saves: it starts with its producer's first output write
+        instead of after the producer's done (the producer's n_out writes + 1)."""
+        return self.specs[self.chained[name]].out_size + 1 if name in self.chained else 0
 
     @property
     def in_width(self) -> int:
@@ -134,6 +140,22 @@ def _spike_lists(graph: Graph, buffers: dict, order: list[str]) -> dict[str, str
         if b.kind in ("input", "node") and not b.complex:
             cand.setdefault(b.name, []).append(name)
     return {src: names[0] for src, names in cand.items() if len(names) == 1}
+
+
+def _chains(graph: Graph, order: list[str], specs: dict, rtl: dict) -> dict[str, str]:
+    """Element-wise node -> the zero-skipping dense just before it in the order whose outputs it
+    reads at delay 0: the dense writes its outputs 0, 1, ... one per cycle in one run (one group),
+    the element-wise node reads x[i] one cycle after x[i] is written if it starts with the first
+    write, so the two overlap (:mod:`.top`)."""
+    out = {}
+    for prev, name in zip(order, order[1:]):
+        sp, s = specs[prev], specs[name]
+        one_group = sp.out_size <= max(1, sp.parallel)
+        feeds = any(e.src == prev and e.delay == 0 for e in graph.in_edges(name))
+        if sp.spike_list and one_group and feeds and rtl[name].streams_input and s.in_size == sp.out_size \
+                and not s.x_complex:
+            out[name] = prev
+    return out
 
 
 def make_plan(graph: Graph, *, parallelism: dict | int | None = None, input_bits: int | dict | None = None,
@@ -224,6 +246,7 @@ def make_plan(graph: Graph, *, parallelism: dict | int | None = None, input_bits
         _complex_input(graph, buffers, name)
         out_ranges[name] = x_range(name)
     plan = Plan(graph, buffers, order, specs, rtl, graph.input_names(), outputs, out_ranges, lists)
+    plan.chained = _chains(graph, order, specs, rtl)
     ib = max([buffers[n].width for n in plan.inputs] + [2])
     plan.in_lanes = inlanes.check_lanes(in_lanes, plan.inputs, plan.in_width, ib)
     return plan

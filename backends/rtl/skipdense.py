@@ -94,7 +94,7 @@ def skip_dense_module(spec: NodeSpec, w: np.ndarray) -> NodeRTL:
 );
   // IntDense '{spec.name}': {n_out} x {n_in}, {p} output(s) in parallel, binary input, zero skipping
   // (reads the list of nonzero inputs{'; starts with the step, during the input load' if spec.early else ''})
-  reg [{p * ww - 1}:0] wrom [0:{groups * n_in - 1}];
+  (* rom_style = "block" *) reg [{p * ww - 1}:0] wrom [0:{groups * n_in - 1}];
   initial $readmemh("{fname}", wrom);
   localparam P_ACC = 2'd0, P_WAIT = 2'd1, P_DRAIN = 2'd2;
   reg busy = 1'b0;

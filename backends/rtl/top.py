@@ -61,14 +61,17 @@ def _read_el(plan: Plan, b, d: int, cb: int) -> str:
     g, k_nodes = plan.graph, len(plan.order)
     consumers = []
     for k, name in enumerate(plan.order):
+        if plan.specs[name].spike_list:      # reads its list, never this port
+            continue
         if any(e.src == b.name and e.delay == d for e in g.in_edges(name)):
-            consumers.append((k, f"xa_{plan.rtl[name].ident}"))
+            when = f"(cur == {cb}'d{k} || cur == {cb}'d{k - 1})" if name in plan.chained else f"cur == {cb}'d{k}"
+            consumers.append((when, f"xa_{plan.rtl[name].ident}"))
     for j, name in enumerate(plan.outputs):
         if any(e.src == b.name and e.delay == d for e in g.in_edges(name)):
-            consumers.append((k_nodes + j, "ocnt"))
+            consumers.append((f"cur == {cb}'d{k_nodes + j}", "ocnt"))
     el = f"{addr_bits(b.size * b.depth)}'d0"
-    for k, sig in reversed(consumers):
-        el = f"(cur == {cb}'d{k}) ? {sig} : {el}"
+    for when, sig in reversed(consumers):
+        el = f"({when}) ? {sig} : {el}"
     return el
 
 
@@ -121,7 +124,13 @@ def top_verilog(plan: Plan) -> str:
     for k, name in enumerate(order):
         r, s = plan.rtl[name], plan.specs[name]
         i = r.ident
-        go = "(state == S_IDLE) && start" if s.early else f"(state == S_RUN) && (cur == {cb}'d{k}) && !launched"
+        if s.early:
+            go = "(state == S_IDLE) && start"
+        elif name in plan.chained:       # with the producer's first output write (:func:`.plan._chains`)
+            pi = plan.rtl[plan.chained[name]].ident
+            go = f"(state == S_RUN) && (cur == {cb}'d{k - 1}) && ywe_{pi} && (ya_{pi} == 0)"
+        else:
+            go = f"(state == S_RUN) && (cur == {cb}'d{k}) && !launched"
         L += [f"  wire start_{i} = {go};", f"  wire done_{i};",
               f"  wire [{addr_bits(s.in_size) - 1}:0] xa_{i};", f"  wire signed [{s.x_width - 1}:0] xd_{i};",
               f"  wire [{addr_bits(s.out_size) - 1}:0] ya_{i};", f"  wire signed [{r.y_width - 1}:0] yd_{i};",
@@ -198,7 +207,7 @@ def top_verilog(plan: Plan) -> str:
                  f".x_data(xd_{i}), .y_addr(ya_{i}), .y_data(yd_{i}), .y_we(ywe_{i}){extra});")
         done_terms.append(f"done_{i}")
     for k, name in enumerate(order):
-        if plan.specs[name].early:       # started with the step: its done may come before its turn
+        if plan.specs[name].early or name in plan.chained:    # started early: done may come before its turn
             i = plan.rtl[name].ident
             L += [f"  reg edone_{i} = 1'b0;",
                   f"  always @(posedge clk) if (state == S_IDLE) edone_{i} <= 1'b0; "

@@ -182,8 +182,9 @@ def test_zero_skipping_dense_bit_exact(pattern, parallel, lanes):
     """Binary dense layers read the list of their nonzero inputs: the input layer (started with
     the step, accumulating while the inputs stream in, 1, 4 or 8 values per transfer with the
     scanner listing each transfer's nonzero lanes) and the recurrent one (fed by the LIF's
-    spikes); all-zero steps, all-one steps and random spikes, every output and state, and the
-    exact data-dependent cycle count of every step (the bound when every input is a spike)."""
+    spikes; with 5 of 5 outputs in parallel the LIF after it is chained); all-zero steps, all-one
+    steps and random spikes, every output and state, and the exact data-dependent cycle count of
+    every step (the bound when every input is a spike)."""
     g = _dense_lif(graded=False)
     rng = np.random.default_rng(3)
     x = {"zeros": np.zeros((2, 6, 7), np.int64), "ones": np.ones((2, 6, 7), np.int64),
@@ -192,6 +193,8 @@ def test_zero_skipping_dense_bit_exact(pattern, parallel, lanes):
     plan = make_plan(g, **kw)
     assert plan.spike_lists == {"input": "fc", "lif": "rec"}
     assert plan.specs["fc"].early and not plan.specs["rec"].early
+    # one group of outputs: the LIF starts with fc's first output write and overlaps its drain
+    assert plan.chained == ({"lif": "fc"} if parallel >= 5 else {})
     stats = {}
     ref, _ = assert_bit_exact(g, x, stats=stats, **kw)
     assert_cycles(g, ref, stats, **kw)
