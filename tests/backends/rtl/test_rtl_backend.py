@@ -206,6 +206,25 @@ def test_zero_skipping_dense_bit_exact(pattern, parallel, lanes):
     assert stats["cycles"].min() < bound
 
 
+def test_estimate_of_data_dependent_cycles():
+    """The estimate gives the bound (every input a spike), the count with no spike and at a rate
+    (a rising count in between); a skipping layer's list of nonzero inputs is in its memories."""
+    from snnc.backends.rtl import estimate
+
+    g = _dense_lif(n_in=64, graded=False)
+    e = estimate(g, {"fc": 5}, input_bits=2, in_lanes=8, input_rate=0.25)
+    assert e["cycles_per_step_min"] < e["cycles_per_step_at_rate"] < e["cycles_per_step"]
+    plan = make_plan(g, input_bits=2, parallelism={"fc": 5}, in_lanes=8)
+    zero = {"input": np.zeros((1, 1, 64)), "lif": np.zeros((1, 1, 5))}
+    assert e["cycles_per_step_min"] == step_cycles(plan, zero)[0, 0]
+    ones = {"input": np.ones((1, 1, 64)), "lif": np.ones((1, 1, 5))}
+    assert e["cycles_per_step"] == step_cycles(plan, ones)[0, 0] == cycles_per_step(plan)
+    fc = next(layer for layer in e["layers"] if layer["node"] == "fc")
+    assert fc["cycles_per_nonzero_input"] == 0          # early: its one group runs during the load
+    dense = estimate(g, {"fc": 5}, input_bits=2, zero_skip=False)
+    assert dense["cycles_per_step_min"] == dense["cycles_per_step"] > e["cycles_per_step_at_rate"]
+
+
 def test_packed_input_without_skipping_bit_exact():
     """8 graded input values per transfer, zero skipping off (the plain dense layers read the
     packed buffer lane by lane; a delay-1 edge from the input: two banks); fixed cycles, the
