@@ -31,8 +31,15 @@ def harness_cpp(plan: Plan) -> str:
     rec = sum(size for _, _, size in record_layout(plan))
     root = "m->rootp->snnc_top__DOT__"
     dumps = []
+    lanes = plan.in_lanes
     for b in plan.buffers.values():
         bank = f"(int64_t){root}bank_{b.ident}" if b.depth > 1 else "0"
+        if lanes > 1 and b.kind == "input":       # words of `lanes` values
+            nb = -(-b.size // lanes)
+            dumps.append(f"    {{ int64_t base = {bank} * {nb};\n"
+                         f"      for (int i = 0; i < {b.size}; ++i) *p++ = sx((uint64_t){root}buf_{b.ident}"
+                         f"[base + i / {lanes}] >> ((i % {lanes}) * {b.width}), {b.width}); }}")
+            continue
         for part in ("", "_im") if b.complex else ("",):
             dumps.append(f"    {{ int64_t base = {bank} * {b.size};\n"
                          f"      for (int i = 0; i < {b.size}; ++i) *p++ = sx((uint64_t){root}buf_{b.ident}{part}"
@@ -61,6 +68,10 @@ static inline int64_t sx(uint64_t v, int w) {{
 }}
 
 static const int N_IN = {n_in};
+static const int LANES = {lanes};
+static const int N_BEATS = (N_IN + LANES - 1) / LANES;
+static const int IW = {plan.in_width};
+static const uint64_t IMASK = IW >= 64 ? ~0ull : ((1ull << IW) - 1);
 static const int N_OUT = {sum(plan.size(n) for n in plan.outputs)};
 static const int REC = {rec};
 static const int OW = {plan.out_width};
@@ -90,12 +101,17 @@ int main(int argc, char** argv) {{
             uint64_t cycles = 0;
             m->start = 1; m->first_step = (t == 0); tick(); ++cycles;
             m->start = 0; m->first_step = 0;
-            int loaded = 0, got = 0;
+            int loaded = 0, got = 0;    // loaded: transfers of LANES values
             bool finished = false;
             while (!finished) {{
                 if (cycles > MAX_CYCLES) {{ fprintf(stderr, "step did not finish\\n"); return 3; }}
-                m->in_valid = loaded < N_IN;
-                m->in_data = loaded < N_IN ? (uint64_t)xi[loaded] : 0;
+                m->in_valid = loaded < N_BEATS;
+                uint64_t word = 0;
+                for (int j = 0; j < LANES && loaded < N_BEATS; ++j) {{
+                    int e = loaded * LANES + j;
+                    if (e < N_IN) word |= ((uint64_t)xi[e] & IMASK) << (j * IW);
+                }}
+                m->in_data = word;
                 m->eval();
                 bool in_fire = m->in_valid && m->in_ready;
                 if (m->out_valid && m->out_ready) {{

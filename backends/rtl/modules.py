@@ -62,6 +62,8 @@ class NodeSpec:
     x_hi: int
     parallel: int = 1
     x_complex: bool = False     # the summed input is a complex current: ports x_data (re), x_im
+    spike_list: bool = False    # binary dense fed by the top's list of nonzero input indices (zero skipping)
+    early: bool = False         # with spike_list: starts with the step and runs while the inputs stream in
 
     @property
     def in_size(self) -> int:
@@ -92,6 +94,13 @@ class NodeRTL:
     ram_bits: int = 0          # bits of state RAM
     multipliers: int = 0       # multipliers of the datapath (any width)
     y_complex: bool = False    # the output is a complex current: ports y_data (re), y_im
+    streams_input: bool = False   # reads x[i] in the cycle i + 1 after start, i = 0, 1, ... (element-wise)
+    active_cycles: int = 0     # zero skipping: cycles per nonzero input (``cycles`` is the bound, all nonzero)
+    fixed_cycles: int | None = None   # zero skipping: cycles with no nonzero input
+
+    def cycles_for(self, active: int) -> int:
+        """Cycles of one step with ``active`` nonzero inputs (data-independent modules: ``cycles``)."""
+        return self.cycles if self.fixed_cycles is None else self.fixed_cycles + self.active_cycles * int(active)
 
     @property
     def y_width(self) -> int:
@@ -346,4 +355,4 @@ def elementwise(spec: NodeSpec, states: list[StateVar], update: Update, *, multi
               f"    if (v{last} && i{last} == {ai}'d{n - 1}) done <= 1'b1;", "  end", "endmodule", ""]
     return NodeRTL(spec.ident, "\n".join(lines), y.lo, y.hi, cycles=n + K + 3, mem_files=params.files,
                    states=_state_mems(states, n), rom_bits=params.rom_bits, ram_bits=ram_bits,
-                   multipliers=multipliers)
+                   multipliers=multipliers, streams_input=True)

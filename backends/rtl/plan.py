@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from snnc.ir import intneurons as INN
+from snnc.ir import intnodes as IN
 from snnc.ir import nodes as N
 from snnc.ir.errors import SnncError, UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.shapes import infer_shapes
 
-from . import neurons, synapses, timemix  # noqa: F401  (register the generators)
+from . import inlanes, neurons, skipdense, synapses, timemix  # noqa: F401  (register the generators)
 from .modules import NodeRTL, NodeSpec, generate
 from .netlist import bits_for
 
@@ -64,6 +65,14 @@ class Plan:
     inputs: list[str]
     outputs: list[str]
     out_ranges: dict[str, tuple[int, int]]
+    spike_lists: dict[str, str] = field(default_factory=dict)   # buffer -> the zero-skipping dense reading its list
+    in_lanes: int = 1                      # input values per transfer (:mod:`.inlanes`)
+    chained: dict[str, str] = field(default_factory=dict)   # element-wise node -> the dense it starts with
+
+    def chain_saving(self, name: str) -> int:
+        """Cycles a chained node saves: it starts with its producer's first output write
+        instead of after the producer's done (the producer's n_out writes + 1)."""
+        return self.specs[self.chained[name]].out_size + 1 if name in self.chained else 0
 
     @property
     def in_width(self) -> int:
@@ -115,9 +124,47 @@ def _complex_input(graph: Graph, buffers: dict, name: str) -> bool:
     return cplx
 
 
-def make_plan(graph: Graph, *, parallelism: dict | int | None = None, input_bits: int | dict | None = None) -> Plan:
+def _spike_lists(graph: Graph, buffers: dict, order: list[str]) -> dict[str, str]:
+    """Buffer -> the one binary IntDense that reads it through a list of nonzero indices (zero
+    skipping): its only in-edge, delay 0, from an Input or a node (not complex); a buffer read by
+    two such layers keeps the plain path for both."""
+    cand: dict[str, list[str]] = {}
+    for name in order:
+        node = graph.nodes[name]
+        if type(node) is not IN.IntDense or node.input_kind != "binary":
+            continue
+        ie = graph.in_edges(name)
+        if len(ie) != 1 or ie[0].delay != 0:
+            continue
+        b = buffers[ie[0].src]
+        if b.kind in ("input", "node") and not b.complex:
+            cand.setdefault(b.name, []).append(name)
+    return {src: names[0] for src, names in cand.items() if len(names) == 1}
+
+
+def _chains(graph: Graph, order: list[str], specs: dict, rtl: dict) -> dict[str, str]:
+    """Element-wise node -> the zero-skipping dense just before it in the order whose outputs it
+    reads at delay 0: the dense writes its outputs 0, 1, ... one per cycle in one run (one group),
+    the element-wise node reads x[i] one cycle after x[i] is written if it starts with the first
+    write, so the two overlap (:mod:`.top`)."""
+    out = {}
+    for prev, name in zip(order, order[1:]):
+        sp, s = specs[prev], specs[name]
+        one_group = sp.out_size <= max(1, sp.parallel)
+        feeds = any(e.src == prev and e.delay == 0 for e in graph.in_edges(name))
+        if sp.spike_list and one_group and feeds and rtl[name].streams_input and s.in_size == sp.out_size \
+                and not s.x_complex:
+            out[name] = prev
+    return out
+
+
+def make_plan(graph: Graph, *, parallelism: dict | int | None = None, input_bits: int | dict | None = None,
+              zero_skip: bool = True, in_lanes: int = 1) -> Plan:
     """The plan of ``graph`` (``metadata['level'] == 'integer'``). ``parallelism``: output
-    neurons computed in parallel by a dense layer, one int for all or {node: int} (default 1)."""
+    neurons computed in parallel by a dense layer, one int for all or {node: int} (default 1).
+    ``zero_skip``: binary dense layers read a list of their nonzero inputs (:mod:`.skipdense`;
+    the cycle count then depends on the data, :func:`.emit.step_cycles`). ``in_lanes``: input
+    values per stream transfer (a power of two; one Input node; :mod:`.inlanes`)."""
     if graph.metadata.get("level") != "integer":
         raise UnsupportedError("the rtl backend needs a lowered integer graph",
                                hint="compile the model for the 'fpga' target first")
@@ -165,6 +212,8 @@ def make_plan(graph: Graph, *, parallelism: dict | int | None = None, input_bits
             lo, hi = lo + elo, hi + ehi
         return lo, hi
 
+    lists = _spike_lists(graph, buffers, order) if zero_skip else {}
+    skip = {dst: src for src, dst in lists.items()}
     specs: dict[str, NodeSpec] = {}
     rtl: dict[str, NodeRTL] = {}
     for _ in range(8):
@@ -176,7 +225,9 @@ def make_plan(graph: Graph, *, parallelism: dict | int | None = None, input_bits
             in_shape = shapes[in_edges[0].src]
             lo, hi = x_range(name)
             spec = NodeSpec(name, idents[name], graph.nodes[name], tuple(in_shape), tuple(shapes[name]), lo, hi,
-                            parallel=par(name), x_complex=_complex_input(graph, buffers, name))
+                            parallel=par(name), x_complex=_complex_input(graph, buffers, name),
+                            spike_list=name in skip,
+                            early=name in skip and name == order[0] and buffers[skip[name]].kind == "input")
             prev = specs.get(name)
             if prev is None or (prev.x_lo, prev.x_hi) != (lo, hi):
                 specs[name] = spec
@@ -194,4 +245,8 @@ def make_plan(graph: Graph, *, parallelism: dict | int | None = None, input_bits
     for name in outputs:
         _complex_input(graph, buffers, name)
         out_ranges[name] = x_range(name)
-    return Plan(graph, buffers, order, specs, rtl, graph.input_names(), outputs, out_ranges)
+    plan = Plan(graph, buffers, order, specs, rtl, graph.input_names(), outputs, out_ranges, lists)
+    plan.chained = _chains(graph, order, specs, rtl)
+    ib = max([buffers[n].width for n in plan.inputs] + [2])
+    plan.in_lanes = inlanes.check_lanes(in_lanes, plan.inputs, plan.in_width, ib)
+    return plan

