@@ -36,10 +36,14 @@ from snnc.runtime.cli_options import TARGET_CHOICE, echo_import_notes, import_op
               help="RTL: output neurons a layer computes in parallel (N for every layer, NODE=N for one; repeatable).")
 @click.option("--input-bits", type=click.IntRange(min=1, max=32), default=None,
               help="RTL: signed width of the input stream values (default: from the input's range, else 16).")
+@click.option("--in-lanes", type=click.IntRange(min=1, max=1024), default=None,
+              help="RTL: input values per stream transfer (default 1).")
+@click.option("--zero-skip/--no-zero-skip", default=True, show_default=True,
+              help="RTL: binary dense layers spend a cycle per nonzero input only (cycles depend on the data).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display (it shows only on a terminal anyway).")
 @import_options
 def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, artifacts, reuse_factor, layer_reuse,
-                hls_interface, fpga_part, clock_ns, input_max_abs, parallel, input_bits, quiet, dt, reset, integrator,
+                hls_interface, fpga_part, clock_ns, input_max_abs, parallel, input_bits, in_lanes, zero_skip, quiet, dt, reset, integrator,
                 preset):
     """Compile MODEL for a target: OUT/model.nir (the lowered integer graph), OUT/report.json and
     the target's deployment artifacts (OUT/hls: the HLS C++ project for fpga; OUT/lava: the Lava
@@ -73,7 +77,7 @@ def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, arti
         tgt = lookup_target(config.profile.name)
         opts = EmitOptions(reuse_factor=reuse_factor, fpga_part=fpga_part, clock_ns=clock_ns,
                            input_max_abs=input_max_abs, parallelism=_parallelism(parallel), input_bits=input_bits,
-                           layer_reuse=_layer_reuse(layer_reuse), hls_interface=hls_interface, fpga=config.fpga)
+                           in_lanes=in_lanes, zero_skip=zero_skip, layer_reuse=_layer_reuse(layer_reuse), hls_interface=hls_interface, fpga=config.fpga)
         elapsed = time.perf_counter() - t0
         steps.start(f"writing {outdir}" + (f" and {tgt.artifact_dir}/" if artifacts and tgt.artifact_dir else ""))
         lines = write_artifacts(outdir, lowered, report, force=force, elapsed_s=elapsed,
@@ -148,6 +152,20 @@ def synth_cmd(outdir, family, part, no_pnr, as_json):
     for name, c in rep.get("layers", {}).items():
         click.echo(f"  {name}: " + ", ".join(f"{k} {v}" for k, v in c.items()))
     if rep.get("fmax_mhz"):
-        click.echo(f"fmax {rep['fmax_mhz']:.1f} MHz, {rep['cycles_per_step']} cycles per step = "
-                   f"{rep['us_per_step']:.2f} us per step")
+        bound = "at most " if _zero_skipping(rtl_dir) else ""
+        click.echo(f"fmax {rep['fmax_mhz']:.1f} MHz, {bound}{rep['cycles_per_step']} cycles per step = "
+                   f"{bound}{rep['us_per_step']:.2f} us per step"
+                   + (" (zero skipping: a step takes fewer cycles when inputs are zero)" if bound else ""))
     click.echo(f"report: {os.path.join(rtl_dir, f'synth_{family}.json')}")
+
+
+def _zero_skipping(rtl_dir: str) -> bool:
+    """True when the design's report.json lists zero-skipping layers (data-dependent cycles)."""
+    import json
+    import os
+
+    try:
+        with open(os.path.join(rtl_dir, "report.json")) as f:
+            return bool(json.load(f).get("zero_skipping"))
+    except (OSError, ValueError):
+        return False

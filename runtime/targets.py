@@ -136,7 +136,8 @@ class EmitOptions:
     else the default (:meth:`hls_settings`). input_max_abs: bound on |input values| the Lava
     network may assume (None: int32); parallelism: RTL output neurons computed in parallel (int
     for every layer, or {node: int}); input_bits: RTL signed width of the input stream (None:
-    from the Input's range, else 16)."""
+    from the Input's range, else 16); in_lanes: RTL input values per stream transfer (None: 1);
+    zero_skip: RTL binary dense layers skip zero inputs (cycles then depend on the data)."""
 
     reuse_factor: int | None = None
     fpga_part: str | None = None
@@ -144,6 +145,8 @@ class EmitOptions:
     input_max_abs: int | None = None
     parallelism: int | dict | None = None
     input_bits: int | None = None
+    in_lanes: int | None = None
+    zero_skip: bool = True
     layer_reuse: dict | None = None
     hls_interface: str | None = None
     fpga: dict = field(default_factory=dict)
@@ -286,7 +289,8 @@ def _emit_rtl(lowered: Graph, folder: str, opts: EmitOptions, report: dict) -> l
     from snnc.backends.rtl import emit_rtl
 
     os.rmdir(folder)   # emit_rtl builds the folder itself (atomically)
-    rtl = emit_rtl(lowered, folder, parallelism=opts.parallelism, input_bits=opts.input_bits)
+    rtl = emit_rtl(lowered, folder, parallelism=opts.parallelism, input_bits=opts.input_bits,
+                   in_lanes=opts.in_lanes or 1, zero_skip=opts.zero_skip)
     report["rtl"] = {k: rtl[k] for k in ("cycles_per_step", "estimate") if k in rtl}
     return ["Verilog: {dir} (top module, $readmemh memories, report.json); "
             "synthesis and place & route: snnc synth {dir} --family ecp5|ice40|xilinx"]
@@ -295,7 +299,8 @@ def _emit_rtl(lowered: Graph, folder: str, opts: EmitOptions, report: dict) -> l
 def _estimate_rtl(lowered: Graph, opts: EmitOptions) -> dict:
     from snnc.backends.rtl import estimate
 
-    return estimate(lowered, opts.parallelism)
+    return estimate(lowered, opts.parallelism, input_bits=opts.input_bits, in_lanes=opts.in_lanes or 1,
+                    zero_skip=opts.zero_skip)
 
 
 def _estimate_lava(lowered: Graph, opts: EmitOptions) -> dict:

@@ -44,3 +44,24 @@ def test_bad_parallel_value_names_the_option(tmp_path, capsys):
     model = str(REPO / "examples" / "models" / "quickstart_lif.nir")
     assert main(["compile", model, "--target", "rtl", "-o", str(tmp_path / "o"), "--parallel", "x=0"]) == 1
     assert "--parallel 'x=0'" in capsys.readouterr().err
+
+
+def test_in_lanes_and_zero_skip_options_reach_the_design(tmp_path, capsys):
+    model = str(REPO / "examples" / "models" / "digits_lif.nir")
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["compile", model, "--target", "rtl", "-o", str(a), "--in-lanes", "4", "-q"]) == 0
+    assert main(["compile", model, "--target", "rtl", "-o", str(b), "--no-zero-skip", "-q"]) == 0
+    rep_a = json.loads((a / "rtl" / "report.json").read_text())
+    rep_b = json.loads((b / "rtl" / "report.json").read_text())
+    assert rep_a["in_lanes"] == 4 and rep_b["in_lanes"] == 1
+    assert rep_a["zero_skipping"] and rep_b["zero_skipping"] == {}
+    capsys.readouterr()
+    assert main(["verify", str(a), "--backends", "sim,rtl", "--inputs", "1", "--steps", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["bit_exact"]
+
+
+def test_too_many_input_lanes_is_refused_by_name(tmp_path, capsys):
+    model = str(REPO / "examples" / "models" / "digits_lif.nir")
+    assert main(["compile", model, "--target", "rtl", "-o", str(tmp_path / "o"), "--in-lanes", "64", "-q"]) == 1
+    assert "in_lanes" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
