@@ -43,8 +43,8 @@ from snnc.runtime.cli_options import TARGET_CHOICE, echo_import_notes, import_op
 @click.option("-q", "--quiet", is_flag=True, help="No progress display (it shows only on a terminal anyway).")
 @import_options
 def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, artifacts, reuse_factor, layer_reuse,
-                hls_interface, fpga_part, clock_ns, input_max_abs, parallel, input_bits, in_lanes, zero_skip, quiet, dt, reset, integrator,
-                preset):
+                hls_interface, fpga_part, clock_ns, input_max_abs, parallel, input_bits, in_lanes, zero_skip, quiet, dt,
+                reset, integrator, preset):
     """Compile MODEL for a target: OUT/model.nir (the lowered integer graph), OUT/report.json and
     the target's deployment artifacts (OUT/hls: the HLS C++ project for fpga; OUT/lava: the Lava
     network, and network.net where netx can build it, for loihi2)."""
@@ -77,7 +77,8 @@ def compile_cmd(model, target, config_path, outdir, dump_ir, strict, force, arti
         tgt = lookup_target(config.profile.name)
         opts = EmitOptions(reuse_factor=reuse_factor, fpga_part=fpga_part, clock_ns=clock_ns,
                            input_max_abs=input_max_abs, parallelism=_parallelism(parallel), input_bits=input_bits,
-                           in_lanes=in_lanes, zero_skip=zero_skip, layer_reuse=_layer_reuse(layer_reuse), hls_interface=hls_interface, fpga=config.fpga)
+                           in_lanes=in_lanes, zero_skip=zero_skip, layer_reuse=_layer_reuse(layer_reuse),
+                           hls_interface=hls_interface, fpga=config.fpga)
         elapsed = time.perf_counter() - t0
         steps.start(f"writing {outdir}" + (f" and {tgt.artifact_dir}/" if artifacts and tgt.artifact_dir else ""))
         lines = write_artifacts(outdir, lowered, report, force=force, elapsed_s=elapsed,
