@@ -139,8 +139,8 @@ class IntConv2dKernel(Kernel):
 class IntCubaLIFKernel(NeuronKernel):
     """``IntCubaLIF`` step by step (equation in the node's docstring); states ``u``, ``v``.
 
-    ``run`` (all T steps of a node-major schedule) first bounds its input, max |x| over all
-    steps, and skips each ``arith_bits`` wrap that the bound proves to be the identity (see
+    ``run_block`` (a block of steps of a node-major schedule) first bounds its input, max |x|
+    over the block's steps, and skips each ``arith_bits`` wrap that the bound proves to be the identity (see
     :meth:`_identities`); a current decay whose multiplier is 0 everywhere (Lava du = 4095) is 0
     without computing it. Results are those of the full equation, bit for bit."""
 
@@ -160,10 +160,10 @@ class IntCubaLIFKernel(NeuronKernel):
     def init_state(self, batch):
         return {"u": self.zeros(batch, np.int64), "v": self.zeros(batch, np.int64)}
 
-    def run(self, x, record_states=False):
+    def run_block(self, x, state, t0, traces=None):
         self.skip = self._identities(x)
         try:
-            return super().run(x, record_states)
+            return super().run_block(x, state, t0, traces)
         finally:
             self.skip = frozenset()
 
