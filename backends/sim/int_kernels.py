@@ -25,6 +25,12 @@ from . import events, ops
 from .kernels import Kernel, NeuronKernel, register
 
 
+def _shift_exp(acc, e: int):
+    """:func:`snnc.ir.intops.shift_exp` for a scalar exponent ``e != 0``: by its definition
+    ``shl(acc, e)`` if e > 0 else ``asr(acc, -e)`` (one shift instead of both and a select)."""
+    return O.shl(acc, e) if e > 0 else O.asr(acc, -e)
+
+
 def _binary(node) -> bool:
     return node.input_kind == "binary"
 
@@ -61,7 +67,7 @@ class IntDenseKernel(Kernel):
             acc = O.wrap(acc, n.acc_bits)
             bound = 2.0 ** (n.acc_bits - 1)
         if n.weight_exp:
-            acc = O.shift_exp(acc, n.weight_exp)
+            acc = _shift_exp(acc, int(n.weight_exp))
             bound = bound * 2.0 ** n.weight_exp + 1
         if n.out_bits < 64 and bound >= 2.0 ** (n.out_bits - 1) - 1:
             acc = O.wrap(acc, n.out_bits)
@@ -127,7 +133,7 @@ class IntConv2dKernel(Kernel):
             acc += self.bias
             bound += self.bias_bound
         if n.weight_exp:
-            acc = O.shift_exp(acc, n.weight_exp)
+            acc = _shift_exp(acc, int(n.weight_exp))
             bound = bound * 2.0 ** n.weight_exp + 1
         # a wrap to a width that holds the proven bound is the identity: skip it
         if n.out_bits < 64 and bound >= 2.0 ** (n.out_bits - 1) - 1:
