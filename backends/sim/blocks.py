@@ -28,15 +28,22 @@ import numpy as np
 BLOCK_BYTES = 4 << 20
 
 
-def block_steps(T: int, step_bytes: int, *, window: int = 1, forced: int | None = None) -> int:
+def block_steps(T: int, step_bytes: int, *, window: int = 1, forced: int | None = None,
+                history_bytes: int = 0) -> int:
     """Steps per block for a run of ``T`` steps whose largest node produces ``step_bytes`` bytes
     per step (all samples): ``forced`` if given (at least 1), else :data:`BLOCK_BYTES` //
-    step_bytes, between 1 and T. With whole-window nodes (TimeMix over windows that start at step
-    0; ``window``: the lcm of their windows) a block is a whole number of windows, and a run
-    whose length is not one (the node refuses it) is one block."""
+    step_bytes, between 1 and T; but one block of T steps when the delay histories the blocks
+    would carry (``history_bytes``: sum over delayed nodes of depth x bytes per step) exceed half
+    the largest node's whole-run array: the blocks would copy those histories at every block
+    boundary and hold them for the whole run (measured on NTIDIGITS, 95 synapses with delays of
+    up to 63 steps: 2 blocks of 64 steps were 1.25x slower than one block). With whole-window nodes (TimeMix over
+    windows that start at step 0; ``window``: the lcm of their windows) a block is a whole number
+    of windows, and a run whose length is not one (the node refuses it) is one block."""
     if T <= 0:
         return 1
     if window > 1 and T % window:
+        return T
+    if forced is None and 2 * history_bytes > T * step_bytes:
         return T
     tb = max(1, int(forced)) if forced is not None else BLOCK_BYTES // max(1, step_bytes)
     tb = -(-max(1, tb) // window) * window
@@ -44,34 +51,45 @@ def block_steps(T: int, step_bytes: int, *, window: int = 1, forced: int | None 
 
 
 class History:
-    """The last ``D`` steps of one node's output before the current block, followed by the
-    block's own steps: ``buf: [D + Tb, B, *shape]``, row ``D + (t - t0)`` holding step t (rows of
-    steps before 0 are zeros, as :func:`snnc.backends.sim.ops.shift_time` fills them)."""
+    """The last ``D`` steps of one node's output before the current block (``buf: [D, B,
+    *shape]``, row ``D + (t - t0)`` holding step t < t0; rows of steps before 0 are zeros, as
+    :func:`snnc.backends.sim.ops.shift_time` fills them), and the node's output of the current
+    block (``cur``), set by :meth:`write`."""
 
     def __init__(self, depth: int):
-        self.D, self.buf, self.n = depth, None, 0
+        self.D, self.buf, self.cur = depth, None, None
 
-    def write(self, y: np.ndarray, tb: int) -> None:
-        """Append the current block's ``y: [n, B, ...]`` after the history rows."""
+    def write(self, y: np.ndarray) -> None:
+        """The node's output of the current block, ``y: [n, B, ...]``."""
         if self.buf is None:
-            self.buf = np.zeros((self.D + tb, *y.shape[1:]), y.dtype)
+            self.buf = np.zeros((self.D, *y.shape[1:]), y.dtype)
         elif self.buf.dtype != np.result_type(self.buf.dtype, y.dtype):
             self.buf = self.buf.astype(np.result_type(self.buf.dtype, y.dtype))
-        self.n = y.shape[0]
-        self.buf[self.D:self.D + self.n] = y
+        self.cur = y
 
     def delayed(self, d: int) -> np.ndarray:
         """The block's input over an edge of delay ``1 <= d <= D``: steps t0 - d .. t1 - 1 - d."""
-        return self.buf[self.D - d:self.D - d + self.n]
+        n = self.cur.shape[0]
+        old = self.buf[self.D - d:self.D - d + min(d, n)]
+        if d >= n:
+            return old.astype(self.cur.dtype, copy=False)
+        return np.concatenate([old, self.cur[:n - d]]).astype(self.cur.dtype, copy=False)
 
     def row(self, t_rel: int) -> np.ndarray:
-        """Step ``t0 + t_rel`` (``-D <= t_rel < n``)."""
+        """Step ``t0 + t_rel`` of an earlier block (``-D <= t_rel < 0``)."""
         return self.buf[self.D + t_rel]
 
     def advance(self) -> None:
-        """After the block: its last D steps become the history of the next block."""
-        if self.buf is not None and self.D:
-            self.buf[:self.D] = self.buf[self.n:self.n + self.D].copy()
+        """After the block: the last D steps up to its end become the history of the next."""
+        if self.cur is None:
+            return
+        n = self.cur.shape[0]
+        if n >= self.D:
+            self.buf[:] = self.cur[n - self.D:]
+        else:
+            self.buf[:self.D - n] = self.buf[n:].copy()
+            self.buf[self.D - n:] = self.cur
+        self.cur = None
 
 
 class Record:

@@ -32,6 +32,7 @@ from snnc.ir.trace import Trace
 from . import blocks as BL
 from . import kernels as K
 from .allocator import tune_allocator
+from .ops import shift_time
 
 
 def _integer_graph(graph: Graph) -> bool:
@@ -101,7 +102,8 @@ class Simulator:
         tb = self.steps_per_block(T, B)
         single = tb >= T
         rec = {n: BL.Record(T, single) for n in keep}
-        hist = {n: BL.History(d) for n, d in self._history_depths(T).items()}
+        # one block: delays are plain time shifts of the run's arrays, no history to carry
+        hist = {} if single else {n: BL.History(d) for n, d in self._history_depths(T).items()}
         traces = self._traces(T, B) if record_states else {}
         carry: dict = {}
         dies = self._last_use(set(keep))
@@ -109,18 +111,18 @@ class Simulator:
             t1 = min(T, t0 + tb)
             out: dict[str, np.ndarray] = {}
             for name, a in x.items():
-                self._emit(name, a[t0:t1], out, rec, hist, t0, tb)
+                self._emit(name, a[t0:t1], out, rec, hist, t0)
             for i, comp in enumerate(self.schedule):
-                if len(comp) == 1 and not any(e.src == e.dst for e in g.in_edges(comp[0])):
+                if self._acyclic(comp):
                     name = comp[0]
                     if name not in out:
                         y, carry[name] = self.kernels[name].run_block(
                             self._gather(name, out, hist, t1 - t0, B), carry.get(name), t0, traces.get(name))
-                        self._emit(name, y, out, rec, hist, t0, tb)
+                        self._emit(name, y, out, rec, hist, t0)
                 else:
                     self._run_cyclic(i, comp, out, hist, carry, traces, t0, t1, B)
                     for name in comp:
-                        self._emit(name, out[name], out, rec, hist, t0, tb)
+                        self._emit(name, out[name], out, rec, hist, t0)
                 for name in dies.get(i, ()):          # block arrays nobody reads any more
                     out.pop(name, None)
             if t1 < T:
@@ -140,10 +142,12 @@ class Simulator:
     def steps_per_block(self, T: int, B: int) -> int:
         """Steps per block of a run of T steps at batch B (:func:`.blocks.block_steps`: a node's
         block array about :data:`.blocks.BLOCK_BYTES`; the whole run with a whole-window node)."""
-        step_bytes = max((B * int(np.prod(s, dtype=np.int64)) * (16 if self._is_complex(n) else 8)
-                          for n, s in self.shapes.items()), default=8)
+        per_step = {n: B * int(np.prod(s, dtype=np.int64)) * (16 if self._is_complex(n) else 8)
+                    for n, s in self.shapes.items()}
+        history = sum(d * per_step[n] for n, d in self._history_depths(T).items())
         windows = [int(np.asarray(k.node.coefficients).shape[0]) for k in self.kernels.values() if k.whole_window]
-        return BL.block_steps(T, step_bytes, window=math.lcm(*windows) if windows else 1, forced=self.block_steps)
+        return BL.block_steps(T, max(per_step.values(), default=8), window=math.lcm(*windows) if windows else 1,
+                              forced=self.block_steps, history_bytes=history)
 
     def _history_depths(self, T: int) -> dict[str, int]:
         """Node -> steps of its output a later block needs: its largest outgoing delay (at most
@@ -164,13 +168,13 @@ class Simulator:
         return len(comp) == 1 and not any(e.src == e.dst for e in self.graph.in_edges(comp[0]))
 
     @staticmethod
-    def _emit(name, y, out, rec, hist, t0, tb) -> None:
+    def _emit(name, y, out, rec, hist, t0) -> None:
         """A node's block output: readers in this block, the recorded result, the history."""
         out[name] = y
         if name in rec:
             rec[name].write(t0, y)
         if name in hist:
-            hist[name].write(y, tb)
+            hist[name].write(y)
 
     def _last_use(self, keep: set[str]) -> dict[int, list[str]]:
         """Schedule position -> the nodes whose block arrays can be dropped after it: every reader
@@ -191,7 +195,9 @@ class Simulator:
         """The block's values arriving over edge ``e`` (``n`` steps)."""
         if e.delay == 0:
             return out[e.src]
-        h = hist[e.src]
+        h = hist.get(e.src)
+        if h is None:                                 # one block: the whole run's time shift
+            return shift_time(out[e.src], e.delay)
         if e.delay > h.D:                             # longer than the run: only zeros arrive
             return np.zeros_like(out[e.src])
         return h.delayed(e.delay)
