@@ -21,29 +21,23 @@ from __future__ import annotations
 
 import numpy as np
 
-#: bytes of one node's block array ([Tb, B, *shape] of 8-byte values) the block size aims at:
-#: small enough that a block's arrays stay in the heap glibc keeps (allocator.py: 64 MiB of top
-#: padding, arrays below 32 MiB not mmapped) and are reused by the next block, large enough that
-#: a block of a small layer is many steps (one BLAS call over Tb x B rows)
-BLOCK_BYTES = 4 << 20
+#: bytes of all nodes' block arrays together ([Tb, B, *shape] of 8-byte values, summed over the
+#: nodes) the block size aims at: small enough that a block's arrays stay in the heap glibc keeps
+#: (allocator.py: 64 MiB of top padding, arrays below 32 MiB not mmapped) and are reused by the
+#: next block, large enough that a block of a small network is many steps (one BLAS call over
+#: Tb x B rows)
+BLOCK_BYTES = 32 << 20
 
 
-def block_steps(T: int, step_bytes: int, *, window: int = 1, forced: int | None = None,
-                history_bytes: int = 0) -> int:
-    """Steps per block for a run of ``T`` steps whose largest node produces ``step_bytes`` bytes
+def block_steps(T: int, step_bytes: int, *, window: int = 1, forced: int | None = None) -> int:
+    """Steps per block for a run of ``T`` steps whose nodes together produce ``step_bytes`` bytes
     per step (all samples): ``forced`` if given (at least 1), else :data:`BLOCK_BYTES` //
-    step_bytes, between 1 and T; but one block of T steps when the delay histories the blocks
-    would carry (``history_bytes``: sum over delayed nodes of depth x bytes per step) exceed half
-    the largest node's whole-run array: the blocks would copy those histories at every block
-    boundary and hold them for the whole run (measured on NTIDIGITS, 95 synapses with delays of
-    up to 63 steps: 2 blocks of 64 steps were 1.25x slower than one block). With whole-window nodes (TimeMix over
-    windows that start at step 0; ``window``: the lcm of their windows) a block is a whole number
-    of windows, and a run whose length is not one (the node refuses it) is one block."""
+    step_bytes, between 1 and T. With whole-window nodes (TimeMix over windows that start at step
+    0; ``window``: the lcm of their windows) a block is a whole number of windows, and a run
+    whose length is not one (the node refuses it) is one block."""
     if T <= 0:
         return 1
     if window > 1 and T % window:
-        return T
-    if forced is None and 2 * history_bytes > T * step_bytes:
         return T
     tb = max(1, int(forced)) if forced is not None else BLOCK_BYTES // max(1, step_bytes)
     tb = -(-max(1, tb) // window) * window
@@ -51,44 +45,43 @@ def block_steps(T: int, step_bytes: int, *, window: int = 1, forced: int | None 
 
 
 class History:
-    """The last ``D`` steps of one node's output before the current block (``buf: [D, B,
-    *shape]``, row ``D + (t - t0)`` holding step t < t0; rows of steps before 0 are zeros, as
+    """The last ``D`` steps of one node's output before the current block, in a ring buffer
+    (``buf: [D, B, *shape]``, step s at row ``s mod D``; rows of steps before 0 are zeros, as
     :func:`snnc.backends.sim.ops.shift_time` fills them), and the node's output of the current
-    block (``cur``), set by :meth:`write`."""
+    block (``cur``, steps ``t0 ..``), set by :meth:`write`. Reading and advancing copy only the
+    block's own rows (O(block), not O(D))."""
 
     def __init__(self, depth: int):
-        self.D, self.buf, self.cur = depth, None, None
+        self.D, self.buf, self.cur, self.t0 = depth, None, None, 0
 
-    def write(self, y: np.ndarray) -> None:
-        """The node's output of the current block, ``y: [n, B, ...]``."""
+    def write(self, y: np.ndarray, t0: int) -> None:
+        """The node's output of the block that starts at step ``t0``, ``y: [n, B, ...]``."""
         if self.buf is None:
             self.buf = np.zeros((self.D, *y.shape[1:]), y.dtype)
         elif self.buf.dtype != np.result_type(self.buf.dtype, y.dtype):
             self.buf = self.buf.astype(np.result_type(self.buf.dtype, y.dtype))
-        self.cur = y
+        self.cur, self.t0 = y, t0
 
     def delayed(self, d: int) -> np.ndarray:
         """The block's input over an edge of delay ``1 <= d <= D``: steps t0 - d .. t1 - 1 - d."""
         n = self.cur.shape[0]
-        old = self.buf[self.D - d:self.D - d + min(d, n)]
-        if d >= n:
-            return old.astype(self.cur.dtype, copy=False)
-        return np.concatenate([old, self.cur[:n - d]]).astype(self.cur.dtype, copy=False)
+        k = min(d, n)
+        res = np.empty(self.cur.shape, self.cur.dtype)
+        res[:k] = self.buf[(self.t0 - d + np.arange(k)) % self.D]
+        res[k:] = self.cur[:n - k]
+        return res
 
-    def row(self, t_rel: int) -> np.ndarray:
-        """Step ``t0 + t_rel`` of an earlier block (``-D <= t_rel < 0``)."""
-        return self.buf[self.D + t_rel]
+    def row(self, s: int) -> np.ndarray:
+        """Step ``s`` of an earlier block (one of the last D steps before the current block)."""
+        return self.buf[s % self.D]
 
     def advance(self) -> None:
-        """After the block: the last D steps up to its end become the history of the next."""
+        """After the block: its steps (the last D of them) go into the ring."""
         if self.cur is None:
             return
         n = self.cur.shape[0]
-        if n >= self.D:
-            self.buf[:] = self.cur[n - self.D:]
-        else:
-            self.buf[:self.D - n] = self.buf[n:].copy()
-            self.buf[self.D - n:] = self.cur
+        k = min(n, self.D)
+        self.buf[(self.t0 + n - k + np.arange(k)) % self.D] = self.cur[n - k:]
         self.cur = None
 
 

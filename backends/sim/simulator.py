@@ -3,7 +3,7 @@
 Schedule: the graph's strongly connected components in topological order, run over blocks of
 Tb time steps (time-blocked execution, :mod:`snnc.backends.sim.blocks`: the whole schedule for
 steps t0 .. t0 + Tb - 1, then the next block, states and delay histories carried over; Tb sized
-so one node's block array is a few MB, and the block's heap pages are reused by the next
+so all nodes' block arrays together are a few tens of MB, and the block's heap pages are reused by the next
 block). Within a block, a component without a cycle (one node) is computed for all the block's
 steps at once ("node-major": one matmul over Tb x B rows for a synapse, one step loop for a
 neuron); a component with a cycle is computed
@@ -142,12 +142,10 @@ class Simulator:
     def steps_per_block(self, T: int, B: int) -> int:
         """Steps per block of a run of T steps at batch B (:func:`.blocks.block_steps`: a node's
         block array about :data:`.blocks.BLOCK_BYTES`; the whole run with a whole-window node)."""
-        per_step = {n: B * int(np.prod(s, dtype=np.int64)) * (16 if self._is_complex(n) else 8)
-                    for n, s in self.shapes.items()}
-        history = sum(d * per_step[n] for n, d in self._history_depths(T).items())
+        step_bytes = sum(B * int(np.prod(s, dtype=np.int64)) * (16 if self._is_complex(n) else 8)
+                         for n, s in self.shapes.items())
         windows = [int(np.asarray(k.node.coefficients).shape[0]) for k in self.kernels.values() if k.whole_window]
-        return BL.block_steps(T, max(per_step.values(), default=8), window=math.lcm(*windows) if windows else 1,
-                              forced=self.block_steps, history_bytes=history)
+        return BL.block_steps(T, step_bytes, window=math.lcm(*windows) if windows else 1, forced=self.block_steps)
 
     def _history_depths(self, T: int) -> dict[str, int]:
         """Node -> steps of its output a later block needs: its largest outgoing delay (at most
@@ -174,7 +172,7 @@ class Simulator:
         if name in rec:
             rec[name].write(t0, y)
         if name in hist:
-            hist[name].write(y)
+            hist[name].write(y, t0)
 
     def _last_use(self, keep: set[str]) -> dict[int, list[str]]:
         """Schedule position -> the nodes whose block arrays can be dropped after it: every reader
@@ -241,7 +239,7 @@ class Simulator:
                             continue
                         v = src[tt - e.delay]
                     else:                             # a step of an earlier block
-                        v = hist[e.src].row(tt - e.delay)
+                        v = hist[e.src].row(t - e.delay)
                     x = v if x is None else x + v
                 k = self.kernels[n]
                 if x is None:
