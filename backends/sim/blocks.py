@@ -22,11 +22,14 @@ from __future__ import annotations
 import numpy as np
 
 #: bytes of all nodes' block arrays together ([Tb, B, *shape] of 8-byte values, summed over the
-#: nodes) the block size aims at: small enough that a block's arrays stay in the heap glibc keeps
-#: (allocator.py: 64 MiB of top padding, arrays below 32 MiB not mmapped) and are reused by the
-#: next block, large enough that a block of a small network is many steps (one BLAS call over
-#: Tb x B rows)
-BLOCK_BYTES = 32 << 20
+#: nodes) the block size aims at: about the heap glibc keeps (allocator.py: 64 MiB of top
+#: padding, arrays below 32 MiB not mmapped; not every node's array is alive at once), so a
+#: block's pages are reused by the next; large enough that a block of a small network is many
+#: steps (one BLAS call over Tb x B rows). Measured (bench/sim_networks.py, batch 32): NTIDIGITS
+#: blocks of 5 / 10 / 20 / 34 / 100 steps: 222 / 199 / 182 / 278 / 150 us per sample-step warm,
+#: cold/warm 1.09 / 1.2 / 1.25 / 1.07 / 1.3-2.1; sinabs 6 / 12 / 40 steps: cold/warm 1.04-1.17 /
+#: 1.06-1.29 / 1.75-2.12
+BLOCK_BYTES = 64 << 20
 
 
 def block_steps(T: int, step_bytes: int, *, window: int = 1, forced: int | None = None) -> int:
@@ -67,9 +70,16 @@ class History:
         n = self.cur.shape[0]
         k = min(d, n)
         res = np.empty(self.cur.shape, self.cur.dtype)
-        res[:k] = self.buf[(self.t0 - d + np.arange(k)) % self.D]
+        self._read(self.t0 - d, k, res)
         res[k:] = self.cur[:n - k]
         return res
+
+    def _read(self, s: int, k: int, into: np.ndarray) -> None:
+        """Ring rows of steps s .. s + k - 1 into ``into[:k]`` (two slices at most)."""
+        r = s % self.D
+        first = min(k, self.D - r)
+        into[:first] = self.buf[r:r + first]
+        into[first:k] = self.buf[:k - first]
 
     def row(self, s: int) -> np.ndarray:
         """Step ``s`` of an earlier block (one of the last D steps before the current block)."""
@@ -81,7 +91,10 @@ class History:
             return
         n = self.cur.shape[0]
         k = min(n, self.D)
-        self.buf[(self.t0 + n - k + np.arange(k)) % self.D] = self.cur[n - k:]
+        r = (self.t0 + n - k) % self.D
+        first = min(k, self.D - r)
+        self.buf[r:r + first] = self.cur[n - k:n - k + first]
+        self.buf[:k - first] = self.cur[n - k + first:]
         self.cur = None
 
 

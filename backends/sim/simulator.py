@@ -62,6 +62,8 @@ class Simulator:
         self.dtype = np.int64 if self.integer else np.dtype(dtype).type
         self.shapes = infer_shapes(graph)
         self.kernels: dict[str, K.Kernel] = {}
+        #: node -> its incoming edges (the graph's edge list scanned once, not per block)
+        self.in_edges = {name: graph.in_edges(name) for name in graph.nodes}
         for name, node in graph.nodes.items():
             if isinstance(node, N.Input):
                 continue
@@ -163,7 +165,7 @@ class Simulator:
                 for n in order if self.kernels[n].stateful or n in cyclic}
 
     def _acyclic(self, comp) -> bool:
-        return len(comp) == 1 and not any(e.src == e.dst for e in self.graph.in_edges(comp[0]))
+        return len(comp) == 1 and not any(e.src == e.dst for e in self.in_edges[comp[0]])
 
     @staticmethod
     def _emit(name, y, out, rec, hist, t0) -> None:
@@ -205,7 +207,7 @@ class Simulator:
         if getattr(self.kernels[name], "source", False):
             return np.zeros((n, B), self.dtype)
         total = None
-        for e in self.graph.in_edges(name):
+        for e in self.in_edges[name]:
             v = self._source(e, out, hist, n)
             total = v if total is None else total + v
         if total is None:
@@ -215,17 +217,16 @@ class Simulator:
     def _run_cyclic(self, i, comp, out, hist, carry, traces, t0, t1, B):
         """A recurrent component step by step over the block ``t0 .. t1 - 1``; its states carry
         over in ``carry[i]``, steps of earlier blocks come from the delay histories."""
-        g = self.graph
         n_steps = t1 - t0
         members = set(comp)
         buf = {n: None for n in comp}
         st = carry.get(i) or {n: self.kernels[n].init_state(B) for n in comp}
         external = {}
         for n in comp:
-            ext = [e for e in g.in_edges(n) if e.src not in members]
+            ext = [e for e in self.in_edges[n] if e.src not in members]
             external[n] = sum((self._source(e, out, hist, n_steps) for e in ext[1:]),
                               self._source(ext[0], out, hist, n_steps)) if ext else None
-        internal = {n: [e for e in g.in_edges(n) if e.src in members] for n in comp}
+        internal = {n: [e for e in self.in_edges[n] if e.src in members] for n in comp}
         for tt in range(n_steps):
             t = t0 + tt
             for n in comp:
