@@ -11,6 +11,8 @@ For every network of bench/networks.py, measured side by side in one process:
 * peak memory: numpy arrays alive at once during a batch-32 run (tracemalloc) and the process's
   peak RSS;
 * ``--threads`` (default 1) BLAS and torch threads on both sides;
+* ``--block-steps`` the simulator's steps per block (default: its own choice; 0: one block of
+  the whole run, the node-major execution before time-blocked execution, for comparisons);
 * with ``--lava`` and a Lava environment: Lava CPU per step on one sample (two run lengths: end to
   end and marginal), for the networks lowered for loihi2.
 
@@ -73,7 +75,8 @@ def _lava_available() -> bool:
     return bool(exe) and os.path.exists(exe)
 
 
-def measure(name: str, *, repeat: int, scale: float, c: bool, lava: bool, big: int = BIG) -> dict:
+def measure(name: str, *, repeat: int, scale: float, c: bool, lava: bool, big: int = BIG,
+            block_steps: int | None = None) -> dict:
     """All figures of one network (times in microseconds per sample-step)."""
     from networks import build
     from torch_limit import TorchLimit
@@ -86,7 +89,8 @@ def measure(name: str, *, repeat: int, scale: float, c: bool, lava: bool, big: i
     t_big, t_one = _steps(graph, max(2, int(t_big * scale))), _steps(graph, max(2, int(t_one * scale)))
     x_big = random_inputs(graph, big, t_big, seed=1, rate=rate)
     x_one = random_inputs(graph, 1, t_one, seed=2, rate=rate)
-    sim = Simulator(graph)
+    # block_steps 0: one block of the whole run (the node-major execution before time blocks)
+    sim = Simulator(graph, block_steps=None if block_steps is None else (block_steps or 10 ** 9))
     cold, ref = _timed(lambda: sim.run(x_big))
     limit = TorchLimit(graph)
     limit.run({k: v[:, :2] for k, v in x_big.items()})            # torch warm-up (lazy init, threads)
@@ -99,7 +103,8 @@ def measure(name: str, *, repeat: int, scale: float, c: bool, lava: bool, big: i
         runs["sim1"].append(_timed(lambda: sim.run(x_one))[0] / t_one)
         runs["torch1"].append(_timed(lambda: limit.run(x_one))[0] / t_one)
     res = {"network": name, "target": target, "nodes": len(graph.nodes), "steps_b32": t_big, "steps_b1": t_one,
-           "batch": big, "cold_b32_us": 1e6 * cold / (big * t_big)}
+           "batch": big, "cold_b32_us": 1e6 * cold / (big * t_big),
+           "block_steps_b32": sim.steps_per_block(t_big, big), "block_steps_b1": sim.steps_per_block(t_one, 1)}
     for k, v in runs.items():
         res[f"{k}_min_us"] = 1e6 * min(v)
         res[f"{k}_med_us"] = 1e6 * statistics.median(v)
@@ -136,7 +141,8 @@ def child(args) -> int:
 
     torch.set_num_threads(args.threads)
     for name in args.networks:
-        r = measure(name, repeat=args.repeat, scale=args.scale, c=not args.no_c, lava=args.lava)
+        r = measure(name, repeat=args.repeat, scale=args.scale, c=not args.no_c, lava=args.lava,
+                    block_steps=args.block_steps)
         print("RESULT " + json.dumps(r), flush=True)
     return 0
 
@@ -195,6 +201,9 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1,
                     help="BLAS / torch threads of both sides (default 1: on a shared, loaded machine multi-threaded "
                          "BLAS and torch stall on descheduled threads, and the ratios stop being reproducible)")
+    ap.add_argument("--block-steps", type=int, default=None,
+                    help="simulator steps per block (default: chosen from the layer sizes; 0: the whole run as one "
+                         "block, node-major execution as before time blocks)")
     ap.add_argument("--quick", action="store_true", help="smoke run: small sizes, one process")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -213,6 +222,7 @@ def main(argv=None) -> int:
         cmd = [sys.executable, os.path.abspath(__file__), "--child", "--networks", *group, "--repeat", str(args.repeat),
                "--scale", str(args.scale)] + (["--no-c"] if args.no_c else []) + (["--lava"] if args.lava else [])
         cmd += ["--threads", str(args.threads)]
+        cmd += [] if args.block_steps is None else ["--block-steps", str(args.block_steps)]
         env = {**os.environ, **{v: str(args.threads) for v in THREAD_VARS}}
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if proc.returncode != 0:

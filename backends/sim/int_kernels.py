@@ -25,6 +25,12 @@ from . import events, ops
 from .kernels import Kernel, NeuronKernel, register
 
 
+def _shift_exp(acc, e: int):
+    """:func:`snnc.ir.intops.shift_exp` for a scalar exponent ``e != 0``: by its definition
+    ``shl(acc, e)`` if e > 0 else ``asr(acc, -e)`` (one shift instead of both and a select)."""
+    return O.shl(acc, e) if e > 0 else O.asr(acc, -e)
+
+
 def _binary(node) -> bool:
     return node.input_kind == "binary"
 
@@ -61,7 +67,7 @@ class IntDenseKernel(Kernel):
             acc = O.wrap(acc, n.acc_bits)
             bound = 2.0 ** (n.acc_bits - 1)
         if n.weight_exp:
-            acc = O.shift_exp(acc, n.weight_exp)
+            acc = _shift_exp(acc, int(n.weight_exp))
             bound = bound * 2.0 ** n.weight_exp + 1
         if n.out_bits < 64 and bound >= 2.0 ** (n.out_bits - 1) - 1:
             acc = O.wrap(acc, n.out_bits)
@@ -127,7 +133,7 @@ class IntConv2dKernel(Kernel):
             acc += self.bias
             bound += self.bias_bound
         if n.weight_exp:
-            acc = O.shift_exp(acc, n.weight_exp)
+            acc = _shift_exp(acc, int(n.weight_exp))
             bound = bound * 2.0 ** n.weight_exp + 1
         # a wrap to a width that holds the proven bound is the identity: skip it
         if n.out_bits < 64 and bound >= 2.0 ** (n.out_bits - 1) - 1:
@@ -139,8 +145,8 @@ class IntConv2dKernel(Kernel):
 class IntCubaLIFKernel(NeuronKernel):
     """``IntCubaLIF`` step by step (equation in the node's docstring); states ``u``, ``v``.
 
-    ``run`` (all T steps of a node-major schedule) first bounds its input, max |x| over all
-    steps, and skips each ``arith_bits`` wrap that the bound proves to be the identity (see
+    ``run_block`` (a block of steps of a node-major schedule) first bounds its input, max |x|
+    over the block's steps, and skips each ``arith_bits`` wrap that the bound proves to be the identity (see
     :meth:`_identities`); a current decay whose multiplier is 0 everywhere (Lava du = 4095) is 0
     without computing it. Results are those of the full equation, bit for bit."""
 
@@ -160,10 +166,10 @@ class IntCubaLIFKernel(NeuronKernel):
     def init_state(self, batch):
         return {"u": self.zeros(batch, np.int64), "v": self.zeros(batch, np.int64)}
 
-    def run(self, x, record_states=False):
+    def run_block(self, x, state, t0, traces=None):
         self.skip = self._identities(x)
         try:
-            return super().run(x, record_states)
+            return super().run_block(x, state, t0, traces)
         finally:
             self.skip = frozenset()
 

@@ -154,10 +154,10 @@ class IntTimeMixKernel(Kernel):
         acc = np.einsum("tj,kj...->kt...", c, xw)
         return ops.rtz_shift(acc, self.node.frac_bits).reshape(x.shape)
 
-    def run(self, x, record_states=False):
+    def run_block(self, x, state, t0, traces=None):
         if self.whole_window:
-            return self.apply(x), {}
-        return super().run(x, record_states)
+            return self.apply(x), None
+        return super().run_block(x, state, t0, traces)
 
     def init_state(self, batch):
         w = self.node.window

@@ -7,7 +7,9 @@ Interface (:class:`Kernel`):
 * stateful kernels implement ``init_state(batch)`` and ``step(x, state, t)`` on one step
   (``x: [B, *in_shape]``), returning ``(output, new_state)``; states are dicts of arrays;
 * ``run(x)`` processes a whole sequence ``x: [T, B, *in_shape]`` and returns
-  ``(output [T, B, *out_shape], states {name: [T, B, *shape]} or {})``.
+  ``(output [T, B, *out_shape], states {name: [T, B, *shape]} or {})``; ``run_block(x, state,
+  t0, traces)`` processes one block of steps and returns the state to carry into the next block
+  (time-blocked execution, :mod:`snnc.backends.sim.blocks`).
 
 Kernels are built by :func:`make_kernel` from a registry keyed by node type, so integer node
 kernels (``int_kernels``) register themselves the same way.
@@ -47,24 +49,43 @@ class Kernel:
         return self.apply(x), state
 
     def run(self, x: np.ndarray, record_states: bool = False):
-        if not self.stateful:
-            return self.apply(x), {}
+        """All T steps of ``x: [T, B, *in_shape]`` from the initial state: ``(output [T, B,
+        *out_shape], states {name: [T, B, *shape]} or {})`` (one block of :meth:`run_block`)."""
         T, B = x.shape[:2]
+        traces = {k: StepStack(T, B) for k in self.state_names} if record_states and self.stateful else {}
+        y, _ = self.run_block(x, None, 0, traces)
         if T == 0:
-            state = self.init_state(B)
-            return np.zeros((0, B, *self.out_shape), self.dtype), {k: np.zeros((0, B, *self.out_shape), self.dtype)
-                                                                   for k in (self.state_names if record_states else ())}
-        out = StepStack(T, B)
-        traces = {k: StepStack(T, B) for k in self.state_names} if record_states else {}
-        for b0, b1 in batch_chunks(B, int(np.prod(self.out_shape, dtype=np.int64))):
-            state = self.init_state(b1 - b0)
+            return y, {k: np.zeros((0, B, *self.out_shape), self.dtype) for k in traces}
+        return y, {k: v.array() for k, v in traces.items()}
+
+    def run_block(self, x: np.ndarray, state, t0: int, traces: dict | None = None):
+        """One block of steps ``t0 .. t0 + n - 1``: ``x: [n, B, *in_shape]``; ``state``: what the
+        previous block returned (None: the initial state; opaque to the caller: one state dict
+        per batch chunk); ``traces``: state name -> :class:`StepStack` ``(T, B)`` written at the
+        global step ``t0 + t``. Returns ``(output [n, B, *out_shape], state after step
+        t0 + n - 1)``. Blocks run one after the other give the results of one run over all
+        steps, bit for bit: the state and the global step index carry over, samples are
+        independent, and a stateless kernel maps each step on its own."""
+        if not self.stateful:
+            return self.apply(x), None
+        n, B = x.shape[:2]
+        chunks = batch_chunks(B, int(np.prod(self.out_shape, dtype=np.int64)))
+        if state is None:
+            state = [self.init_state(b1 - b0) for b0, b1 in chunks]
+        if n == 0:
+            return np.zeros((0, B, *self.out_shape), self.dtype), state
+        out = StepStack(n, B)
+        traces = traces or {}
+        for c, (b0, b1) in enumerate(chunks):
+            st = state[c]
             xc = x[:, b0:b1]
-            for t in range(T):
-                y, state = self.step(xc[t], state, t)
+            for t in range(n):
+                y, st = self.step(xc[t], st, t0 + t)
                 out.put(t, y, b0)
                 for k, stack in traces.items():
-                    stack.put(t, state[k], b0)
-        return out.array(), {k: v.array() for k, v in traces.items()}
+                    stack.put(t0 + t, st[k], b0)
+            state[c] = st
+        return out.array(), state
 
 
 #: elements of one neuron-state array per batch chunk: a step's ~20 temporaries of this many
@@ -249,8 +270,8 @@ class TimeMixKernel(Kernel):
         y = np.einsum("tj,kj...->kt...", c, xw)
         return y.reshape(x.shape).astype(x.dtype, copy=False)
 
-    def run(self, x, record_states=False):
-        return self.apply(x), {}
+    def run_block(self, x, state, t0, traces=None):
+        return self.apply(x), None
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,8 +1,12 @@
 """The cycle-accurate numpy simulator.
 
-Schedule: the graph's strongly connected components in topological order. A component
-without a cycle (one node) is computed for all T steps at once ("node-major": one matmul over
-T x B rows for a synapse, one step loop for a neuron); a component with a cycle is computed
+Schedule: the graph's strongly connected components in topological order, run over blocks of
+Tb time steps (time-blocked execution, :mod:`snnc.backends.sim.blocks`: the whole schedule for
+steps t0 .. t0 + Tb - 1, then the next block, states and delay histories carried over; Tb sized
+so all nodes' block arrays together are a few tens of MB, and the block's heap pages are reused by the next
+block). Within a block, a component without a cycle (one node) is computed for all the block's
+steps at once ("node-major": one matmul over Tb x B rows for a synapse, one step loop for a
+neuron); a component with a cycle is computed
 step by step, its nodes in zero-delay topological order. Edge delays are time shifts. Both
 schedules give identical results, because a node's output at step t depends only on its
 inputs at steps <= t (a whole-window TimeMix, the one non-causal node, sees whole windows and
@@ -14,6 +18,8 @@ Arrays are ``[T, B, *shape]`` inside; the public API takes and returns ``[B, T, 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from snnc.ir import nodes as N
@@ -23,6 +29,7 @@ from snnc.ir.shapes import infer_shapes
 from snnc.ir.signals import prepare_inputs
 from snnc.ir.trace import Trace
 
+from . import blocks as BL
 from . import kernels as K
 from .allocator import tune_allocator
 from .ops import shift_time
@@ -42,16 +49,21 @@ class Simulator:
     (:mod:`snnc.backends.sim.events`). ``step_by_step``: run the whole graph as one stepped
     component (every node one step at a time, the reference order) instead of node-major
     execution of its acyclic parts; the results are identical (module docstring), only slower;
-    refused for graphs with a whole-window TimeMix."""
+    refused for graphs with a whole-window TimeMix. ``block_steps``: steps per block (default:
+    :meth:`steps_per_block`, from the layer sizes and the batch); every block size gives
+    identical results."""
 
     def __init__(self, graph: Graph, *, dtype=np.float64, event_driven: bool | None = None,
-                 step_by_step: bool = False):
+                 step_by_step: bool = False, block_steps: int | None = None):
         tune_allocator()
+        self.block_steps = block_steps
         self.graph = graph
         self.integer = _integer_graph(graph)
         self.dtype = np.int64 if self.integer else np.dtype(dtype).type
         self.shapes = infer_shapes(graph)
         self.kernels: dict[str, K.Kernel] = {}
+        #: node -> its incoming edges (the graph's edge list scanned once, not per block)
+        self.in_edges = {name: graph.in_edges(name) for name in graph.nodes}
         for name, node in graph.nodes.items():
             if isinstance(node, N.Input):
                 continue
@@ -87,99 +99,161 @@ class Simulator:
         'outputs' (Output nodes) or 'all' (every node)."""
         x = self._prepare_inputs(inputs, steps)
         T, B = next(iter(x.values())).shape[:2]
-        out: dict[str, np.ndarray] = dict(x)
-        states: dict[str, np.ndarray] = {}
         g = self.graph
         keep = g.output_names() if record == "outputs" else list(g.nodes)
+        tb = self.steps_per_block(T, B)
+        single = tb >= T
+        rec = {n: BL.Record(T, single) for n in keep}
+        # one block: delays are plain time shifts of the run's arrays, no history to carry
+        hist = {} if single else {n: BL.History(d) for n, d in self._history_depths(T).items()}
+        traces = self._traces(T, B) if record_states else {}
+        carry: dict = {}
         dies = self._last_use(set(keep))
-        for i, comp in enumerate(self.schedule):
-            if len(comp) == 1 and not any(e.src == e.dst for e in g.in_edges(comp[0])):
-                name = comp[0]
-                if name not in out:
-                    y, st = self.kernels[name].run(self._gather(name, out, T, B), record_states)
-                    out[name] = y
-                    for k, v in st.items():
-                        states[f"{name}.{k}"] = v
-            else:
-                self._run_cyclic(comp, out, states, T, B, record_states)
-            for name in dies.get(i, ()):          # node-major arrays nobody reads any more
-                out.pop(name, None)
+        for t0 in range(0, max(T, 1), tb):
+            t1 = min(T, t0 + tb)
+            out: dict[str, np.ndarray] = {}
+            for name, a in x.items():
+                self._emit(name, a[t0:t1], out, rec, hist, t0)
+            for i, comp in enumerate(self.schedule):
+                if self._acyclic(comp):
+                    name = comp[0]
+                    if name not in out:
+                        y, carry[name] = self.kernels[name].run_block(
+                            self._gather(name, out, hist, t1 - t0, B), carry.get(name), t0, traces.get(name))
+                        self._emit(name, y, out, rec, hist, t0)
+                else:
+                    self._run_cyclic(i, comp, out, hist, carry, traces, t0, t1, B)
+                    for name in comp:
+                        self._emit(name, out[name], out, rec, hist, t0)
+                for name in dies.get(i, ()):          # block arrays nobody reads any more
+                    out.pop(name, None)
+            if t1 < T:
+                for h in hist.values():
+                    h.advance()
         trace = Trace()
         for name in keep:
-            trace.outputs[name] = np.moveaxis(out[name], 0, 1)
-        for k, v in states.items():
-            trace.states[k] = np.moveaxis(v, 0, 1)
+            trace.outputs[name] = np.moveaxis(rec[name].buf, 0, 1)
+        for name, stacks in traces.items():
+            for k, stack in stacks.items():
+                v = stack.array()
+                if v is None:                         # T == 0
+                    v = np.zeros((0, B, *self.shapes[name]), self.dtype)
+                trace.states[f"{name}.{k}"] = np.moveaxis(v, 0, 1)
         return trace
 
+    def steps_per_block(self, T: int, B: int) -> int:
+        """Steps per block of a run of T steps at batch B (:func:`.blocks.block_steps`: a node's
+        block array about :data:`.blocks.BLOCK_BYTES`; the whole run with a whole-window node)."""
+        step_bytes = sum(B * int(np.prod(s, dtype=np.int64)) * (16 if self._is_complex(n) else 8)
+                         for n, s in self.shapes.items())
+        windows = [int(np.asarray(k.node.coefficients).shape[0]) for k in self.kernels.values() if k.whole_window]
+        return BL.block_steps(T, step_bytes, window=math.lcm(*windows) if windows else 1, forced=self.block_steps)
+
+    def _history_depths(self, T: int) -> dict[str, int]:
+        """Node -> steps of its output a later block needs: its largest outgoing delay (at most
+        T; an edge of a longer delay only ever delivers the zeros before step 0)."""
+        depth: dict[str, int] = {}
+        for e in self.graph.edges:
+            if e.delay > 0:
+                depth[e.src] = max(depth.get(e.src, 0), min(e.delay, T))
+        return depth
+
+    def _traces(self, T, B) -> dict[str, dict[str, K.StepStack]]:
+        cyclic = {n for comp in self.schedule for n in comp if not self._acyclic(comp)}
+        order = [n for comp in self.schedule for n in comp if n in self.kernels]
+        return {n: {k: K.StepStack(T) if n in cyclic else K.StepStack(T, B) for k in self.kernels[n].state_names}
+                for n in order if self.kernels[n].stateful or n in cyclic}
+
+    def _acyclic(self, comp) -> bool:
+        return len(comp) == 1 and not any(e.src == e.dst for e in self.in_edges[comp[0]])
+
+    @staticmethod
+    def _emit(name, y, out, rec, hist, t0) -> None:
+        """A node's block output: readers in this block, the recorded result, the history."""
+        out[name] = y
+        if name in rec:
+            rec[name].write(t0, y)
+        if name in hist:
+            hist[name].write(y, t0)
+
     def _last_use(self, keep: set[str]) -> dict[int, list[str]]:
-        """Schedule position -> the nodes whose [T, B, ...] outputs can be dropped after it: not
-        recorded, and every reader already computed (peak memory: a few layers, not the net)."""
+        """Schedule position -> the nodes whose block arrays can be dropped after it: every reader
+        already computed (recorded results and delay histories keep their own copies)."""
         where = {n: i for i, comp in enumerate(self.schedule) for n in comp}
         dies: dict[int, list[str]] = {}
         for name in self.graph.nodes:
-            if name in keep:
-                continue
-            last = max((where[e.dst] for e in self.graph.out_edges(name)), default=where[name])
-            dies.setdefault(max(last, where[name]), []).append(name)
+            last = max((where[e.dst] for e in self.graph.out_edges(name)), default=where.get(name, -1))
+            dies.setdefault(max(last, where.get(name, -1)), []).append(name)
         return dies
-
-    def _zeros(self, name, T, B):
-        dt = np.complex128 if self._is_complex(name) else self.dtype
-        return np.zeros((T, B, *self.shapes[name]), dt)
 
     def _is_complex(self, name) -> bool:
         node = self.graph.nodes[name]
         w = getattr(node, "weight", None)
         return w is not None and np.iscomplexobj(w)
 
-    def _gather(self, name, out, T, B):
-        """Summed input of ``name`` over all T steps (sources already computed)."""
+    def _source(self, e, out, hist, n):
+        """The block's values arriving over edge ``e`` (``n`` steps)."""
+        if e.delay == 0:
+            return out[e.src]
+        h = hist.get(e.src)
+        if h is None:                                 # one block: the whole run's time shift
+            return shift_time(out[e.src], e.delay)
+        if e.delay > h.D:                             # longer than the run: only zeros arrive
+            return np.zeros_like(out[e.src])
+        return h.delayed(e.delay)
+
+    def _gather(self, name, out, hist, n, B):
+        """Summed input of ``name`` over the block's ``n`` steps (sources already computed)."""
         if getattr(self.kernels[name], "source", False):
-            return np.zeros((T, B), self.dtype)
+            return np.zeros((n, B), self.dtype)
         total = None
-        for e in self.graph.in_edges(name):
-            v = shift_time(out[e.src], e.delay)
+        for e in self.in_edges[name]:
+            v = self._source(e, out, hist, n)
             total = v if total is None else total + v
         if total is None:
             raise ShapeError("node has no input", node=name)
         return total
 
-    def _run_cyclic(self, comp, out, states, T, B, record_states):
-        g = self.graph
+    def _run_cyclic(self, i, comp, out, hist, carry, traces, t0, t1, B):
+        """A recurrent component step by step over the block ``t0 .. t1 - 1``; its states carry
+        over in ``carry[i]``, steps of earlier blocks come from the delay histories."""
+        n_steps = t1 - t0
         members = set(comp)
         buf = {n: None for n in comp}
-        st = {n: self.kernels[n].init_state(B) for n in comp}
-        rec = {n: {k: K.StepStack(T) for k in self.kernels[n].state_names} for n in comp} if record_states else {}
+        st = carry.get(i) or {n: self.kernels[n].init_state(B) for n in comp}
         external = {}
         for n in comp:
-            ext = [e for e in g.in_edges(n) if e.src not in members]
-            external[n] = sum((shift_time(out[e.src], e.delay) for e in ext[1:]),
-                              shift_time(out[ext[0].src], ext[0].delay)) if ext else None
-        internal = {n: [e for e in g.in_edges(n) if e.src in members] for n in comp}
-        for t in range(T):
+            ext = [e for e in self.in_edges[n] if e.src not in members]
+            external[n] = sum((self._source(e, out, hist, n_steps) for e in ext[1:]),
+                              self._source(ext[0], out, hist, n_steps)) if ext else None
+        internal = {n: [e for e in self.in_edges[n] if e.src in members] for n in comp}
+        for tt in range(n_steps):
+            t = t0 + tt
             for n in comp:
-                x = None if external[n] is None else external[n][t]
+                x = None if external[n] is None else external[n][tt]
                 for e in internal[n]:
                     if t - e.delay < 0:
                         continue
-                    src = buf[e.src]
-                    if src is None:
-                        continue
-                    v = src[t - e.delay]
+                    if e.delay <= tt:
+                        src = buf[e.src]
+                        if src is None:
+                            continue
+                        v = src[tt - e.delay]
+                    else:                             # a step of an earlier block
+                        v = hist[e.src].row(t - e.delay)
                     x = v if x is None else x + v
                 k = self.kernels[n]
                 if x is None:
                     x = np.zeros((B, *k.in_shape), self.dtype)
                 y, st[n] = k.step(x, st[n], t)
                 if buf[n] is None:
-                    buf[n] = np.zeros((T, *y.shape), y.dtype)
-                buf[n][t] = y
-                for key, stack in rec.get(n, {}).items():
+                    buf[n] = np.zeros((n_steps, *y.shape), y.dtype)
+                buf[n][tt] = y
+                for key, stack in traces.get(n, {}).items():
                     stack.put(t, st[n][key])
+        carry[i] = st
         for n in comp:
-            out[n] = buf[n]
-            for key, stack in rec.get(n, {}).items():
-                states[f"{n}.{key}"] = stack.array()
+            out[n] = buf[n] if buf[n] is not None else np.zeros((0, B, *self.shapes[n]), self.dtype)
 
     def _prepare_inputs(self, inputs, steps) -> dict[str, np.ndarray]:
         x = prepare_inputs(self.graph, inputs, steps, integer=self.integer, dtype=self.dtype)

@@ -1,0 +1,157 @@
+"""Time-blocked execution gives the results of one block of all T steps, bit for bit: block
+sizes 1, 3, T and the default (also with a tiny block budget, so the default is several blocks),
+on random integer graphs (delays, recurrence, conv, pooling, every neuron kind, whole-window
+LM-HT), sigma-delta nodes, delays longer than a block and than the run, and every example model
+(lowered integer graphs and their float discretisations)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import snnc
+from snnc.backends.sim import Simulator, blocks
+from snnc.ir import intnodes as IN
+from snnc.ir import intsdn as SD
+from snnc.ir import nodes as N
+from snnc.ir.graph import Graph
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _module(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+RG = _module(REPO / "tests" / "backends" / "fpga" / "random_int_graphs.py", "snnc_test_random_int_graphs_blocks")
+
+
+def _run(graph, x, **options):
+    return Simulator(graph, **options).run(x, record="all", record_states=True)
+
+
+def _assert_same(a, b, what):
+    assert a.outputs.keys() == b.outputs.keys() and a.states.keys() == b.states.keys(), what
+    for part in ("outputs", "states"):
+        for k, v in getattr(a, part).items():
+            w = getattr(b, part)[k]
+            assert (v.dtype, v.shape) == (w.dtype, w.shape), f"{what}: {part} {k}: {v.dtype}{v.shape} {w.shape}"
+            assert np.array_equal(v, w), f"{what}: {part} {k} differs"
+
+
+def _check_blocks(graph, x, monkeypatch, **options):
+    """Block sizes 1, 3, T, the default and a tiny budget's default all equal one block of T."""
+    T = next(iter(x.values())).shape[1] if isinstance(x, dict) else x.shape[1]
+    ref = _run(graph, x, block_steps=T, **options)
+    for tb in (1, 3, None):
+        _assert_same(ref, _run(graph, x, block_steps=tb, **options), f"block_steps={tb}")
+    with monkeypatch.context() as m:
+        m.setattr(blocks, "BLOCK_BYTES", 1)
+        sim = Simulator(graph, **options)
+        _assert_same(ref, sim.run(x, record="all", record_states=True), "tiny block budget")
+    # outputs only (recorded arrays are written block by block; the rest is dropped per block)
+    one = Simulator(graph, block_steps=T, **options).run(x)
+    many = Simulator(graph, block_steps=1, **options).run(x)
+    _assert_same(one, many, "outputs only")
+    return ref
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000))
+def test_random_int_graphs_every_block_size(seed, monkeypatch):
+    g = RG.random_int_graph(seed)
+    steps = RG.window_of(g) * 3 + (0 if RG.window_of(g) > 1 else 4)
+    x = RG.random_inputs(g, seed, batch=2, steps=steps)
+    _check_blocks(g, x, monkeypatch)
+    if not any(getattr(k, "whole_window", False) for k in Simulator(g).kernels.values()):
+        _check_blocks(g, x, monkeypatch, step_by_step=True)
+
+
+def test_whole_window_nodes_get_whole_windows():
+    assert blocks.block_steps(12, 8, window=4, forced=1) == 4
+    assert blocks.block_steps(12, 8, window=4, forced=5) == 8
+    assert blocks.block_steps(10, 8, window=4, forced=1) == 10      # not whole windows: one block
+    assert blocks.block_steps(0, 8) == 1 and blocks.block_steps(7, 1 << 40) == 1
+
+
+def _delay_graph(rng, delays=(1, 4, 9, 30)):
+    """Input -> dense -> LIF with a recurrent synapse of delay 2, plus edges of the given delays
+    (longer than a block, one longer than the run) into a second dense and a sigma-delta layer."""
+    g = Graph(metadata={"level": "integer"})
+    g.add_node("input", N.Input(shape=(6,)))
+    g.add_node("fc", IN.IntDense(weight=rng.integers(-90, 90, (5, 6)), acc_bits=24, out_bits=24))
+    g.add_node("lif", IN.IntCubaLIF(shape=(5,), current_mult=np.int64(1024), voltage_mult=np.int64(512),
+                                    threshold=np.int64(100), u_bits=24, v_bits=24))
+    g.add_node("rec", IN.IntDense(weight=rng.integers(-60, 60, (5, 5)), acc_bits=24, out_bits=24))
+    g.add_node("fc2", IN.IntDense(weight=rng.integers(-40, 40, (4, 5)), acc_bits=24, out_bits=24))
+    g.add_node("sigma", SD.IntSigma(shape=(4,)))
+    g.add_node("delta", SD.IntDelta(shape=(4,), vth=np.int64(3 << 6), spike_exp=3, state_exp=3))
+    g.add_node("fc3", IN.IntDense(weight=rng.integers(-40, 40, (4, 4)), acc_bits=32, out_bits=32,
+                                  input_kind="graded"))
+    g.add_node("sd", SD.IntSigmaDelta(shape=(4,), vth=np.int64(5 << 6), bias=rng.integers(-30, 30, 4),
+                                      spike_exp=3, state_exp=3, act_mode="relu", cum_error=True))
+    g.add_node("out", N.Output(shape=(4,)))
+    g.add_node("out_lif", N.Output(shape=(5,)))
+    g.add_edge("input", "fc")
+    g.add_edge("fc", "lif")
+    g.add_edge("lif", "rec")
+    g.add_edge("rec", "lif", delay=2)
+    g.add_edge("lif", "out_lif", delay=delays[0])
+    for d in delays:
+        g.add_edge("lif", "fc2", delay=d)
+    g.add_edge("fc2", "sigma")
+    g.add_edge("sigma", "delta", delay=delays[1])
+    g.add_edge("delta", "fc3")
+    g.add_edge("fc3", "sd")
+    g.add_edge("sd", "out")
+    return g
+
+
+def test_delays_across_blocks_recurrence_and_sigma_delta(monkeypatch):
+    rng = np.random.default_rng(7)
+    g = _delay_graph(rng)
+    x = (rng.random((3, 20, 6)) < 0.5).astype(np.int64) * rng.integers(1, 9, (3, 20, 6))
+    ref = _check_blocks(g, x, monkeypatch)
+    assert ref.outputs["out"].any() and ref.outputs["out_lif"].any()
+    # a delay of 2 > T and one of exactly T
+    for T in (2, 4):
+        xs = x[:, :T]
+        _check_blocks(_delay_graph(np.random.default_rng(7), delays=(1, 2, T, 40)), xs, monkeypatch)
+
+
+def test_zero_steps():
+    g = _delay_graph(np.random.default_rng(1))
+    tr = Simulator(g, block_steps=1).run(np.zeros((2, 0, 6), np.int64))
+    assert tr.outputs["out"].shape == (2, 0, 4)
+
+
+EXAMPLES = sorted((REPO / "examples" / "models").glob("*.nir"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_models_every_block_size(path, monkeypatch):
+    from snnc.passes import discretize
+    from snnc.passes.targets import make_config
+    from snnc.runtime.compile import compile_graph
+
+    float_graph = snnc.load(str(path))
+    target = "loihi2" if path.stem.endswith("_chip") else "fpga"
+    lowered = compile_graph(float_graph, make_config(target))[0]
+    rng = np.random.default_rng(3)
+    T = RG.window_of(lowered) * 3 if RG.window_of(lowered) > 1 else 10
+    x = {name: (rng.random((2, T, *lowered.nodes[name].shape)) < 0.3).astype(np.int64)
+         for name in lowered.input_names()}
+    _check_blocks(lowered, x, monkeypatch)
+    g = discretize(float_graph)
+    xf = {name: (rng.random((2, T, *g.nodes[name].shape)) < 0.3).astype(np.float64) for name in g.input_names()}
+    _check_blocks(g, xf, monkeypatch)
+    # batch 1 with blocks of 1 step: 1-row float BLAS products, still the same bits
+    _check_blocks(g, {k: v[:1] for k, v in xf.items()}, monkeypatch)
