@@ -29,6 +29,7 @@ from snnc.ir.errors import UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.intops import C_HEADER
 
+from .fastpath import FAST_HEADER, FAST_HEADER_NAME
 from .firmware import INTERFACES, model_header, model_source, parameters_header
 from .harness import library_source, testbench_source
 from .plan import TOP, ModelPlan, Probe, plan_model, value_bounds
@@ -44,6 +45,7 @@ def generate_sources(graph: Graph, reuse_factor: int | dict = 1, interface: str 
     plan = plan_model(graph, reuse_factor)
     files = {
         "firmware/snnc_numerics.h": C_HEADER,
+        f"firmware/{FAST_HEADER_NAME}": FAST_HEADER,
         "firmware/snnc_model.cpp": model_source(plan, interface),
         "firmware/parameters.h": parameters_header(plan),
         "firmware/snnc_model.h": model_header(plan),

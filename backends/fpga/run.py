@@ -45,9 +45,10 @@ class CModel:
     """A graph's generated C, built (or taken from the cache) and loaded once; :meth:`run` as
     often as needed (the C twin of :class:`snnc.backends.sim.Simulator`)."""
 
-    def __init__(self, graph: Graph, *, opt: str = DEFAULT_OPT):
+    def __init__(self, graph: Graph, *, opt: str = DEFAULT_OPT, fast: bool = True):
+        """``fast``: build the fast C-simulation bodies (default) or the HLS bodies (False)."""
         self.graph = graph
-        self.plan, self.lib_path, self.cache_hit = build(graph, opt=opt)
+        self.plan, self.lib_path, self.cache_hit = build(graph, opt=opt, fast=fast)
         self.lib = _load(self.lib_path)
 
     def run(self, inputs, *, steps: int | None = None, record: str = "outputs", record_states: bool = False) -> Trace:

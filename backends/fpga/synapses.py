@@ -24,6 +24,7 @@ from snnc.ir.shapes import conv_padding, dims
 from snnc.ir.value_bounds import node_bound, sum_bound
 
 from . import pragmas as P
+from .fastpath import conv_body, dense_spikes_body, fast_branch
 from .layers import LayerCode, LayerSpec, _indent, const_array, generates, work_array
 from .widths import Range, acc_bits_for, bits_for_bound
 
@@ -78,6 +79,10 @@ def _dense(spec: LayerSpec) -> LayerCode:
                  + f"  const {spec.in_type} s = {s};\n  if (s == 0) continue;\n"
                  + _indent(_add_row(acc, f"{wname}[i]", acc_t, str(n_out), binary), 2) + "}\n"
                  f"for (int64_t o = 0; o < {n_out}; ++o) y[o] = {_post(node, f'{acc}[o]')};\n")
+    if bits > 32 and acc_bits_for(sum_bound(node, 1.0)) <= 32 and spec.in_bits <= 32:
+        code.fast_decls, fast = dense_spikes_body(spec.cname, n_in, n_out, acc_bits_for(sum_bound(node, 1.0)),
+                                                  wname, binary, lambda a: _post(node, a))
+        code.body = fast_branch(fast + " else {\n" + _indent(code.body, 2) + "}\n", code.body)
     return code
 
 
@@ -117,7 +122,7 @@ def _conv(spec: LayerSpec) -> LayerCode:
     ev = f"{spec.cname}_ev"
     load = "" if binary else f"        const {spec.in_type} s = xr[ix];\n"
     code.decls.append(work_array(spec, ev, "int32_t", wd, 32, 0))
-    code.body = f"""for (int64_t p = 0; p < {ho * wo}; ++p)
+    hls = f"""for (int64_t p = 0; p < {ho * wo}; ++p)
   for (int64_t co = 0; co < {c_out}; ++co) {acc}[p][co] = {init};
 for (int64_t ci = 0; ci < {c_in}; ++ci) {{
   const int64_t g = ci / {c_in_g};
@@ -150,6 +155,13 @@ for (int64_t co = 0; co < {c_out}; ++co)
   for (int64_t p = 0; p < {ho * wo}; ++p)
     y[co * {ho * wo} + p] = {_post(node, f"{acc}[p][co]")};
 """
+    code.body = hls
+    if bits <= 32:          # the fast C-simulation branch (ctypes build only)
+        code.fast_decls, fast = conv_body(
+            cname=spec.cname, acc_t=acc_t, acc_bits=bits, in_t=spec.in_type, binary=binary, wt=wt, bias=bias,
+            groups=groups, shapes=(spec.in_shape, spec.out_shape), stride=(sy, sx), dilation=(dy, dx),
+            padding=(py, px), post=lambda a: _post(node, a), unused=(acc, ev))
+        code.body = fast_branch(fast, hls)
     return code
 
 
