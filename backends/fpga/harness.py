@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from .plan import TOP, ModelPlan
+from .widths import c_literal
 
 
 def library_source(plan: ModelPlan) -> str:
@@ -17,8 +18,12 @@ def library_source(plan: ModelPlan) -> str:
     sizes = ", ".join(str(p.size) for p in plan.probes) or "0"
     body = ""
     for j, n in enumerate(ins):
-        body += (f"        for (int64_t k = 0; k < SNNC_WINDOW; ++k) for (int64_t i = 0; i < {plan.size(n)}; ++i)\n"
-                 f"            in_{plan.cnames[n]}[k][i] = inputs[{j}][(b * steps + w0 + k) * {plan.size(n)} + i];\n")
+        bits = plan.codes[n].out_bits
+        lo, hi = c_literal(-(1 << (bits - 1))), c_literal((1 << (bits - 1)) - 1)
+        body += (f"        for (int64_t k = 0; k < SNNC_WINDOW; ++k) for (int64_t i = 0; i < {plan.size(n)}; ++i) {{\n"
+                 f"            const int64_t v = inputs[{j}][(b * steps + w0 + k) * {plan.size(n)} + i];\n"
+                 f"            bad |= (v < {lo}) | (v > {hi});   /* beyond the {bits}-bit port */\n"
+                 f"            in_{plan.cnames[n]}[k][i] = ({plan.port_type(n)})v;\n        }}\n")
     body += ("        for (int64_t p = 0; p < SNNC_N_PROBES; ++p)\n"
              "            snnc_probe[p] = probes[p] ? probes[p] + (b * steps + w0) * probe_size[p] : 0;\n")
     args = ", ".join([f"in_{plan.cnames[n]}" for n in ins] + [f"out_{plan.cnames[n]}" for n in outs])
@@ -38,16 +43,17 @@ int64_t snnc_lib_window(void) {{ return SNNC_WINDOW; }}
 int64_t snnc_lib_n_probes(void) {{ return SNNC_N_PROBES; }}
 
 /* inputs[j]: int64 [batch][steps][size of input j]; outputs[j]: int64 [batch][steps][size of output j];
-   probes[p]: int64 [batch][steps][size of probe p] or NULL. Returns 0, or -1 when steps is not a
-   multiple of SNNC_WINDOW. */
+   probes[p]: int64 [batch][steps][size of probe p] or NULL. Returns 0, -1 when steps is not a
+   multiple of SNNC_WINDOW, or -2 (after the run) when an input value lies beyond its port's range. */
 int64_t snnc_lib_run(const int64_t *const *inputs, int64_t *const *outputs, int64_t *const *probes,
                      int64_t batch, int64_t steps) {{
     if (steps % SNNC_WINDOW != 0) return -1;
+    int64_t bad = 0;
     for (int64_t b = 0; b < batch; ++b)
       for (int64_t w0 = 0; w0 < steps; w0 += SNNC_WINDOW) {{
 {body}      }}
     for (int64_t p = 0; p < SNNC_N_PROBES; ++p) snnc_probe[p] = 0;
-    return 0;
+    return bad ? -2 : 0;
 }}
 }}
 """
