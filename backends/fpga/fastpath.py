@@ -11,10 +11,13 @@ built and tested equal to the simulator (tests/backends/fpga/test_fast_path.py).
 Fast bodies compute the same values as the HLS bodies, bit for bit, with a faster order and
 narrower arithmetic where the widths are proven:
 
-* convolution (:func:`conv_body`): events per input row split by column residue modulo the
-  stride, so every (tap, event) pair hits an output without a test of divisibility; output row
-  by output row into an accumulator row that stays in L1 cache; output channels padded to the
-  vector width (zero weights) so the lane loop is whole vectors;
+* convolution (:func:`conv_body`), per step by the number of non-zero inputs: silent (outputs =
+  bias), sparse (events per input row split by column residue modulo the stride, so every (tap,
+  event) pair hits an output without a divisibility test) or dense binary (a table of summed
+  weight rows indexed by the spike pattern under the kernel row, accumulators in registers);
+  output row by output row, output channels padded to the vector width (zero weights);
+* dense (:func:`dense_spikes_body`): a step whose inputs all lie in [-1, 1] sums in the narrow
+  accumulator that bound proves, when the input port's width forces a 64-bit one;
 * CubaLIF (:mod:`.neurons`): 32-bit arithmetic (:data:`FAST_HEADER`'s ``snnc32_*``) when every
   operand is proven to fit and the decay products are exact in 32 bits (``m = m' * 2**j``:
   ``rtz(x * m, s) = rtz(x * m', s - j)``).
@@ -153,9 +156,11 @@ def conv_body(*, cname: str, acc_t: str, acc_bits: int, in_t: str, binary: bool,
       cache), every tap (ky, ci, kx) adds its weight row to the outputs ``ox = q + off[kx]`` of
       the events of residue ``res[kx]``: no divisibility test per event;
     * patterns (binary input, dense): the taps of one kernel row (ky) of one input channel read
-      ``kw`` input columns per output column, at most :data:`PATTERN_BITS` at a time; their
-      spike pattern indexes a table of the summed weight rows (built once from the weights), so
-      one output pixel adds one table row per (ci, ky, chunk), the accumulators in registers.
+      ``kw`` input columns per output column, at most :data:`PATTERN_BITS` at a time (a chunk);
+      their spike pattern (of two input channels together when it stays within 6 bits and the
+      table within 512 KiB) indexes a table of the summed weight rows (built once from the
+      weights), so one output pixel adds one table row per (channel pair, ky, chunk), the
+      accumulators in registers.
 
     Both end an output row by writing it channel-major (NCHW) through ``post``."""
     (c_in, h, wd), (c_out, ho, wo) = shapes
@@ -272,7 +277,10 @@ def _conv_patterns(p, acc_t, in_t, lanes, nv, in_shape, out_shape, kernel, group
     c_in_g, cp = c_in // groups, nv * lanes
     kb = min(kw, PATTERN_BITS)
     nch = math.ceil(kw / kb)
-    npat = 1 << kb
+    # input channels per pattern: 2 when the pattern stays at most 6 bits and the table small
+    gc = 2 if (c_in_g % 2 == 0 and 2 * kb <= 6
+               and c_in // 2 * kh * nch * (1 << 2 * kb) * cp * (VECTOR_BYTES // lanes) <= 1 << 19) else 1
+    npat = 1 << (kb * gc)
     left = px
     width = max(wd + px, (wo - 1) * sx + (kw - 1) * dx + 1)        # padded row: columns -px .. width - px - 1
     nvb = _blocks(nv)
@@ -280,27 +288,30 @@ def _conv_patterns(p, acc_t, in_t, lanes, nv, in_shape, out_shape, kernel, group
         f"{p}_pat[ci][iy][{ch}][ox] = (uint8_t)("
         + " | ".join(f"(xo[{(ch * kb + b) * dx}] << {b})" for b in range(min(kb, kw - ch * kb))) + ");"
         for ch in range(nch))
-    decls = [f"static {p}_v {p}_wp[{c_in}][{kh}][{nch}][{npat}][{nv}];",
+    decls = [f"static {p}_v {p}_wp[{c_in // gc}][{kh}][{nch}][{npat}][{nv}];",
              f"static int {p}_wp_ready;",
              f"static uint8_t {p}_pat[{c_in}][{h}][{nch}][{wo}];",
              f"static uint8_t {p}_xp[{width}];"]
     chunk_adds = "".join(
-        f"{{ const {p}_v *const w = {p}_wp[ci][ky][{ch}][{p}_pat[ci][iy][{ch}][ox]] + cb;\n"
+        f"{{ const {p}_v *const w = {p}_wp[ci / {gc}][ky][{ch}]["
+        + " | ".join(f"({p}_pat[ci + {c}][iy][{ch}][ox] << {c * kb})" for c in range(gc)) + "] + cb;\n"
         + "".join(f"  a{j} += w[{j}];\n" for j in range(nvb)) + "}\n" for ch in range(nch))
     init = "\n".join(f"{p}_v a{j}; __builtin_memcpy(&a{j}, &{p}_b[g * {cp} + (cb + {j}) * {lanes}], "
                      f"{VECTOR_BYTES});" for j in range(nvb))
     store = "\n".join(f"__builtin_memcpy(&{p}_acc[ox][g * {cp} + (cb + {j}) * {lanes}], &a{j}, {VECTOR_BYTES});"
                       for j in range(nvb))
     body = f"""if (!{p}_wp_ready) {{   /* table of summed weight rows per spike pattern (once) */
-  for (int64_t ci = 0; ci < {c_in}; ++ci)
+  for (int64_t cg = 0; cg < {c_in // gc}; ++cg)
     for (int64_t ky = 0; ky < {kh}; ++ky)
       for (int64_t ch = 0; ch < {nch}; ++ch)
         for (int64_t m = 0; m < {npat}; ++m)
           for (int64_t o = 0; o < {cp}; ++o) {{
             {acc_t} s = 0;
-            for (int64_t b = 0; b < {kb}; ++b)
-              if (((m >> b) & 1) && ch * {kb} + b < {kw}) s = ({acc_t})(s + {p}_w[ci][ky][ch * {kb} + b][o]);
-            {p}_wp[ci][ky][ch][m][o / {lanes}][o % {lanes}] = s;
+            for (int64_t c = 0; c < {gc}; ++c)
+              for (int64_t b = 0; b < {kb}; ++b)
+                if (((m >> (c * {kb} + b)) & 1) && ch * {kb} + b < {kw})
+                  s = ({acc_t})(s + {p}_w[cg * {gc} + c][ky][ch * {kb} + b][o]);
+            {p}_wp[cg][ky][ch][m][o / {lanes}][o % {lanes}] = s;
           }}
   {p}_wp_ready = 1;
 }}
@@ -322,13 +333,13 @@ for (int64_t oy = 0; oy < {ho}; ++oy) {{
 {_indent(init, 8)}        for (int64_t ky = 0; ky < {kh}; ++ky) {{
           const int64_t iy = oy * {sy} - {py} + ky * {dy};
           if (iy < 0 || iy >= {h}) continue;
-          for (int64_t ci = g * {c_in_g}; ci < (g + 1) * {c_in_g}; ++ci) {{
+          for (int64_t ci = g * {c_in_g}; ci < (g + 1) * {c_in_g}; ci += {gc}) {{
 {_indent(chunk_adds, 12)}          }}
         }}
 {_indent(store, 8)}      }}
 {_indent(_write_row(p, groups, cog, cp, ho, wo, post), 2)}}}
 """
-    cost = ho * wo * c_in * kh * nch * nv + c_in * h * wo * kw // 4
+    cost = ho * wo * c_in // gc * kh * nch * nv + c_in * h * wo * kw // 4
     return decls, body, cost
 
 

@@ -18,6 +18,7 @@ from snnc.backends.fpga import CModel, generate_sources, write_project
 from snnc.backends.fpga.fastpath import FAST_MACRO
 from snnc.backends.sim import simulate
 from snnc.ir import nodes as N
+from snnc.ir.errors import SnncError
 from snnc.ir.graph import Graph
 from snnc.ir.intnodes import IntConv2d, IntCubaLIF, IntDense
 from snnc.ir.shapes import infer_shapes
@@ -118,17 +119,25 @@ def test_fast_conv_equals_hls_and_simulator(seed):
     _same_three(g, {"input": _density_sweep(g, seed)})
 
 
-def test_fast_conv_on_a_wide_strided_layer():
-    """A PilotNet-like layer: 36 output channels (not a multiple of the vector width), 3x3 stride
-    2, dense and sparse steps."""
-    rng = np.random.default_rng(5)
-    g = Graph(metadata={"level": "integer", "target": "fpga", "name": "wide"})
-    g.add_node("input", N.Input(shape=(6, 11, 21)))
-    g.add_node("conv", IntConv2d(input_shape=(11, 21), weight=rng.integers(-16, 16, (36, 6, 3, 3)), stride=(2, 2),
-                                 input_kind="binary", out_bits=24))
+@pytest.mark.parametrize("c_in, groups, kernel, stride, padding, c_out", [
+    (6, 1, (3, 3), (2, 2), (0, 0), 36),       # PilotNet-like: 36 channels, not a multiple of the vector width
+    (4, 2, (2, 2), (1, 2), (1, 1), 10),       # grouped, two input channels per spike pattern
+    (2, 1, (3, 1), (1, 1), (2, 0), 17),
+])
+def test_fast_conv_two_channels_per_pattern(c_in, groups, kernel, stride, padding, c_out):
+    """Layers whose spike patterns join two input channels (a 2**(2 kw)-row table), dense and
+    sparse steps."""
+    rng = np.random.default_rng(c_in + c_out)
+    g = Graph(metadata={"level": "integer", "target": "fpga", "name": "pairs"})
+    g.add_node("input", N.Input(shape=(c_in, 11, 21)))
+    w = rng.integers(-16, 16, (c_out, c_in // groups, *kernel))
+    w[0], w[-1] = 15, -16
+    g.add_node("conv", IntConv2d(input_shape=(11, 21), weight=w, stride=stride, padding=padding, groups=groups,
+                                 bias=rng.integers(-9, 9, c_out), input_kind="binary", out_bits=24))
     g.add_edge("input", "conv")
-    g.add_node("output", N.Output(shape=(36, 5, 10)))
+    g.add_node("output", N.Output(shape=tuple(infer_shapes(g)["conv"])))
     g.add_edge("conv", "output")
+    assert "_f_wp[ci / 2]" in generate_sources(g)[1]["firmware/snnc_model.cpp"]
     _same_three(g, {"input": _density_sweep(g, 5)})
 
 
@@ -199,3 +208,15 @@ def test_hls_project_never_defines_the_fast_macro(tmp_path):
     fast, hls = src.split("#if SNNC_FAST_ACTIVE", 2)[2].split("#else", 1)
     assert "#pragma HLS" not in fast.split("#endif", 1)[0]
     assert "#pragma HLS PIPELINE" in hls.split("#endif", 1)[0]
+
+
+def test_input_beyond_its_port_is_refused_in_any_step_and_sample():
+    """The runner checks the port range while it copies the inputs (no extra pass in Python)."""
+    g = _conv_graph(1)
+    g.nodes["input"].metadata["max_abs"] = 3
+    m = CModel(g, opt="-O0")
+    x = np.zeros((2, 6, *g.nodes["input"].shape), np.int64)
+    m.run(x)
+    x[1, 5].reshape(-1)[-1] = -5          # the -4..3 port of max_abs 3: -5 is out
+    with pytest.raises(SnncError, match="exceed the generated 3-bit input port"):
+        m.run(x)
