@@ -8,9 +8,10 @@ from snnc.ir import nodes as N
 from snnc.ir.version import __version__
 
 from . import pragmas as P
-from .fastpath import FAST_HEADER_NAME
+from .fastpath import FAST_HEADER_NAME, fast_branch
 from .layers import partition_pragmas
 from .plan import TOP, ModelPlan
+from .widths import std_type
 
 
 def _buf(plan: ModelPlan, name: str) -> str:
@@ -69,14 +70,31 @@ def _layer_function(plan: ModelPlan, name: str) -> str:
         return label + f"static void {c}_window(void) {{\n" + _indent(body, 4) + "}\n"
     body = head
     if not code.source:
-        body += f"static {spec.in_type} x[{spec.in_size}];\n"
+        gather = f"static {spec.in_type} x[{spec.in_size}];\n"
         if lanes_wide:
-            body += P.partition("x", hw, 1, spec.in_size)
-        body += _gather(plan, name, "x", "k")
+            gather += P.partition("x", hw, 1, spec.in_size)
+        gather += _gather(plan, name, "x", "k")
+        body += _direct_input(plan, name, gather)
     body += (f"const int64_t t = snnc_t + k;\n(void)t;\n"
              f"{plan.out_type(name)} *const y = {_buf(plan, name)}[{h} + k];\n" + code.body
              + _probe_calls(plan, name, "k", "y"))
     return label + f"static void {c}_step(int64_t k) {{\n" + _indent(body, 4) + "}\n"
+
+
+def _direct_input(plan: ModelPlan, name: str, gather: str) -> str:
+    """``gather`` (copy the summed input into ``x``), or in the fast C-simulation branch a pointer
+    to the source's output row when the node has one input edge whose plain C type is the
+    input's (no copy; HLS keeps the copy and its partitioning)."""
+    edges = plan.graph.in_edges(name)
+    spec = plan.specs[name]
+    if len(edges) != 1 or spec.in_complex:
+        return gather
+    e = edges[0]
+    if std_type(plan.types.bits[spec.in_type]) != std_type(plan.types.bits[plan.out_type(e.src)]) \
+            or plan.size(e.src) != spec.in_size:
+        return gather
+    row = f"{_buf(plan, e.src)}[{plan.history[e.src]} + k{f' - {e.delay}' if e.delay else ''}]"
+    return fast_branch(f"const {spec.in_type} *const x = {row};\n", gather)
 
 
 def _top_params(plan: ModelPlan) -> str:
