@@ -67,7 +67,9 @@ def _cuba_lif(spec: LayerSpec) -> LayerCode:
     n.validate(spec.name)
     A = n.arith_bits
     code = LayerCode(out_bits=n.v_bits if n.threshold is None else 2)
-    u_arr = state_array(spec, code, "u", A if n.u_overflow == "lava" else n.u_bits)
+    a_rng = spec.x_range * Range(1 << int(n.input_shift), 1 << int(n.input_shift))
+    u_state_bits = _u_state_bits(n, a_rng.wrap(A) if A < 64 else a_rng)
+    u_arr = state_array(spec, code, "u", u_state_bits)
     v_arr = state_array(spec, code, "v", min(64, n.v_bits + (1 if n.reset == "subtract" else 0)))
     cm = per_neuron(spec, code, "cm", n.current_mult)
     vm = per_neuron(spec, code, "vm", n.voltage_mult)
@@ -79,7 +81,6 @@ def _cuba_lif(spec: LayerSpec) -> LayerCode:
     v_ovf = {"saturate_sym": "snnc_saturate_sym", "saturate": "snnc_saturate", "wrap": "snnc_wrap"}[n.v_overflow]
     # locals of their proven widths: u, v as the states; a: the shifted input (wrapped to A bits);
     # h: v_bits (after the v overflow rule); z: a spike
-    a_rng = spec.x_range * Range(1 << int(n.input_shift), 1 << int(n.input_shift))
     a_t = _local(spec, "a", a_rng.wrap(A) if A < 64 else a_rng)
     h_t = spec.types.add(f"{spec.cname}_h_t", n.v_bits)
     lines = [f"{u_arr}_t u = {u_arr}[i];", f"{v_arr}_t v = {v_arr}[i];"]
@@ -102,7 +103,7 @@ def _cuba_lif(spec: LayerSpec) -> LayerCode:
         lines.append("y[i] = z;")
     lines.append(f"{u_arr}[i] = u; {v_arr}[i] = v;")
     code.body = neuron_loop(spec, code, lines, _mults(n.current_mult) + _mults(n.voltage_mult))
-    fast = _cuba_lif32(spec, u_arr, v_arr, cm, vm, bias, thr)
+    fast = _cuba_lif32(spec, u_state_bits, u_arr, v_arr, cm, vm, bias, thr)
     if fast is not None:      # the fast C-simulation branch: 32-bit arithmetic (ctypes build only)
         code.body = fast_branch(f"for (int64_t i = 0; i < {spec.n}; ++i) {{\n" + _indent("\n".join(fast), 2) + "}\n",
                                 code.body)
@@ -116,7 +117,25 @@ def _fits32(r: Range) -> bool:
     return (r & _I32) == r
 
 
-def _cuba_lif32(spec: LayerSpec, u_arr: str, v_arr: str, cm: str, vm: str, bias: str | None,
+def _u_state_bits(n, a: Range) -> int:
+    """Width of CubaLIF's current state u: ``arith_bits`` (lava overflow) or ``u_bits``, or less
+    when an invariant proves it: with every multiplier ``m < 2**decay_bits`` and ``|a| <= A``, the
+    bound ``U = ceil(A * 2**D / (2**D - m))`` holds for ever once it holds (``|rtz(u * m, D)| + A
+    <= U * m / 2**D + A <= U``; u starts at 0), and when U lies inside the arithmetic and u
+    overflow ranges the wraps are the identity, so u stays in [-U, U]."""
+    A, D = int(n.arith_bits), int(n.decay_bits)
+    bits = A if n.u_overflow == "lava" else int(n.u_bits)
+    m = int(np.abs(np.asarray(n.current_mult, np.int64)).max(initial=0))
+    amax = max(abs(a.lo), abs(a.hi))
+    if m >= 1 << D or not np.isfinite(amax):
+        return bits
+    bound = -(-int(amax) * (1 << D) // ((1 << D) - m))
+    if bound >= 1 << (min(A, 64) - 1) or bound > (1 << (int(n.u_bits) - 1)) - 1:
+        return bits
+    return min(bits, bits_for_range(-bound, bound))
+
+
+def _cuba_lif32(spec: LayerSpec, ub: int, u_arr: str, v_arr: str, cm: str, vm: str, bias: str | None,
                 thr: str | None) -> list[str] | None:
     """The CubaLIF update in 32-bit arithmetic (``snnc32_*`` of :mod:`.fastpath`), or None when a
     width is not proven: every operand and every sum fits int32 (with ``arith_bits <= 32`` the
@@ -125,7 +144,6 @@ def _cuba_lif32(spec: LayerSpec, u_arr: str, v_arr: str, cm: str, vm: str, bias:
     ``rtz(x * m', shift - j)``) or is computed in int64."""
     n = spec.node
     A, D, lava = int(n.arith_bits), int(n.decay_bits), n.u_overflow == "lava"
-    ub = A if lava else int(n.u_bits)
     vb = min(64, int(n.v_bits) + (1 if n.reset == "subtract" else 0))
     if (spec.in_bits > 32 or int(n.input_shift) > 31 or 32 < A < 64 or ub > 32 or vb > 32
             or int(n.u_bits) > (30 if lava else 32) or int(n.v_bits) > 32):

@@ -36,15 +36,20 @@ def _acc_type(spec: LayerSpec, name: str = "acc") -> tuple[str, int, float]:
     return spec.types.add_acc(f"{spec.cname}_{name}_t", bits), bits, bound
 
 
-def _post(node, a: str) -> str:
+def _post(node, a: str, bits: int = 64) -> str:
     """``wrap(acc_bits) -> shift_exp -> wrap(out_bits)`` of the accumulator value ``a``, one
-    int64 expression (the simulator's order)."""
+    int64 expression (the simulator's order). ``bits``: the proven width of ``a``; a wrap to at
+    least the width of its operand is the identity and is left out."""
     a = f"(int64_t){a}"
-    if getattr(node, "acc_bits", 64) < 64:
-        a = f"snnc_wrap({a}, {node.acc_bits})"
-    if node.weight_exp:
-        a = f"snnc_shift_exp({a}, {int(node.weight_exp)})"
-    if node.out_bits < 64:
+    acc_bits = getattr(node, "acc_bits", 64)
+    if acc_bits < 64 and bits > acc_bits:
+        a = f"snnc_wrap({a}, {acc_bits})"
+        bits = acc_bits
+    e = int(node.weight_exp)
+    if e:
+        a = f"snnc_shift_exp({a}, {e})"
+        bits = min(64, bits + e) if e > 0 else max(1, bits - (-e))
+    if node.out_bits < 64 and (bits > node.out_bits or e > 0):
         a = f"snnc_wrap({a}, {node.out_bits})"
     return a
 
@@ -78,10 +83,11 @@ def _dense(spec: LayerSpec) -> LayerCode:
                  f"for (int64_t i = 0; i < {n_in}; ++i) {{\n" + _indent(P.pipeline(code.hw), 2)
                  + f"  const {spec.in_type} s = {s};\n  if (s == 0) continue;\n"
                  + _indent(_add_row(acc, f"{wname}[i]", acc_t, str(n_out), binary), 2) + "}\n"
-                 f"for (int64_t o = 0; o < {n_out}; ++o) y[o] = {_post(node, f'{acc}[o]')};\n")
-    if bits > 32 and acc_bits_for(sum_bound(node, 1.0)) <= 32 and spec.in_bits <= 32:
-        code.fast_decls, fast = dense_spikes_body(spec.cname, n_in, n_out, acc_bits_for(sum_bound(node, 1.0)),
-                                                  wname, binary, lambda a: _post(node, a))
+                 f"for (int64_t o = 0; o < {n_out}; ++o) y[o] = {_post(node, f'{acc}[o]', bits)};\n")
+    spike_bits = acc_bits_for(sum_bound(node, 1.0))
+    if bits > 32 and spike_bits <= 32 and spec.in_bits <= 32:
+        code.fast_decls, fast = dense_spikes_body(spec.cname, n_in, n_out, spike_bits, wname, binary,
+                                                  lambda a: _post(node, a, spike_bits))
         code.body = fast_branch(fast + " else {\n" + _indent(code.body, 2) + "}\n", code.body)
     return code
 
@@ -153,14 +159,14 @@ for (int64_t ci = 0; ci < {c_in}; ++ci) {{
 }}
 for (int64_t co = 0; co < {c_out}; ++co)
   for (int64_t p = 0; p < {ho * wo}; ++p)
-    y[co * {ho * wo} + p] = {_post(node, f"{acc}[p][co]")};
+    y[co * {ho * wo} + p] = {_post(node, f"{acc}[p][co]", bits)};
 """
     code.body = hls
     if bits <= 32:          # the fast C-simulation branch (ctypes build only)
         code.fast_decls, fast = conv_body(
             cname=spec.cname, acc_t=acc_t, acc_bits=bits, in_t=spec.in_type, binary=binary, wt=wt, bias=bias,
             groups=groups, shapes=(spec.in_shape, spec.out_shape), stride=(sy, sx), dilation=(dy, dx),
-            padding=(py, px), post=lambda a: _post(node, a), unused=(acc, ev))
+            padding=(py, px), post=lambda a: _post(node, a, bits), unused=(acc, ev))
         code.body = fast_branch(fast, hls)
     return code
 
