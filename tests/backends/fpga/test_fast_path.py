@@ -16,6 +16,7 @@ import pytest
 
 from snnc.backends.fpga import CModel, generate_sources, write_project
 from snnc.backends.fpga.fastpath import FAST_MACRO
+from snnc.backends.fpga.widths import bits_for_range
 from snnc.backends.sim import simulate
 from snnc.ir import nodes as N
 from snnc.ir.errors import SnncError
@@ -221,3 +222,31 @@ def test_input_beyond_its_port_is_refused_in_any_step_and_sample():
     x[1, 5].reshape(-1)[-1] = -5          # the -4..3 port of max_abs 3: -5 is out
     with pytest.raises(SnncError, match="exceed the generated 3-bit input port"):
         m.run(x)
+
+
+@pytest.mark.parametrize("cm, overflow", [(0, "lava"), (4000, "lava"), (4095, "saturate"), (2048, "wrap")])
+def test_cuba_lif_current_state_at_its_invariant_bound(cm, overflow):
+    """u's state type comes from the invariant |u| <= ceil(A * 2**D / (2**D - m)); an input held
+    at its bound for many steps drives u to that fixed point, and the narrow state still equals
+    the simulator (both C branches)."""
+    g = Graph(metadata={"level": "integer", "target": "fpga", "name": "u_bound"})
+    g.add_node("input", N.Input(shape=(4,), metadata={"max_abs": 255}))
+    g.add_node("lif", IntCubaLIF(shape=(4,), current_mult=np.asarray(cm), voltage_mult=np.asarray(3000),
+                                 threshold=np.asarray(10 ** 6), bias=None, input_shift=6, arith_bits=32, u_bits=24,
+                                 u_overflow=overflow, v_bits=24, v_overflow="saturate_sym", comparison=">",
+                                 reset="zero"))
+    g.add_edge("input", "lif")
+    g.add_node("output", N.Output(shape=(4,)))
+    g.add_edge("lif", "output")
+    plan = generate_sources(g)[0]
+    bound = -(-256 * 64 * 4096 // (4096 - cm))          # the 9-bit port reaches -256
+    narrow = bound < 2 ** 23                             # else u_bits (24) is the tighter limit
+    wide = 32 if overflow == "lava" else 24             # arith_bits / u_bits
+    assert plan.types.bits["n1_s_u_t"] == (bits_for_range(-bound, bound) if narrow else wide)
+    x = np.zeros((2, 400, 4), np.int64)
+    x[0] = [255, -256, 255, 0]
+    x[1, ::2] = [-256, 255, 0, 255]
+    ref = simulate(g, {"input": x}, record_states=True)
+    if narrow:                                           # the fixed point is (nearly) reached
+        assert np.abs(ref.states["lif.u"]).max() >= 0.9 * bound
+    _same_three(g, {"input": x})
