@@ -170,10 +170,11 @@ def model_source(plan: ModelPlan, interface: str = "axis") -> str:
             if not isinstance(g.nodes[name], N.Input):
                 parts.append(_layer_function(plan, name))
     reset = "snnc_t = 0;\n"
-    for name in g.nodes:
-        rows = plan.history[name] + plan.window
-        reset += (f"for (int64_t r = 0; r < {rows}; ++r) for (int64_t i = 0; i < {plan.size(name)}; ++i) "
-                  f"{_buf(plan, name)}[r][i] = 0;\n")
+    for name in g.nodes:     # the history rows (outputs before step 0) are zero; every step writes its own row
+        rows = plan.history[name]
+        if rows:
+            reset += (f"for (int64_t r = 0; r < {rows}; ++r) for (int64_t i = 0; i < {plan.size(name)}; ++i) "
+                      f"{_buf(plan, name)}[r][i] = 0;\n")
         reset += plan.codes[name].reset
     parts.append("static void snnc_reset_state(void) {\n" + _indent(reset, 4) + "}\n")
     top = interface_pragmas(plan, interface) + "if (reset) snnc_reset_state();\n"
