@@ -4,7 +4,7 @@ simulation through ctypes (bit-exact with the simulator), and a pre-synthesis re
 * :func:`write_project` — the HLS project folder (:mod:`.project`); ``reuse_factor=R`` or
   ``{node: R, 'default': R}`` sets the parallelism of every layer's pragmas (:mod:`.pragmas`)
 * :func:`run_fpga` — run the generated C (:mod:`.run`; built once per content hash with
-  -O3 -march=native, :mod:`.build`)
+  -O3 -march=native and the fast C-simulation bodies of :mod:`.fastpath`, :mod:`.build`)
 * :func:`estimate_resources` — per-layer multipliers, memory bits, BRAM18, cycles from the
   pragmas' numbers, checked against a part's DSP / BRAM budget (:mod:`.resources`)
 * widths of every array and accumulator from value bounds (:mod:`.widths`); the ap_int headers

@@ -1,7 +1,8 @@
 """Build the C simulation library of a graph with gcc, cached by content hash.
 
 The ctypes library is built with ``-O3 -march=native -fno-thread-jumps`` (:data:`NATIVE_FLAGS`; only here, never in
-the HLS project's Makefile or Vitis flags). The cache key is the sha256 of every generated source
+the HLS project's Makefile or Vitis flags) and ``-DSNNC_FAST_CSIM`` (the fast C-simulation bodies of
+:mod:`.fastpath`; ``fast=False`` builds the HLS bodies instead). The cache key is the sha256 of every generated source
 file, the compiler flags, the compiler's version and this CPU's identity (``-march=native``
 code runs only where it was built), so an unchanged model is compiled once; the cache folder is
 ``$SNNC_CACHE_DIR/fpga`` (default ``~/.cache/snnc/fpga``). A build happens in a temporary folder
@@ -27,6 +28,7 @@ from snnc.ir.errors import BackendError
 from snnc.ir.graph import Graph
 
 from .codegen import ModelPlan, generate_sources
+from .fastpath import FAST_MACRO
 from .project import CC, CFLAGS, LIB_NAME, write_sources
 
 ENV_CACHE = "SNNC_CACHE_DIR"
@@ -56,11 +58,13 @@ NATIVE_FLAGS = ("-march=native", "-fno-thread-jumps")
 DEFAULT_OPT = "-O3"
 
 
-def _flags(opt: str) -> list[str]:
+def _flags(opt: str, fast: bool = True) -> list[str]:
     """CFLAGS with the optimization level replaced by ``opt`` (e.g. '-O0' for quick test builds),
-    plus -march=native at -O2 and above."""
+    plus -march=native at -O2 and above; ``fast``: ``-D{FAST_MACRO}`` (the fast C-simulation
+    bodies of :mod:`.fastpath` instead of the HLS bodies; same values)."""
     flags = [opt if f.startswith("-O") else f for f in CFLAGS]
-    return flags + list(NATIVE_FLAGS) if opt in ("-O2", "-O3") else flags
+    flags = flags + list(NATIVE_FLAGS) if opt in ("-O2", "-O3") else flags
+    return flags + [f"-D{FAST_MACRO}"] if fast else flags
 
 
 @functools.lru_cache(maxsize=1)
@@ -76,20 +80,20 @@ def cpu_identity() -> str:
         return platform.machine() + platform.processor()
 
 
-def build_key(files: dict[str, str], cc: str = CC, opt: str = DEFAULT_OPT) -> str:
+def build_key(files: dict[str, str], cc: str = CC, opt: str = DEFAULT_OPT, fast: bool = True) -> str:
     h = hashlib.sha256()
     h.update(compiler_version(cc).encode())
     h.update(cpu_identity().encode())
-    h.update(" ".join(_flags(opt)).encode())
+    h.update(" ".join(_flags(opt, fast)).encode())
     for rel in sorted(files):
         h.update(rel.encode() + b"\0" + files[rel].encode() + b"\0")
     return h.hexdigest()[:32]
 
 
-def compile_library(folder: str, cc: str = CC, opt: str = DEFAULT_OPT) -> str:
+def compile_library(folder: str, cc: str = CC, opt: str = DEFAULT_OPT, fast: bool = True) -> str:
     """gcc the project sources in ``folder`` into ``folder/libsnnc_model.so``."""
     out = os.path.join(folder, LIB_NAME)
-    cmd = [shutil.which(cc) or cc, *_flags(opt), "-shared", "-o", out,
+    cmd = [shutil.which(cc) or cc, *_flags(opt, fast), "-shared", "-o", out,
            os.path.join(folder, "firmware", "snnc_model.cpp"), os.path.join(folder, "lib", "snnc_lib.cpp")]
     res = run_child(cmd)
     if res.returncode != 0:
@@ -98,14 +102,16 @@ def compile_library(folder: str, cc: str = CC, opt: str = DEFAULT_OPT) -> str:
     return out
 
 
-def build(graph: Graph, *, opt: str = DEFAULT_OPT, reuse_factor: int | dict = 1) -> tuple[ModelPlan, str, bool]:
+def build(graph: Graph, *, opt: str = DEFAULT_OPT, reuse_factor: int | dict = 1,
+          fast: bool = True) -> tuple[ModelPlan, str, bool]:
     """(plan, path of the shared library, cache hit?) for ``graph``. ``opt``: gcc optimization
     level; the generated code has no undefined behaviour (all wrapping arithmetic goes through
     ``uint64_t``), so every level computes the same values; -O3 -march=native is the default,
     lower levels only build faster (tests that build hundreds of models). ``reuse_factor``
-    changes only pragmas (gcc ignores them), not values."""
+    changes only pragmas (gcc ignores them), not values. ``fast``: the fast C-simulation bodies
+    (:mod:`.fastpath`, the default) or the HLS bodies (False; the code Vitis compiles)."""
     plan, files = generate_sources(graph, reuse_factor)
-    key = build_key(files, opt=opt)
+    key = build_key(files, opt=opt, fast=fast)
     entry = os.path.join(cache_root(), key)
     lib = os.path.join(entry, LIB_NAME)
     if entry_ok(entry):
@@ -116,7 +122,7 @@ def build(graph: Graph, *, opt: str = DEFAULT_OPT, reuse_factor: int | dict = 1)
     tmp = tempfile.mkdtemp(prefix=".build-", dir=cache_root())
     try:
         write_sources(tmp, files)
-        built = compile_library(tmp, opt=opt)
+        built = compile_library(tmp, opt=opt, fast=fast)
         with open(os.path.join(tmp, CHECKSUM_NAME), "w") as f:
             f.write(_sha256(built) + "\n")
         try:

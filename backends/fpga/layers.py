@@ -104,6 +104,8 @@ class LayerCode:
     source: bool = False
     out_complex: bool = False
     hw: LayerHW | None = None      # lanes, II, multipliers at the layer's reuse factor (None: no work)
+    #: declarations of the fast C-simulation branch only (:mod:`.fastpath`; not in the HLS design)
+    fast_decls: list[str] = field(default_factory=list)
 
 
 #: node type -> ``fn(spec) -> LayerCode``

@@ -19,6 +19,7 @@ from snnc.ir import intneurons as INN
 from snnc.ir import intnodes as IN
 from snnc.ir.errors import UnsupportedError
 
+from .fastpath import fast_branch
 from .layers import LayerCode, LayerSpec, _indent, const_array, generates, neuron_loop, per_neuron, scalar, state_array
 from .widths import Range, bits_for_range, bits_for_values, c_literal
 
@@ -66,7 +67,9 @@ def _cuba_lif(spec: LayerSpec) -> LayerCode:
     n.validate(spec.name)
     A = n.arith_bits
     code = LayerCode(out_bits=n.v_bits if n.threshold is None else 2)
-    u_arr = state_array(spec, code, "u", A if n.u_overflow == "lava" else n.u_bits)
+    a_rng = spec.x_range * Range(1 << int(n.input_shift), 1 << int(n.input_shift))
+    u_state_bits = _u_state_bits(n, a_rng.wrap(A) if A < 64 else a_rng)
+    u_arr = state_array(spec, code, "u", u_state_bits)
     v_arr = state_array(spec, code, "v", min(64, n.v_bits + (1 if n.reset == "subtract" else 0)))
     cm = per_neuron(spec, code, "cm", n.current_mult)
     vm = per_neuron(spec, code, "vm", n.voltage_mult)
@@ -78,7 +81,6 @@ def _cuba_lif(spec: LayerSpec) -> LayerCode:
     v_ovf = {"saturate_sym": "snnc_saturate_sym", "saturate": "snnc_saturate", "wrap": "snnc_wrap"}[n.v_overflow]
     # locals of their proven widths: u, v as the states; a: the shifted input (wrapped to A bits);
     # h: v_bits (after the v overflow rule); z: a spike
-    a_rng = spec.x_range * Range(1 << int(n.input_shift), 1 << int(n.input_shift))
     a_t = _local(spec, "a", a_rng.wrap(A) if A < 64 else a_rng)
     h_t = spec.types.add(f"{spec.cname}_h_t", n.v_bits)
     lines = [f"{u_arr}_t u = {u_arr}[i];", f"{v_arr}_t v = {v_arr}[i];"]
@@ -87,20 +89,123 @@ def _cuba_lif(spec: LayerSpec) -> LayerCode:
     lines.append(f"const {a_t} a = {arith(f'snnc_shl(x[i], {n.input_shift})')};")
     lines.append(f"u = {u_ovf}({arith(f'snnc_add(snnc_decay(u, {cm}, {n.decay_bits}), a)')}, {n.u_bits});")
     h = f"snnc_add(snnc_decay(v, {vm}, {n.decay_bits}), u)"
-    if n.bias is not None:
-        h = f"snnc_add({h}, {per_neuron(spec, code, 'bias', n.bias)})"
+    bias = None if n.bias is None else per_neuron(spec, code, "bias", n.bias)
+    if bias is not None:
+        h = f"snnc_add({h}, {bias})"
     lines.append(f"const {h_t} h = {v_ovf}({arith(h)}, {n.v_bits});")
-    if n.threshold is None:
+    thr = None if n.threshold is None else per_neuron(spec, code, "thr", n.threshold)
+    if thr is None:
         lines += ["v = (int64_t)h;", "y[i] = (int64_t)h;"]
     else:
-        thr = per_neuron(spec, code, "thr", n.threshold)
         lines.append(f"const {_local(spec, 'z', SPIKE)} z = {_fire(n.comparison, 'h', thr)};")
         lines.append({"zero": "v = z ? (int64_t)0 : (int64_t)h;",
                       "subtract": f"v = z ? snnc_sub(h, {thr}) : (int64_t)h;", "none": "v = (int64_t)h;"}[n.reset])
         lines.append("y[i] = z;")
     lines.append(f"{u_arr}[i] = u; {v_arr}[i] = v;")
     code.body = neuron_loop(spec, code, lines, _mults(n.current_mult) + _mults(n.voltage_mult))
+    fast = _cuba_lif32(spec, u_state_bits, u_arr, v_arr, cm, vm, bias, thr)
+    if fast is not None:      # the fast C-simulation branch: 32-bit arithmetic (ctypes build only)
+        code.body = fast_branch(f"for (int64_t i = 0; i < {spec.n}; ++i) {{\n" + _indent("\n".join(fast), 2) + "}\n",
+                                code.body)
     return code
+
+
+_I32 = Range.bits(32)
+
+
+def _fits32(r: Range) -> bool:
+    return (r & _I32) == r
+
+
+def _u_state_bits(n, a: Range) -> int:
+    """Width of CubaLIF's current state u: ``arith_bits`` (lava overflow) or ``u_bits``, or less
+    when an invariant proves it: with every multiplier ``m < 2**decay_bits`` and ``|a| <= A``, the
+    bound ``U = ceil(A * 2**D / (2**D - m))`` holds for ever once it holds (``|rtz(u * m, D)| + A
+    <= U * m / 2**D + A <= U``; u starts at 0), and when U lies inside the arithmetic and u
+    overflow ranges the wraps are the identity, so u stays in [-U, U]."""
+    A, D = int(n.arith_bits), int(n.decay_bits)
+    bits = A if n.u_overflow == "lava" else int(n.u_bits)
+    m = int(np.abs(np.asarray(n.current_mult, np.int64)).max(initial=0))
+    amax = max(abs(a.lo), abs(a.hi))
+    if m >= 1 << D or not np.isfinite(amax):
+        return bits
+    bound = -(-int(amax) * (1 << D) // ((1 << D) - m))
+    if bound >= 1 << (min(A, 64) - 1) or bound > (1 << (int(n.u_bits) - 1)) - 1:
+        return bits
+    return min(bits, bits_for_range(-bound, bound))
+
+
+def _cuba_lif32(spec: LayerSpec, ub: int, u_arr: str, v_arr: str, cm: str, vm: str, bias: str | None,
+                thr: str | None) -> list[str] | None:
+    """The CubaLIF update in 32-bit arithmetic (``snnc32_*`` of :mod:`.fastpath`), or None when a
+    width is not proven: every operand and every sum fits int32 (with ``arith_bits <= 32`` the
+    sums wrap to ``arith_bits`` anyway, and a sum modulo 2**32 wraps the same), every decay
+    product is exact in 32 bits (a uniform multiplier ``m = m' * 2**j`` decays as
+    ``rtz(x * m', shift - j)``) or is computed in int64."""
+    n = spec.node
+    A, D, lava = int(n.arith_bits), int(n.decay_bits), n.u_overflow == "lava"
+    vb = min(64, int(n.v_bits) + (1 if n.reset == "subtract" else 0))
+    if (spec.in_bits > 32 or int(n.input_shift) > 31 or 32 < A < 64 or ub > 32 or vb > 32
+            or int(n.u_bits) > (30 if lava else 32) or int(n.v_bits) > 32):
+        return None
+    U, V = Range.bits(ub), Range.bits(vb)
+
+    def decay(var: str, r: Range, expr: str, values) -> tuple[str, Range] | None:
+        m = np.asarray(values, np.int64).reshape(-1)
+        out = r.decay(_r(m), D)
+        if not _fits32(out):
+            return None
+        if m.size and np.all(m == m[0]):
+            v = int(m[0])
+            j = min(D, (v & -v).bit_length() - 1) if v else D
+            if _fits32(r * _r(v >> j)) and D - j <= 31:
+                return f"snnc32_decay({var}, {v >> j}, {D - j})", out
+        elif _fits32(r * _r(m)) and D <= 31:
+            return f"snnc32_decay({var}, {expr}, {D})", out
+        return f"(int32_t)snnc_decay({var}, {expr}, {D})", out
+
+    def total(expr: str, r: Range) -> str | None:
+        """A sum: wrapped to A bits, or proven to fit int32 when A is 64."""
+        if A <= 32:
+            return f"snnc32_wrap({expr}, {A})"
+        return expr if _fits32(r) else None
+
+    du, dv = decay("u", U, cm, n.current_mult), decay("v", V, vm, n.voltage_mult)
+    a_r = spec.x_range * Range(1 << int(n.input_shift), 1 << int(n.input_shift))
+    a = total(f"snnc32_shl((int32_t)x[i], {int(n.input_shift)})", a_r)
+    if du is None or dv is None or a is None:
+        return None
+    a_r = a_r.wrap(A) if A <= 32 else a_r
+    s1 = total(f"snnc32_add({du[0]}, a)", du[1] + a_r)
+    h_r = dv[1] + U
+    h = f"snnc32_add({dv[0]}, u)"
+    if bias is not None:
+        b_r = _r(n.bias)
+        if not _fits32(b_r):
+            return None
+        h, h_r = f"snnc32_add({h}, (int32_t){bias})", h_r + b_r
+    h = total(h, h_r)
+    if s1 is None or h is None:
+        return None
+    ovf = {"lava": "snnc32_lava_wrap", "wrap": "snnc32_wrap", "saturate": "snnc32_saturate",
+           "saturate_sym": "snnc32_saturate_sym"}
+    lines = [f"int32_t u = {u_arr}[i];", f"int32_t v = {v_arr}[i];"]
+    if n.state_reset_interval is not None:
+        lines.append(f"if (t % {int(n.state_reset_interval)} == {int(n.state_reset_phase)}) {{ u = 0; v = 0; }}")
+    lines += [f"const int32_t a = {a};", f"u = {ovf[n.u_overflow]}({s1}, {int(n.u_bits)});",
+              f"const int32_t h = {ovf[n.v_overflow]}({h}, {int(n.v_bits)});"]
+    if thr is None:
+        lines += ["v = h;", "y[i] = h;"]
+    else:
+        t_r = _r(n.threshold)
+        if not _fits32(t_r) or (n.reset == "subtract" and not _fits32(Range.bits(int(n.v_bits)) - t_r)):
+            return None
+        lines.append(f"const int32_t z = (int32_t){_fire(n.comparison, 'h', f'(int32_t){thr}')};")
+        lines.append({"zero": "v = z ? 0 : h;", "subtract": f"v = z ? snnc32_sub(h, (int32_t){thr}) : h;",
+                      "none": "v = h;"}[n.reset])
+        lines.append("y[i] = z;")
+    lines.append(f"{u_arr}[i] = u; {v_arr}[i] = v;")
+    return lines
 
 
 @generates(INN.IntLIFB)

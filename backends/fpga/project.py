@@ -8,7 +8,8 @@ Layout::
 
     firmware/   snnc_model.cpp (layers + top ``snnc_top``, with the HLS pragmas), snnc_model.h,
                 parameters.h (weights), snnc_types.h (ap_int<N> typed branch / intN_t plain branch),
-                snnc_numerics.h (snnc's integer semantics)
+                snnc_numerics.h (snnc's integer semantics), snnc_fast.h (helpers of the ctypes build's
+                fast C-simulation bodies, :mod:`.fastpath`; inactive without -DSNNC_FAST_CSIM)
     tb/         tb_snnc.cpp: C simulation / co-simulation testbench (tb_data/tb_input.dat ->
                 tb_data/csim_output.dat, compared with tb_data/tb_output_expected.dat)
     tb_data/    input vectors and the simulator's expected outputs (when inputs are given)

@@ -24,6 +24,7 @@ from snnc.ir.shapes import conv_padding, dims
 from snnc.ir.value_bounds import node_bound, sum_bound
 
 from . import pragmas as P
+from .fastpath import conv_body, dense_spikes_body, fast_branch
 from .layers import LayerCode, LayerSpec, _indent, const_array, generates, work_array
 from .widths import Range, acc_bits_for, bits_for_bound
 
@@ -35,15 +36,20 @@ def _acc_type(spec: LayerSpec, name: str = "acc") -> tuple[str, int, float]:
     return spec.types.add_acc(f"{spec.cname}_{name}_t", bits), bits, bound
 
 
-def _post(node, a: str) -> str:
+def _post(node, a: str, bits: int = 64) -> str:
     """``wrap(acc_bits) -> shift_exp -> wrap(out_bits)`` of the accumulator value ``a``, one
-    int64 expression (the simulator's order)."""
+    int64 expression (the simulator's order). ``bits``: the proven width of ``a``; a wrap to at
+    least the width of its operand is the identity and is left out."""
     a = f"(int64_t){a}"
-    if getattr(node, "acc_bits", 64) < 64:
-        a = f"snnc_wrap({a}, {node.acc_bits})"
-    if node.weight_exp:
-        a = f"snnc_shift_exp({a}, {int(node.weight_exp)})"
-    if node.out_bits < 64:
+    acc_bits = getattr(node, "acc_bits", 64)
+    if acc_bits < 64 and bits > acc_bits:
+        a = f"snnc_wrap({a}, {acc_bits})"
+        bits = acc_bits
+    e = int(node.weight_exp)
+    if e:
+        a = f"snnc_shift_exp({a}, {e})"
+        bits = min(64, bits + e) if e > 0 else max(1, bits - (-e))
+    if node.out_bits < 64 and (bits > node.out_bits or e > 0):
         a = f"snnc_wrap({a}, {node.out_bits})"
     return a
 
@@ -77,7 +83,12 @@ def _dense(spec: LayerSpec) -> LayerCode:
                  f"for (int64_t i = 0; i < {n_in}; ++i) {{\n" + _indent(P.pipeline(code.hw), 2)
                  + f"  const {spec.in_type} s = {s};\n  if (s == 0) continue;\n"
                  + _indent(_add_row(acc, f"{wname}[i]", acc_t, str(n_out), binary), 2) + "}\n"
-                 f"for (int64_t o = 0; o < {n_out}; ++o) y[o] = {_post(node, f'{acc}[o]')};\n")
+                 f"for (int64_t o = 0; o < {n_out}; ++o) y[o] = {_post(node, f'{acc}[o]', bits)};\n")
+    spike_bits = acc_bits_for(sum_bound(node, 1.0))
+    if bits > 32 and spike_bits <= 32 and spec.in_bits <= 32:
+        code.fast_decls, fast = dense_spikes_body(spec.cname, n_in, n_out, spike_bits, wname, binary,
+                                                  lambda a: _post(node, a, spike_bits))
+        code.body = fast_branch(fast + " else {\n" + _indent(code.body, 2) + "}\n", code.body)
     return code
 
 
@@ -117,7 +128,7 @@ def _conv(spec: LayerSpec) -> LayerCode:
     ev = f"{spec.cname}_ev"
     load = "" if binary else f"        const {spec.in_type} s = xr[ix];\n"
     code.decls.append(work_array(spec, ev, "int32_t", wd, 32, 0))
-    code.body = f"""for (int64_t p = 0; p < {ho * wo}; ++p)
+    hls = f"""for (int64_t p = 0; p < {ho * wo}; ++p)
   for (int64_t co = 0; co < {c_out}; ++co) {acc}[p][co] = {init};
 for (int64_t ci = 0; ci < {c_in}; ++ci) {{
   const int64_t g = ci / {c_in_g};
@@ -148,8 +159,15 @@ for (int64_t ci = 0; ci < {c_in}; ++ci) {{
 }}
 for (int64_t co = 0; co < {c_out}; ++co)
   for (int64_t p = 0; p < {ho * wo}; ++p)
-    y[co * {ho * wo} + p] = {_post(node, f"{acc}[p][co]")};
+    y[co * {ho * wo} + p] = {_post(node, f"{acc}[p][co]", bits)};
 """
+    code.body = hls
+    if bits <= 32:          # the fast C-simulation branch (ctypes build only)
+        code.fast_decls, fast = conv_body(
+            cname=spec.cname, acc_t=acc_t, acc_bits=bits, in_t=spec.in_type, binary=binary, wt=wt, bias=bias,
+            groups=groups, shapes=(spec.in_shape, spec.out_shape), stride=(sy, sx), dilation=(dy, dx),
+            padding=(py, px), post=lambda a: _post(node, a, bits), unused=(acc, ev))
+        code.body = fast_branch(fast, hls)
     return code
 
 

@@ -1,0 +1,348 @@
+"""The fast C-simulation branch: layer bodies for the ctypes build only (gcc -O3 -march=native),
+never for HLS.
+
+A layer with a fast body emits it as ``#if SNNC_FAST_ACTIVE ... #else <HLS body> #endif``
+(:func:`fast_branch`). ``SNNC_FAST_ACTIVE`` is 1 when :data:`FAST_MACRO` is defined and the plain
+``intN_t`` types are in use (never with ``ap_int``: Vitis HLS and ``make csim-typed`` always
+compile the HLS body; the HLS project never defines the macro). The ctypes build defines it
+(:func:`snnc.backends.fpga.build.build`, ``fast=True``, the default), so both branches are
+built and tested equal to the simulator (tests/backends/fpga/test_fast_path.py).
+
+Fast bodies compute the same values as the HLS bodies, bit for bit, with a faster order and
+narrower arithmetic where the widths are proven:
+
+* convolution (:func:`conv_body`), per step by the number of non-zero inputs: silent (outputs =
+  bias), sparse (events per input row split by column residue modulo the stride, so every (tap,
+  event) pair hits an output without a divisibility test) or dense binary (a table of summed
+  weight rows indexed by the spike pattern under the kernel row, accumulators in registers);
+  output row by output row, output channels padded to the vector width (zero weights);
+* dense (:func:`dense_spikes_body`): a step whose inputs all lie in [-1, 1] sums in the narrow
+  accumulator that bound proves, when the input port's width forces a 64-bit one;
+* CubaLIF (:mod:`.neurons`): 32-bit arithmetic (:data:`FAST_HEADER`'s ``snnc32_*``) when every
+  operand is proven to fit and the decay products are exact in 32 bits (``m = m' * 2**j``:
+  ``rtz(x * m, s) = rtz(x * m', s - j)``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .widths import STD_TYPES
+
+#: defined by the ctypes build (-D) to select the fast bodies; never by the HLS project
+FAST_MACRO = "SNNC_FAST_CSIM"
+#: file name of :data:`FAST_HEADER` in the project's firmware folder
+FAST_HEADER_NAME = "snnc_fast.h"
+#: bytes of one vector the lane loops are padded to (AVX2; AVX-512 takes two)
+VECTOR_BYTES = 32
+
+FAST_HEADER = f"""/* Fast C-simulation helpers (snnc/backends/fpga/fastpath.py; never synthesized, never with ap_int).
+   snnc32_f equals snnc_f of snnc_numerics.h for operands and exact results that fit int32 (the
+   generator uses them only where the widths prove it); sums wrap modulo 2**32 like a wrap to 32 bits. */
+#ifndef SNNC_FAST_H
+#define SNNC_FAST_H
+#include <stdint.h>
+#include "snnc_types.h"
+#if defined({FAST_MACRO}) && !defined(SNNC_TYPED)
+#define SNNC_FAST_ACTIVE 1
+#else
+#define SNNC_FAST_ACTIVE 0
+#endif
+
+static inline int32_t snnc32_add(int32_t a, int32_t b) {{ return (int32_t)((uint32_t)a + (uint32_t)b); }}
+static inline int32_t snnc32_sub(int32_t a, int32_t b) {{ return (int32_t)((uint32_t)a - (uint32_t)b); }}
+static inline int32_t snnc32_shl(int32_t x, int32_t n) {{ return (int32_t)((uint32_t)x << n); }}
+/* wrap to bits (1..32) */
+static inline int32_t snnc32_wrap(int32_t x, int32_t bits) {{
+    return bits >= 32 ? x : (int32_t)((uint32_t)x << (32 - bits)) >> (32 - bits);
+}}
+/* trunc(x / 2**n), n in [0, 31] */
+static inline int32_t snnc32_rtz_shift(int32_t x, int32_t n) {{
+    const uint32_t mask = (uint32_t)(((uint64_t)1 << n) - 1u);
+    return (int32_t)((uint32_t)x + (x < 0 ? mask : 0u)) >> n;
+}}
+/* rtz_shift(x * m, shift) for a product proven to fit int32 */
+static inline int32_t snnc32_decay(int32_t x, int32_t m, int32_t shift) {{
+    return snnc32_rtz_shift((int32_t)((uint32_t)x * (uint32_t)m), shift);
+}}
+/* bits in 1..32 */
+static inline int32_t snnc32_saturate(int32_t x, int32_t bits) {{
+    const int32_t hi = (int32_t)(((uint64_t)1 << (bits - 1)) - 1u);
+    return x > hi ? hi : (x < -hi - 1 ? -hi - 1 : x);
+}}
+static inline int32_t snnc32_saturate_sym(int32_t x, int32_t bits) {{
+    const int32_t hi = (int32_t)(((uint64_t)1 << (bits - 1)) - 1u);
+    return x > hi ? hi : (x < -hi ? -hi : x);
+}}
+/* bits in 1..30 */
+static inline int32_t snnc32_lava_wrap(int32_t x, int32_t bits) {{
+    const int32_t half = (int32_t)1 << (bits - 1), full = (int32_t)1 << bits;
+    return x > half ? x - full : (x <= -half ? x + full : x);
+}}
+#endif /* SNNC_FAST_H */
+"""
+
+
+def fast_branch(fast: str, hls: str) -> str:
+    """``fast`` for the ctypes build, ``hls`` otherwise (both complete statement lists)."""
+    return "#if SNNC_FAST_ACTIVE\n" + fast.rstrip("\n") + "\n#else\n" + hls.rstrip("\n") + "\n#endif\n"
+
+
+def std_bytes(bits: int) -> int:
+    """Bytes of the plain-branch C type of a ``bits``-wide value (uint64_t beyond 62 bits)."""
+    for b, _ in STD_TYPES:
+        if bits <= b:
+            return b // 8
+    return 8
+
+
+def padded_lanes(n: int, bits: int) -> int:
+    """``n`` rounded up to whole vectors of ``bits``-wide elements."""
+    per = max(1, VECTOR_BYTES // std_bytes(bits))
+    return per * math.ceil(n / per)
+
+
+def _literal(a: np.ndarray) -> str:
+    a = np.asarray(a).reshape(-1)
+    items = [str(int(v)) for v in a.tolist()]
+    return "{" + ",\n ".join(", ".join(items[i:i + 24]) for i in range(0, len(items), 24)) + "}"
+
+
+def dense_spikes_body(cname: str, n_in: int, n_out: int, bits: int, wname: str, binary: bool, post
+                      ) -> tuple[list[str], str]:
+    """(declarations, ``if (...) {...}`` statement) of a dense layer whose accumulator needs more than
+    32 bits for its input's proven range, at a step whose inputs all lie in [-1, 1] (checked at run
+    time; spikes): the sum then needs only ``bits`` (``sum_bound`` at |x| <= 1), so it runs in
+    that narrow type. The caller appends ``else { <the wide body> }``."""
+    t = next(name for b, name in STD_TYPES if bits <= b)
+    acc = f"{cname}_f_acc"
+    add = f"for (int64_t o = 0; o < {n_out}; ++o) {acc}[o] += ({t}){wname}[i][o];"
+    sub = f"for (int64_t o = 0; o < {n_out}; ++o) {acc}[o] -= ({t}){wname}[i][o];"
+    body = f"""int32_t spikes = 1;
+for (int64_t i = 0; i < {n_in}; ++i) spikes &= (x[i] >= -1) & (x[i] <= 1);
+if (spikes) {{   /* every input in [-1, 1]: a {bits}-bit accumulator holds the sum */
+  for (int64_t o = 0; o < {n_out}; ++o) {acc}[o] = 0;
+  for (int64_t i = 0; i < {n_in}; ++i) {{
+    if (x[i] == 0) continue;
+    if ({"1" if binary else "x[i] > 0"}) {{ {add} }}
+    else {{ {sub} }}
+  }}
+  for (int64_t o = 0; o < {n_out}; ++o) y[o] = {post(f"{acc}[o]")};
+}}"""
+    return [f"static {t} {acc}[{n_out}];"], body
+
+
+def _blocks(nv: int, most: int = 8) -> int:
+    """Vectors per register block: the largest divisor of ``nv`` that is at most ``most``."""
+    return max(d for d in range(1, min(nv, most) + 1) if nv % d == 0)
+
+
+def conv_body(*, cname: str, acc_t: str, acc_bits: int, in_t: str, binary: bool, wt: np.ndarray,
+              bias: np.ndarray | None, groups: int, shapes: tuple, stride: tuple, dilation: tuple,
+              padding: tuple, post, unused: tuple = ()) -> tuple[list[str], str]:
+    """(declarations, step statements) of the fast convolution (accumulators of at most 32 bits).
+    ``wt``: weights ``[c_in][kh][kw][cog]`` (the HLS layout); ``shapes``: ((c_in, h, w), (c_out,
+    ho, wo)); ``post(expr)``: the int64 expression of an output from its accumulator value;
+    ``unused``: work arrays of the HLS body (referenced once, so -Wall stays quiet).
+
+    Output channels are padded per group to whole vectors (``CP``, zero weights). Two orders,
+    chosen per step from the number of non-zero inputs (a cost model of vector adds):
+
+    * events (sparse input, and every graded input): every input row (ci, iy) lists the columns
+      of its non-zero inputs split by ``ix mod sx`` (``q = ix div sx``; with the values when
+      graded); output row by output row (an accumulator row ``[wo][groups * CP]`` that stays in
+      cache), every tap (ky, ci, kx) adds its weight row to the outputs ``ox = q + off[kx]`` of
+      the events of residue ``res[kx]``: no divisibility test per event;
+    * patterns (binary input, dense): the taps of one kernel row (ky) of one input channel read
+      ``kw`` input columns per output column, at most :data:`PATTERN_BITS` at a time (a chunk);
+      their spike pattern (of two input channels together when it stays within 6 bits and the
+      table within 512 KiB) indexes a table of the summed weight rows (built once from the
+      weights), so one output pixel adds one table row per (channel pair, ky, chunk), the
+      accumulators in registers.
+
+    Both end an output row by writing it channel-major (NCHW) through ``post``."""
+    (c_in, h, wd), (c_out, ho, wo) = shapes
+    sy, sx = stride
+    dy, dx = dilation
+    py, px = padding
+    kh, kw, cog = wt.shape[1], wt.shape[2], wt.shape[3]
+    c_in_g = c_in // groups
+    lanes = VECTOR_BYTES // std_bytes(acc_bits)
+    cp = padded_lanes(cog, acc_bits)
+    nv, rw = cp // lanes, groups * cp
+    qn = math.ceil(wd / sx)
+    ev_t = "uint16_t" if qn <= 65535 else "int32_t"
+    res = [(kx * dx - px) % sx for kx in range(kw)]
+    off = [(res[kx] + px - kx * dx) // sx for kx in range(kw)]
+    wf = np.zeros((c_in, kh, kw, cp), np.int64)
+    wf[..., :cog] = wt
+    p = f"{cname}_f"
+    decls = [f"typedef {acc_t} {p}_v __attribute__((vector_size({VECTOR_BYTES})));",
+             f"static const {acc_t} {p}_w[{c_in}][{kh}][{kw}][{cp}] = {_literal(wf)};",
+             f"static {acc_t} {p}_acc[{wo}][{rw}] __attribute__((aligned({VECTOR_BYTES})));",
+             f"static {ev_t} {p}_ev[{c_in * h}][{sx}][{qn}];",
+             f"static int32_t {p}_nev[{c_in * h}][{sx}];"]
+    if not binary:
+        decls.append(f"static {in_t} {p}_val[{c_in * h}][{sx}][{qn}];")
+    bf = np.zeros((groups, cp), np.int64)
+    if bias is not None:
+        bf[:, :cog] = np.asarray(bias, np.int64).reshape(groups, cog)
+    decls.append(f"static const {acc_t} {p}_b[{rw}] __attribute__((aligned({VECTOR_BYTES}))) = {_literal(bf)};")
+    keep_val = "" if binary else f"      {p}_val[row][r][n] = xr[ix];\n"
+    add = (f"for (int64_t o = 0; o < {cp}; ++o) a[o] += w[o];" if binary else
+           f"const {in_t} s = {p}_val[row][r][e];\n"
+           f"            for (int64_t o = 0; o < {cp}; ++o) a[o] += ({acc_t})(w[o] * ({acc_t})s);")
+    events = f"""/* (1) events of every input row, by column residue */
+for (int64_t row = 0; row < {c_in * h}; ++row) {{
+  const {in_t} *const xr = x + row * {wd};
+  int32_t any = 0;
+  for (int64_t ix = 0; ix < {wd}; ++ix) any |= xr[ix] != 0;
+  for (int64_t r = 0; r < {sx}; ++r) {{
+    int32_t n = 0;
+    if (any)
+    for (int64_t ix = r, q = 0; ix < {wd}; ix += {sx}, ++q) {{
+      {p}_ev[row][r][n] = ({ev_t})q;
+{keep_val}      n += xr[ix] != 0;
+    }}
+    {p}_nev[row][r] = n;
+  }}
+}}
+/* (2) output row by output row */
+for (int64_t oy = 0; oy < {ho}; ++oy) {{
+  for (int64_t ox = 0; ox < {wo}; ++ox)
+    for (int64_t c = 0; c < {rw}; ++c) {p}_acc[ox][c] = {p}_b[c];
+  for (int64_t ky = 0; ky < {kh}; ++ky) {{
+    const int64_t iy = oy * {sy} - {py} + ky * {dy};
+    if (iy < 0 || iy >= {h}) continue;
+    for (int64_t ci = 0; ci < {c_in}; ++ci) {{
+      const int64_t row = ci * {h} + iy;
+      {acc_t} *const ag = &{p}_acc[0][0] + (ci / {c_in_g}) * {cp};
+      for (int64_t kx = 0; kx < {kw}; ++kx) {{
+        const int32_t r = {p}_res[kx], o_k = {p}_off[kx], n = {p}_nev[row][r];
+        const {acc_t} *const w = {p}_w[ci][ky][kx];
+        const {ev_t} *const el = {p}_ev[row][r];
+        for (int32_t e = 0; e < n; ++e) {{
+          const int32_t ox = (int32_t)el[e] + o_k;
+          if ((uint32_t)ox >= {wo}u) continue;
+          {acc_t} *const a = ag + ox * {rw};
+          {add}
+        }}
+      }}
+    }}
+  }}
+{_indent(_write_row(p, groups, cog, cp, ho, wo, post), 2)}}}
+"""
+    decls += [f"static const int32_t {p}_res[{kw}] = {{{', '.join(map(str, res))}}};",
+              f"static const int32_t {p}_off[{kw}] = {{{', '.join(map(str, off))}}};"]
+    voids = "".join(f"(void){u};\n" for u in unused)
+    if not binary:
+        return decls, voids + events
+    pd, patterns, cost = _conv_patterns(p, acc_t, in_t, lanes, nv, (c_in, h, wd), (c_out, ho, wo), (kh, kw), groups,
+                                        stride, dilation, padding, post, cog)
+    decls += pd
+    ev_cost = 3 * math.ceil(kh / sy) * math.ceil(kw / sx) * nv     # per non-zero input
+    body = (voids + f"int32_t nnz = 0;\nfor (int64_t i = 0; i < {c_in * h * wd}; ++i) nnz += x[i] != 0;\n"
+            f"if (nnz == 0) {{   /* silent input: every output is its bias */\n"
+            f"  for (int64_t c = 0; c < {rw}; ++c) {p}_acc[0][c] = {p}_b[c];\n"
+            f"  for (int64_t g = 0; g < {groups}; ++g)\n    for (int64_t c = 0; c < {cog}; ++c) {{\n"
+            f"      const int64_t v = {post(f'{p}_acc[0][g * {cp} + c]')};\n"
+            f"      for (int64_t o = 0; o < {ho * wo}; ++o) y[(g * {cog} + c) * {ho * wo} + o] = v;\n    }}\n"
+            f"}} else if ((int64_t)nnz * {ev_cost} < {cost}LL) {{   /* sparse: events */\n" + _indent(events, 2)
+            + "} else {   /* dense: spike patterns */\n" + _indent(patterns, 2) + "}\n")
+    return decls, body
+
+
+#: input columns per spike pattern (a table of 2**PATTERN_BITS weight rows per (ci, ky, chunk))
+PATTERN_BITS = 4
+
+
+def _write_row(p: str, groups: int, cog: int, cp: int, ho: int, wo: int, post) -> str:
+    return f"""for (int64_t g = 0; g < {groups}; ++g)
+  for (int64_t c = 0; c < {cog}; ++c)
+    for (int64_t ox = 0; ox < {wo}; ++ox)
+      y[(g * {cog} + c) * {ho * wo} + oy * {wo} + ox] = {post(f"{p}_acc[ox][g * {cp} + c]")};
+"""
+
+
+def _conv_patterns(p, acc_t, in_t, lanes, nv, in_shape, out_shape, kernel, groups, stride, dilation, padding, post,
+                   cog):
+    """(declarations, statements, cost in vector adds) of the spike-pattern order."""
+    (c_in, h, wd), (_c_out, ho, wo) = in_shape, out_shape
+    kh, kw = kernel
+    sy, sx = stride
+    dy, dx = dilation
+    py, px = padding
+    c_in_g, cp = c_in // groups, nv * lanes
+    kb = min(kw, PATTERN_BITS)
+    nch = math.ceil(kw / kb)
+    # input channels per pattern: 2 when the pattern stays at most 6 bits and the table small
+    gc = 2 if (c_in_g % 2 == 0 and 2 * kb <= 6
+               and c_in // 2 * kh * nch * (1 << 2 * kb) * cp * (VECTOR_BYTES // lanes) <= 1 << 19) else 1
+    npat = 1 << (kb * gc)
+    left = px
+    width = max(wd + px, (wo - 1) * sx + (kw - 1) * dx + 1)        # padded row: columns -px .. width - px - 1
+    nvb = _blocks(nv)
+    pat_lines = "\n".join(
+        f"{p}_pat[ci][iy][{ch}][ox] = (uint8_t)("
+        + " | ".join(f"(xo[{(ch * kb + b) * dx}] << {b})" for b in range(min(kb, kw - ch * kb))) + ");"
+        for ch in range(nch))
+    decls = [f"static {p}_v {p}_wp[{c_in // gc}][{kh}][{nch}][{npat}][{nv}];",
+             f"static int {p}_wp_ready;",
+             f"static uint8_t {p}_pat[{c_in}][{h}][{nch}][{wo}];",
+             f"static uint8_t {p}_xp[{width}];"]
+    chunk_adds = "".join(
+        f"{{ const {p}_v *const w = {p}_wp[ci / {gc}][ky][{ch}]["
+        + " | ".join(f"({p}_pat[ci + {c}][iy][{ch}][ox] << {c * kb})" for c in range(gc)) + "] + cb;\n"
+        + "".join(f"  a{j} += w[{j}];\n" for j in range(nvb)) + "}\n" for ch in range(nch))
+    init = "\n".join(f"{p}_v a{j}; __builtin_memcpy(&a{j}, &{p}_b[g * {cp} + (cb + {j}) * {lanes}], "
+                     f"{VECTOR_BYTES});" for j in range(nvb))
+    store = "\n".join(f"__builtin_memcpy(&{p}_acc[ox][g * {cp} + (cb + {j}) * {lanes}], &a{j}, {VECTOR_BYTES});"
+                      for j in range(nvb))
+    body = f"""if (!{p}_wp_ready) {{   /* table of summed weight rows per spike pattern (once) */
+  for (int64_t cg = 0; cg < {c_in // gc}; ++cg)
+    for (int64_t ky = 0; ky < {kh}; ++ky)
+      for (int64_t ch = 0; ch < {nch}; ++ch)
+        for (int64_t m = 0; m < {npat}; ++m)
+          for (int64_t o = 0; o < {cp}; ++o) {{
+            {acc_t} s = 0;
+            for (int64_t c = 0; c < {gc}; ++c)
+              for (int64_t b = 0; b < {kb}; ++b)
+                if (((m >> (c * {kb} + b)) & 1) && ch * {kb} + b < {kw})
+                  s = ({acc_t})(s + {p}_w[cg * {gc} + c][ky][ch * {kb} + b][o]);
+            {p}_wp[cg][ky][ch][m][o / {lanes}][o % {lanes}] = s;
+          }}
+  {p}_wp_ready = 1;
+}}
+/* (1) spike pattern of every (input row, output column, chunk of kernel columns) */
+for (int64_t i = 0; i < {width}; ++i) {p}_xp[i] = 0;
+for (int64_t ci = 0; ci < {c_in}; ++ci)
+  for (int64_t iy = 0; iy < {h}; ++iy) {{
+    const {in_t} *const xr = x + (ci * {h} + iy) * {wd};
+    for (int64_t ix = 0; ix < {wd}; ++ix) {p}_xp[{left} + ix] = xr[ix] != 0;
+    for (int64_t ox = 0; ox < {wo}; ++ox) {{
+      const uint8_t *const xo = {p}_xp + ox * {sx};
+{_indent(pat_lines, 6)}    }}
+  }}
+/* (2) output row by row, pixel by pixel: one table row per (ci, ky, chunk), accumulators in registers */
+for (int64_t oy = 0; oy < {ho}; ++oy) {{
+  for (int64_t g = 0; g < {groups}; ++g)
+    for (int64_t cb = 0; cb < {nv}; cb += {nvb})
+      for (int64_t ox = 0; ox < {wo}; ++ox) {{
+{_indent(init, 8)}        for (int64_t ky = 0; ky < {kh}; ++ky) {{
+          const int64_t iy = oy * {sy} - {py} + ky * {dy};
+          if (iy < 0 || iy >= {h}) continue;
+          for (int64_t ci = g * {c_in_g}; ci < (g + 1) * {c_in_g}; ci += {gc}) {{
+{_indent(chunk_adds, 12)}          }}
+        }}
+{_indent(store, 8)}      }}
+{_indent(_write_row(p, groups, cog, cp, ho, wo, post), 2)}}}
+"""
+    cost = ho * wo * c_in // gc * kh * nch * nv + c_in * h * wo * kw // 4
+    return decls, body, cost
+
+
+def _indent(text: str, n: int) -> str:
+    pad = " " * n
+    return "".join(pad + line + "\n" if line.strip() else "\n" for line in text.splitlines())
