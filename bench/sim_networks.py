@@ -75,8 +75,15 @@ def _timed(fn):
 
 
 def _lava_available() -> bool:
-    exe = os.environ.get("SNNC_LAVA_PYTHON")
-    return bool(exe) and os.path.exists(exe)
+    """The Lava env the runtime would use ($SNNC_LAVA_PYTHON, else the repository's .venv-lava)."""
+    from snnc.backends.lava.run import lava_python
+    from snnc.ir.errors import SnncError
+
+    try:
+        lava_python()
+    except SnncError:
+        return False
+    return True
 
 
 def measure(name: str, *, repeat: int, scale: float, c: bool, lava: bool, big: int = BIG,
@@ -220,6 +227,9 @@ def main(argv=None) -> int:
     args.networks = args.networks or ORDER
     if args.child:
         return child(args)
+    if args.lava and not _lava_available():
+        print("note: --lava: no Lava env ($SNNC_LAVA_PYTHON or .venv-lava): the Lava column stays empty",
+              file=sys.stderr)
     if args.quick:
         groups = [args.networks]
     else:
