@@ -67,26 +67,37 @@ CONV_CHUNK_ELEMENTS = 1 << 20
 
 def sum_pool2d(x: np.ndarray, kernel, stride, padding, in_shape) -> np.ndarray:
     """Sum over windows: x [*lead, C, H, W] -> [*lead, C, Ho, Wo] (zero padding). One strided
-    slice per kernel offset, added up (kh * kw vectorized passes over all leading axes; the
-    dtype of x is kept, integer sums are exact)."""
+    slice per kernel offset, added up (kh * kw vectorized passes), over chunks of the flattened
+    leading axes of about :data:`POOL_CHUNK_ELEMENTS` input values each so the passes stay in
+    cache. The dtype of x is kept (bool as int64); integer sums are exact."""
     lead = x.shape[: x.ndim - 3]
     xs = x.reshape((-1, *in_shape))
-    if xs.dtype == np.bool_:
-        xs = xs.astype(np.int64)
+    dtype = np.dtype(np.int64) if xs.dtype == np.bool_ else xs.dtype
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    if ph or pw:
-        xs = np.pad(xs, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    ho = (xs.shape[2] - kh) // sh + 1
-    wo = (xs.shape[3] - kw) // sw + 1
-    y = None
-    for i in range(kh):
-        for j in range(kw):
-            part = xs[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
-            if y is None:
-                y = part.copy()
-            else:
-                y += part
+    hp, wp = in_shape[1] + 2 * ph, in_shape[2] + 2 * pw
+    ho = (hp - kh) // sh + 1
+    wo = (wp - kw) // sw + 1
+    L = xs.shape[0]
+    y = np.empty((L, in_shape[0], ho, wo), dtype)
+    step = max(1, POOL_CHUNK_ELEMENTS // max(1, int(np.prod(in_shape))))
+    for l0 in range(0, L, step):
+        l1 = min(L, l0 + step)
+        xc = xs[l0:l1].astype(dtype, copy=False)
+        if ph or pw:
+            xc = np.pad(xc, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        yc = y[l0:l1]
+        for i in range(kh):
+            for j in range(kw):
+                part = xc[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
+                if i == 0 and j == 0:
+                    yc[...] = part
+                else:
+                    yc += part
     return y.reshape((*lead, *y.shape[1:]))
+
+
+#: input values of one sum-pooling chunk (2 MiB of int64)
+POOL_CHUNK_ELEMENTS = 1 << 18
 
 
 def shift_time(x: np.ndarray, delay: int) -> np.ndarray:
