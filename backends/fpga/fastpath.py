@@ -157,8 +157,8 @@ def conv_body(*, cname: str, acc_t: str, acc_bits: int, in_t: str, binary: bool,
       the events of residue ``res[kx]``: no divisibility test per event;
     * patterns (binary input, dense): the taps of one kernel row (ky) of one input channel read
       ``kw`` input columns per output column, at most :data:`PATTERN_BITS` at a time (a chunk);
-      their spike pattern (of two input channels together when it stays within 6 bits and the
-      table within 512 KiB) indexes a table of the summed weight rows (built once from the
+      their spike pattern (of two input channels together, combined once per step, when it stays
+      within 6 bits and the table within 512 KiB) indexes a table of the summed weight rows (built once from the
       weights), so one output pixel adds one table row per (channel pair, ky, chunk), the
       accumulators in registers.
 
@@ -291,8 +291,6 @@ def _conv_patterns(p, acc_t, in_t, lanes, nv, in_shape, out_shape, kernel, group
         for ch in range(nch))
     decls = [f"static {p}_v {p}_wp[{c_in // gc}][{kh}][{nch}][{npat}][{nv}];",
              f"static int {p}_wp_ready;",
-             f"static int64_t {p}_dense_t = INT64_MAX;",
-             f"static volatile uint32_t {p}_sink;",
              f"static uint8_t {p}_pat[{c_in // gc}][{h}][{nch}][{wo}];",
              *([f"static uint8_t {pat1}[{c_in}][{h}][{nch}][{wo}];"] if gc > 1 else []),
              f"static uint8_t {p}_xp[{width}];"]
@@ -324,13 +322,6 @@ def _conv_patterns(p, acc_t, in_t, lanes, nv, in_shape, out_shape, kernel, group
           }}
   {p}_wp_ready = 1;
 }}
-if (t <= {p}_dense_t) {{   /* first dense step of a run: read the table in order, one byte per cache line */
-  const uint8_t *const q = (const uint8_t *){p}_wp;     /* (the hardware prefetcher streams it in; the */
-  uint32_t s = 0;                                        /* random reads below would each wait for memory) */
-  for (int64_t i = 0; i < (int64_t)sizeof({p}_wp); i += 64) s += q[i];
-  {p}_sink = s;
-}}
-{p}_dense_t = t;
 /* (1) spike pattern of every (input row, output column, chunk of kernel columns) */
 for (int64_t i = 0; i < {width}; ++i) {p}_xp[i] = 0;
 for (int64_t ci = 0; ci < {c_in}; ++ci)

@@ -1,6 +1,12 @@
 """The firmware sources of a planned model (:class:`~.plan.ModelPlan`): ``snnc_model.cpp`` (one
 function per layer and the top function with its INTERFACE pragmas), ``snnc_model.h`` and
-``parameters.h``. The structure and schedule are described in :mod:`.codegen`."""
+``parameters.h``. The structure and schedule are described in :mod:`.codegen`.
+
+The fast C-simulation branch (:mod:`.fastpath`, ctypes build only) differs in two places of the
+schedule, values unchanged: an input whose port has its node's C type and no history rows is read
+in place from the top function's port (HLS copies it into the node's buffer), and with a window of
+one step a node's history rows form a ring, row ``r`` at ``(<c>_base + r) mod (history + 1)``,
+rotated after each step instead of copied (``<c>_ROW(r)`` is ``r`` in the HLS branch)."""
 
 from __future__ import annotations
 
