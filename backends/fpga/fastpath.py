@@ -157,8 +157,8 @@ def conv_body(*, cname: str, acc_t: str, acc_bits: int, in_t: str, binary: bool,
       the events of residue ``res[kx]``: no divisibility test per event;
     * patterns (binary input, dense): the taps of one kernel row (ky) of one input channel read
       ``kw`` input columns per output column, at most :data:`PATTERN_BITS` at a time (a chunk);
-      their spike pattern (of two input channels together when it stays within 6 bits and the
-      table within 512 KiB) indexes a table of the summed weight rows (built once from the
+      their spike pattern (of two input channels together, combined once per step, when it stays
+      within 6 bits and the table within 512 KiB) indexes a table of the summed weight rows (built once from the
       weights), so one output pixel adds one table row per (channel pair, ky, chunk), the
       accumulators in registers.
 
@@ -284,18 +284,25 @@ def _conv_patterns(p, acc_t, in_t, lanes, nv, in_shape, out_shape, kernel, group
     left = px
     width = max(wd + px, (wo - 1) * sx + (kw - 1) * dx + 1)        # padded row: columns -px .. width - px - 1
     nvb = _blocks(nv)
+    pat1 = f"{p}_pat1" if gc > 1 else f"{p}_pat"          # per channel, then per group of gc channels
     pat_lines = "\n".join(
-        f"{p}_pat[ci][iy][{ch}][ox] = (uint8_t)("
+        f"{pat1}[ci][iy][{ch}][ox] = (uint8_t)("
         + " | ".join(f"(xo[{(ch * kb + b) * dx}] << {b})" for b in range(min(kb, kw - ch * kb))) + ");"
         for ch in range(nch))
     decls = [f"static {p}_v {p}_wp[{c_in // gc}][{kh}][{nch}][{npat}][{nv}];",
              f"static int {p}_wp_ready;",
-             f"static uint8_t {p}_pat[{c_in}][{h}][{nch}][{wo}];",
+             f"static uint8_t {p}_pat[{c_in // gc}][{h}][{nch}][{wo}];",
+             *([f"static uint8_t {pat1}[{c_in}][{h}][{nch}][{wo}];"] if gc > 1 else []),
              f"static uint8_t {p}_xp[{width}];"]
     chunk_adds = "".join(
         f"{{ const {p}_v *const w = {p}_wp[ci / {gc}][ky][{ch}]["
-        + " | ".join(f"({p}_pat[ci + {c}][iy][{ch}][ox] << {c * kb})" for c in range(gc)) + "] + cb;\n"
+        + f"{p}_pat[ci / {gc}][iy][{ch}][ox]] + cb;\n"
         + "".join(f"  a{j} += w[{j}];\n" for j in range(nvb)) + "}\n" for ch in range(nch))
+    combine = "" if gc == 1 else (
+        f"for (int64_t cg = 0; cg < {c_in // gc}; ++cg)   /* the patterns of gc channels together */\n"
+        f"  for (int64_t i = 0; i < {h * nch * wo}; ++i)\n"
+        f"    (&{p}_pat[cg][0][0][0])[i] = (uint8_t)("
+        + " | ".join(f"((&{pat1}[cg * {gc} + {c}][0][0][0])[i] << {c * kb})" for c in range(gc)) + ");\n")
     init = "\n".join(f"{p}_v a{j}; __builtin_memcpy(&a{j}, &{p}_b[g * {cp} + (cb + {j}) * {lanes}], "
                      f"{VECTOR_BYTES});" for j in range(nvb))
     store = "\n".join(f"__builtin_memcpy(&{p}_acc[ox][g * {cp} + (cb + {j}) * {lanes}], &a{j}, {VECTOR_BYTES});"
@@ -325,7 +332,7 @@ for (int64_t ci = 0; ci < {c_in}; ++ci)
       const uint8_t *const xo = {p}_xp + ox * {sx};
 {_indent(pat_lines, 6)}    }}
   }}
-/* (2) output row by row, pixel by pixel: one table row per (ci, ky, chunk), accumulators in registers */
+{combine}/* (2) output row by row, pixel by pixel: one table row per (ci, ky, chunk), accumulators in registers */
 for (int64_t oy = 0; oy < {ho}; ++oy) {{
   for (int64_t g = 0; g < {groups}; ++g)
     for (int64_t cb = 0; cb < {nv}; cb += {nvb})

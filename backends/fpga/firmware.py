@@ -1,6 +1,12 @@
 """The firmware sources of a planned model (:class:`~.plan.ModelPlan`): ``snnc_model.cpp`` (one
 function per layer and the top function with its INTERFACE pragmas), ``snnc_model.h`` and
-``parameters.h``. The structure and schedule are described in :mod:`.codegen`."""
+``parameters.h``. The structure and schedule are described in :mod:`.codegen`.
+
+The fast C-simulation branch (:mod:`.fastpath`, ctypes build only) differs in two places of the
+schedule, values unchanged: an input whose port has its node's C type and no history rows is read
+in place from the top function's port (HLS copies it into the node's buffer), and with a window of
+one step a node's history rows form a ring, row ``r`` at ``(<c>_base + r) mod (history + 1)``,
+rotated after each step instead of copied (``<c>_ROW(r)`` is ``r`` in the HLS branch)."""
 
 from __future__ import annotations
 
@@ -18,12 +24,32 @@ def _buf(plan: ModelPlan, name: str) -> str:
     return f"{plan.cnames[name]}_buf"
 
 
+def _ring(plan: ModelPlan, name: str) -> bool:
+    """True when the fast C-simulation branch keeps ``name``'s history rows in a ring rotated once
+    per step instead of copied (window 1; the HLS branch copies them)."""
+    return plan.window == 1 and plan.history[name] > 0
+
+
+def _row(plan: ModelPlan, name: str, logical: str) -> str:
+    """``name``'s output row ``logical`` (0 .. history + window - 1; an index expression): through
+    the ``<c>_ROW`` macro when the row is in a ring (:func:`_ring`)."""
+    return f"{_buf(plan, name)}[{plan.cnames[name]}_ROW({logical})]" if _ring(plan, name) else \
+        f"{_buf(plan, name)}[{logical}]"
+
+
+def _port_in_place(plan: ModelPlan, name: str) -> bool:
+    """True when the fast C-simulation branch reads input ``name`` in place from the top function's
+    port (no history rows, same plain C type; the HLS branch copies it into the node's buffer)."""
+    return plan.history[name] == 0 and std_type(plan.types.bits[plan.out_type(name)]) == \
+        std_type(plan.types.bits[plan.port_type(name)])
+
+
 def _gather(plan: ModelPlan, name: str, dst: str, k: str) -> str:
     spec = plan.specs[name]
     lines = []
     for j, e in enumerate(plan.graph.in_edges(name)):
-        row = f"{_buf(plan, e.src)}[{plan.history[e.src]} + {k} - {e.delay}]" if e.delay else \
-            f"{_buf(plan, e.src)}[{plan.history[e.src]} + {k}]"
+        row = _row(plan, e.src, f"{plan.history[e.src]} + {k} - {e.delay}" if e.delay else
+                   f"{plan.history[e.src]} + {k}")
         val = f"(int64_t){row}[i]"
         expr = val if j == 0 else f"snnc_add({dst}[i], {val})"
         lines.append(f"for (int64_t i = 0; i < {spec.in_size}; ++i) {dst}[i] = {expr};")
@@ -63,7 +89,7 @@ def _layer_function(plan: ModelPlan, name: str) -> str:
         body = head + (f"static {spec.in_type} xw[SNNC_WINDOW][{spec.in_size}];\n"
                 f"for (int64_t k = 0; k < SNNC_WINDOW; ++k) {{\n"
                 + _indent(_gather(plan, name, "xw[k]", "k"), 2) + "}\n"
-                f"{plan.out_type(name)} (*const yw)[{plan.size(name)}] = &{_buf(plan, name)}[{h}];\n"
+                f"{plan.out_type(name)} (*const yw)[{plan.size(name)}] = &{_row(plan, name, str(h))};\n"
                 + code.body
                 + "for (int64_t k = 0; k < SNNC_WINDOW; ++k) {\n"
                 + _indent(_probe_calls(plan, name, "k", "yw[k]"), 2) + "}\n")
@@ -76,7 +102,7 @@ def _layer_function(plan: ModelPlan, name: str) -> str:
         gather += _gather(plan, name, "x", "k")
         body += _direct_input(plan, name, gather)
     body += (f"const int64_t t = snnc_t + k;\n(void)t;\n"
-             f"{plan.out_type(name)} *const y = {_buf(plan, name)}[{h} + k];\n" + code.body
+             f"{plan.out_type(name)} *const y = {_row(plan, name, f'{h} + k')};\n" + code.body
              + _probe_calls(plan, name, "k", "y"))
     return label + f"static void {c}_step(int64_t k) {{\n" + _indent(body, 4) + "}\n"
 
@@ -93,7 +119,7 @@ def _direct_input(plan: ModelPlan, name: str, gather: str) -> str:
     if std_type(plan.types.bits[spec.in_type]) != std_type(plan.types.bits[plan.out_type(e.src)]) \
             or plan.size(e.src) != spec.in_size:
         return gather
-    row = f"{_buf(plan, e.src)}[{plan.history[e.src]} + k{f' - {e.delay}' if e.delay else ''}]"
+    row = _row(plan, e.src, f"{plan.history[e.src]} + k{f' - {e.delay}' if e.delay else ''}")
     return fast_branch(f"const {spec.in_type} *const x = {row};\n", gather)
 
 
@@ -154,8 +180,24 @@ def model_source(plan: ModelPlan, interface: str = "axis") -> str:
               "/* steps since the last reset */", "static int64_t snnc_t;", "",
               "/* node outputs: [history + window][size] */"]
     for name in g.nodes:
-        parts.append(f"static {plan.out_type(name)} {_buf(plan, name)}[{plan.history[name]} + SNNC_WINDOW]"
-                     f"[{plan.size(name)}];  /* '{name}' */")
+        decl = (f"static {plan.out_type(name)} {_buf(plan, name)}[{plan.history[name]} + SNNC_WINDOW]"
+                f"[{plan.size(name)}];  /* '{name}' */")
+        if name in plan.inputs and _port_in_place(plan, name):
+            decl = fast_branch(f"static const {plan.out_type(name)} (*{_buf(plan, name)})[{plan.size(name)}];"
+                               f"  /* '{name}': the top function's port, read in place */", decl).rstrip("\n")
+        parts.append(decl)
+    rings = [name for name in g.nodes if _ring(plan, name)]
+    if rings:
+        parts += ["/* output rows: HLS copies the history rows after each step; the fast C simulation",
+                  "   keeps them in a ring (row r at (base + r) mod rows) and rotates it instead */",
+                  "#if SNNC_FAST_ACTIVE"]
+        for name in rings:
+            c = plan.cnames[name]
+            parts += [f"static int64_t {c}_base;",
+                      f"#define {c}_ROW(r) (({c}_base + (r)) % ({plan.history[name]} + SNNC_WINDOW))"]
+        parts.append("#else")
+        parts += [f"#define {plan.cnames[name]}_ROW(r) (r)" for name in rings]
+        parts.append("#endif")
     parts.append("")
     parts.append("/* neuron state and accumulators */")
     for name in g.nodes:
@@ -173,18 +215,21 @@ def model_source(plan: ModelPlan, interface: str = "axis") -> str:
     for name in g.nodes:     # the history rows (outputs before step 0) are zero; every step writes its own row
         rows = plan.history[name]
         if rows:
+            if _ring(plan, name):
+                reset += f"#if SNNC_FAST_ACTIVE\n{plan.cnames[name]}_base = 0;\n#endif\n"
             reset += (f"for (int64_t r = 0; r < {rows}; ++r) for (int64_t i = 0; i < {plan.size(name)}; ++i) "
-                      f"{_buf(plan, name)}[r][i] = 0;\n")
+                      f"{_row(plan, name, 'r')}[i] = 0;\n")
         reset += plan.codes[name].reset
     parts.append("static void snnc_reset_state(void) {\n" + _indent(reset, 4) + "}\n")
     top = interface_pragmas(plan, interface) + "if (reset) snnc_reset_state();\n"
     for n in plan.inputs:
         c = plan.cnames[n]
-        top += (f"for (int64_t k = 0; k < SNNC_WINDOW; ++k) for (int64_t i = 0; i < {plan.size(n)}; ++i) "
-                f"{_buf(plan, n)}[{plan.history[n]} + k][i] = in_{c}[k][i];\n")
+        copy = (f"for (int64_t k = 0; k < SNNC_WINDOW; ++k) for (int64_t i = 0; i < {plan.size(n)}; ++i) "
+                f"{_row(plan, n, f'{plan.history[n]} + k')}[i] = in_{c}[k][i];\n")
+        top += fast_branch(f"{_buf(plan, n)} = in_{c};", copy) if _port_in_place(plan, n) else copy
         pid = list(g.nodes).index(n)          # the first probes are the node outputs, in node order
-        top += (f"for (int64_t k = 0; k < SNNC_WINDOW; ++k) SNNC_PROBE({pid}, k, {_buf(plan, n)}"
-                f"[{plan.history[n]} + k], {plan.size(n)});\n")
+        top += (f"for (int64_t k = 0; k < SNNC_WINDOW; ++k) SNNC_PROBE({pid}, k, "
+                f"{_row(plan, n, f'{plan.history[n]} + k')}, {plan.size(n)});\n")
     for comp in plan.components:
         if isinstance(g.nodes[comp[0]], N.Input):
             continue
@@ -196,12 +241,15 @@ def model_source(plan: ModelPlan, interface: str = "axis") -> str:
     for n in plan.outputs:
         c = plan.cnames[n]
         top += (f"for (int64_t k = 0; k < SNNC_WINDOW; ++k) for (int64_t i = 0; i < {plan.size(n)}; ++i) "
-                f"out_{c}[k][i] = ({plan.port_type(n)})(int64_t){_buf(plan, n)}[{plan.history[n]} + k][i];\n")
+                f"out_{c}[k][i] = ({plan.port_type(n)})(int64_t){_row(plan, n, f'{plan.history[n]} + k')}[i];\n")
     for name in g.nodes:
         h = plan.history[name]
         if h:
-            top += (f"for (int64_t r = 0; r < {h}; ++r) for (int64_t i = 0; i < {plan.size(name)}; ++i) "
+            copy = (f"for (int64_t r = 0; r < {h}; ++r) for (int64_t i = 0; i < {plan.size(name)}; ++i) "
                     f"{_buf(plan, name)}[r][i] = {_buf(plan, name)}[r + SNNC_WINDOW][i];  /* keep history */\n")
+            c = plan.cnames[name]
+            top += fast_branch(f"{c}_base = ({c}_base + SNNC_WINDOW) % ({h} + SNNC_WINDOW);", copy) \
+                if _ring(plan, name) else copy
     top += "snnc_t += SNNC_WINDOW;\n"
     parts.append(f"void {TOP}({_top_params(plan)}) {{\n" + _indent(top, 4) + "}\n")
     return "\n".join(parts)

@@ -103,11 +103,42 @@ def _cuba_lif(spec: LayerSpec) -> LayerCode:
         lines.append("y[i] = z;")
     lines.append(f"{u_arr}[i] = u; {v_arr}[i] = v;")
     code.body = neuron_loop(spec, code, lines, _mults(n.current_mult) + _mults(n.voltage_mult))
-    fast = _cuba_lif32(spec, u_state_bits, u_arr, v_arr, cm, vm, bias, thr)
+    chan = None if n.bias is None else per_channel(spec, n.bias)
+    if chan is not None and spec.n // chan.size < MIN_CHANNEL_PLANE:
+        chan = None
+    fast = _cuba_lif32(spec, u_state_bits, u_arr, v_arr, cm, vm, "b" if chan is not None else bias, thr)
     if fast is not None:      # the fast C-simulation branch: 32-bit arithmetic (ctypes build only)
-        code.body = fast_branch(f"for (int64_t i = 0; i < {spec.n}; ++i) {{\n" + _indent("\n".join(fast), 2) + "}\n",
-                                code.body)
+        keep = "const int32_t keep = t == 0 ? 0 : -1;\n"
+        loop = f"for (int64_t i = 0; i < {spec.n}; ++i) {{\n" + _indent("\n".join(fast), 2) + "}\n"
+        if chan is not None:  # one bias per channel: read once per channel, not once per neuron
+            fb = f"{spec.cname}_f_bias"
+            values = ", ".join(map(str, chan.tolist()))
+            code.fast_decls.append(f"static const int32_t {fb}[{chan.size}] = {{{values}}};")
+            per = spec.n // chan.size
+            loop = (f"for (int64_t c = 0; c < {chan.size}; ++c) {{\n  const int32_t b = {fb}[c];\n"
+                    f"  for (int64_t i = c * {per}; i < (c + 1) * {per}; ++i) {{\n" + _indent("\n".join(fast), 4)
+                    + "  }\n}\n")
+        code.body = fast_branch(keep + loop, code.body)
+        # the fast body reads its states as zero at the first step after a reset, so the reset
+        # (u and v, the only states) writes them in the HLS branch only
+        code.reset = f"#if !SNNC_FAST_ACTIVE\n{code.reset}#endif\n"
     return code
+
+
+#: neurons per channel from which the fast CubaLIF reads a per-channel bias once per channel (a
+#: smaller plane's per-channel loop costs more than the bias array it saves: PilotNet, 735 and 88)
+MIN_CHANNEL_PLANE = 2048
+
+
+def per_channel(spec: LayerSpec, value) -> np.ndarray | None:
+    """int64[channels] when a per-neuron parameter is one value per channel (the first axis of a
+    layer of at least two axes) and not one value for the whole layer, else None."""
+    shape = tuple(spec.out_shape)
+    a = np.broadcast_to(np.asarray(value, dtype=np.int64), shape)
+    if len(shape) < 2 or a.size == 0 or np.all(a == a.reshape(-1)[0]):
+        return None
+    rows = a.reshape(shape[0], -1)
+    return rows[:, 0].copy() if np.all(rows == rows[:, :1]) else None
 
 
 _I32 = Range.bits(32)
@@ -189,7 +220,9 @@ def _cuba_lif32(spec: LayerSpec, ub: int, u_arr: str, v_arr: str, cm: str, vm: s
         return None
     ovf = {"lava": "snnc32_lava_wrap", "wrap": "snnc32_wrap", "saturate": "snnc32_saturate",
            "saturate_sym": "snnc32_saturate_sym"}
-    lines = [f"int32_t u = {u_arr}[i];", f"int32_t v = {v_arr}[i];"]
+    # keep: all ones, or zero at the first step after a reset (the states read as zero; branch-free, so
+    # the loop stays vectorized)
+    lines = [f"int32_t u = (int32_t){u_arr}[i] & keep;", f"int32_t v = (int32_t){v_arr}[i] & keep;"]
     if n.state_reset_interval is not None:
         lines.append(f"if (t % {int(n.state_reset_interval)} == {int(n.state_reset_phase)}) {{ u = 0; v = 0; }}")
     lines += [f"const int32_t a = {a};", f"u = {ovf[n.u_overflow]}({s1}, {int(n.u_bits)});",

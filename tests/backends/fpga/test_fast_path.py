@@ -250,3 +250,40 @@ def test_cuba_lif_current_state_at_its_invariant_bound(cm, overflow):
     if narrow:                                           # the fixed point is (nearly) reached
         assert np.abs(ref.states["lif.u"]).max() >= 0.9 * bound
     _same_three(g, {"input": x})
+
+
+@pytest.mark.parametrize("bias_kind", ["channel", "neuron", "scalar"])
+def test_fast_history_ring_port_in_place_and_channel_bias(bias_kind):
+    """Delayed edges (history rows: copied by HLS, a rotated ring in the fast branch, also for an
+    input), an input read in place from the top function's port, and a CubaLIF bias of one value
+    per channel over planes of at least MIN_CHANNEL_PLANE neurons (read once per channel): both C
+    branches equal the simulator in every node output and state, over several samples (each
+    sample resets the ring)."""
+    from snnc.backends.fpga.neurons import MIN_CHANNEL_PLANE
+    rng = np.random.default_rng(21)
+    c, h, w = 3, 32, 70
+    assert h * w >= MIN_CHANNEL_PLANE
+    g = Graph(metadata={"level": "integer", "target": "fpga", "name": "ring"})
+    g.add_node("spikes", N.Input(shape=(2, h, w)))
+    g.add_node("drive", N.Input(shape=(c, h, w), metadata={"max_abs": 3}))
+    wt = rng.integers(-15, 16, (c, 2, 3, 3))
+    g.add_node("conv", IntConv2d(input_shape=(h, w), weight=wt, stride=(1, 1), padding=(1, 1), groups=1,
+                                 dilation=(1, 1), bias=None, input_kind="binary", out_bits=16))
+    g.add_edge("spikes", "conv", 2)                      # the input keeps two history rows
+    bias = {"channel": np.repeat(rng.integers(-300, 300, c), h * w).reshape(c, h, w),
+            "neuron": rng.integers(-300, 300, (c, h, w)), "scalar": np.asarray(77)}[bias_kind]
+    g.add_node("lif", IntCubaLIF(shape=(c, h, w), current_mult=np.asarray(1024), voltage_mult=np.asarray(3072),
+                                 threshold=np.asarray(200), bias=bias, input_shift=3, arith_bits=32, u_bits=24,
+                                 u_overflow="lava", v_bits=24, v_overflow="saturate_sym", comparison=">",
+                                 reset="zero"))
+    g.add_edge("conv", "lif", 1)
+    g.add_edge("drive", "lif")
+    g.add_node("output", N.Output(shape=(c, h, w)))
+    g.add_edge("lif", "output", 1)
+    src = generate_sources(g)[1]["firmware/snnc_model.cpp"]
+    assert "n3_ROW(" in src and "keep history" in src and "read in place" in src
+    assert "snnc32_decay(v, 3, 2)" in src              # the fast CubaLIF body
+    assert ("_f_bias[c]" in src) == (bias_kind == "channel")
+    x = {"spikes": (rng.random((3, 7, 2, h, w)) < 0.3).astype(np.int64),
+         "drive": rng.integers(-3, 4, (3, 7, c, h, w))}
+    _same_three(g, x)
