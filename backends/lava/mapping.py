@@ -174,6 +174,10 @@ class _Planner:
             return len(ins) == 1 and self.binary_source(ins[0].src)
         return False
 
+    def sources_binary(self, links: list[_Link]) -> bool:
+        """True when there are input links and every source of them emits only 0 or 1."""
+        return bool(links) and all(self.binary_source(lk.src) for lk in links)
+
     def _in_payload(self, links: list[_Link]) -> float:
         return sum(self.payload_max(lk.src) for lk in links) if links else 0.0
 

@@ -28,6 +28,8 @@ and each part's row in the node table says why.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from snnc.ir import intnodes as IN
@@ -45,6 +47,19 @@ from .plan import Code, Link, Proc
 UNOBSERVED = "its synapses are summed with the layer's other delay parts in one Lava DelayDense"
 
 
+@dataclass
+class _MergedLayer:
+    """What the parts of one group become: the union of their weights, the per-synapse Lava
+    delay (edge delay - 1; 0 where no part has a synapse), their common weight_exp, and whether
+    the input is binary spikes."""
+
+    weights: np.ndarray
+    delays: np.ndarray
+    lava_delays: list[int]
+    weight_exp: int
+    binary: bool
+
+
 def plan_delay_groups(pl, links_in: dict[str, list[Link]], links_out: dict[str, list[Link]]) -> dict[str, str]:
     """Plan every group of per-delay parts that fits as one ``DelayDense`` (added to ``pl``'s
     plan, each part recorded as ``merged``). Returns {part: the process key} of the merged parts
@@ -52,17 +67,17 @@ def plan_delay_groups(pl, links_in: dict[str, list[Link]], links_out: dict[str, 
     merged: dict[str, str] = {}
     pl.merge_notes = {}
     for _src, consumer, parts in find_delay_groups(pl.g):
-        reason = _why_not(pl, consumer, parts, links_in, links_out)
-        if reason is None:
-            key = _add(pl, consumer, parts, links_in, links_out)
+        layer = _merge(pl, consumer, parts, links_in, links_out)
+        if isinstance(layer, _MergedLayer):
+            key = _add(pl, consumer, parts, layer)
             merged.update({p: key for p in parts})
         else:
-            pl.merge_notes.update({p: f"not merged with the layer's other delay parts: {reason}" for p in parts})
+            pl.merge_notes.update({p: f"not merged with the layer's other delay parts: {layer}" for p in parts})
     return merged
 
 
-def _why_not(pl, consumer: str, parts: list[str], links_in, links_out) -> str | None:
-    """None when the parts fit one exact ``DelayDense``, else the reason."""
+def _merge(pl, consumer: str, parts: list[str], links_in, links_out) -> _MergedLayer | str:
+    """The merged layer when the parts fit one exact ``DelayDense``, else the reason (a str)."""
     g = pl.g
     if not pl.real(consumer):
         return f"they feed {g.nodes[consumer].type_name} '{consumer}', not a process"
@@ -94,38 +109,30 @@ def _why_not(pl, consumer: str, parts: list[str], links_in, links_out) -> str | 
     union = np.sum(ws, axis=0)
     if lava_dense_encoding(union) is None:
         return "their weights together are not representable as Lava 8-bit weights << k"
-    binary = first.input_kind == "binary" or _sources_binary(pl, ins[0])
+    binary = first.input_kind == "binary" or pl.sources_binary(ins[0])
     payload = 1.0 if binary else pl._in_payload(ins[0])
     bound = float(np.abs(union).sum(axis=1).max(initial=0)) * payload * 2.0 ** max(int(first.weight_exp), 0)
     if not bound < INT32_LIMIT:
         return "their summed accumulator may exceed int32 (separate int32 ports wrap differently)"
-    return None
-
-
-def _sources_binary(pl, links: list[Link]) -> bool:
-    return bool(links) and all(pl.binary_source(lk.src) for lk in links)
-
-
-def _add(pl, consumer: str, parts: list[str], links_in, links_out) -> str:
-    g = pl.g
-    nodes = [g.nodes[p] for p in parts]
-    delays = [links_out[p][0].delay - 1 for p in parts]
-    ws = [np.asarray(n.weight, np.int64) for n in nodes]
-    union = np.sum(ws, axis=0)
+    lava_delays = [d - 1 for d in delays]
     dmat = np.zeros(union.shape, np.int64)
-    for w, d in zip(ws, delays):
-        dmat[w != 0] = d
-    wk, k, mode, nwb = lava_dense_encoding(union)
-    binary = nodes[0].input_kind == "binary" or _sources_binary(pl, links_in[parts[0]])
+    for mask, d in zip(nz, lava_delays):
+        dmat[mask] = d
+    return _MergedLayer(union, dmat, lava_delays, int(first.weight_exp), binary)
+
+
+def _add(pl, consumer: str, parts: list[str], layer: _MergedLayer) -> str:
+    wk, k, mode, nwb = lava_dense_encoding(layer.weights)
+    delays = layer.lava_delays
     key, i = f"{consumer}.delay_dense", 1
     while key in pl.plan.procs:
         i += 1
         key = f"{consumer}.delay_dense{i}"
-    args = {"weights": wk, "delays": dmat, "max_delay": int(max(delays)),
-            "weight_exp": int(nodes[0].weight_exp) + k, "num_weight_bits": nwb,
-            "sign_mode": Code(SIGN_MODE_NAMES[mode]), "num_message_bits": 0 if binary else GRADED_MESSAGE_BITS,
+    args = {"weights": wk, "delays": layer.delays, "max_delay": int(max(delays)),
+            "weight_exp": layer.weight_exp + k, "num_weight_bits": nwb,
+            "sign_mode": Code(SIGN_MODE_NAMES[mode]), "num_message_bits": 0 if layer.binary else GRADED_MESSAGE_BITS,
             "name": key}
-    note = (f"{'binary' if binary else 'graded'}, {len(parts)} per-delay parts merged (per-synapse delays "
+    note = (f"{'binary' if layer.binary else 'graded'}, {len(parts)} per-delay parts merged (per-synapse delays "
             f"{min(delays)}..{max(delays)})" + (f", weights << {k}" if k else ""))
     proc = pl.add(Proc(key, "DelayDense", args, node=parts[0], latency=max(delays) + 1, in_port="s_in",
                        out_port="a_out", note=note, merged=list(parts[1:])), "IntDense")

@@ -64,10 +64,6 @@ def _min_consumer_delay(links_out: list[Link]) -> int | None:
     return min((lk.delay for lk in links_out), default=None)
 
 
-def _sources_binary(pl, links_in: list[Link]) -> bool:
-    return bool(links_in) and all(pl.binary_source(lk.src) for lk in links_in)
-
-
 def _sdn_sources(pl, links_in: list[Link]) -> bool:
     """Every source is a sigma-delta node: graded messages into a Conv, as netx builds SDNN
     layers (exact while each sum stays within int32, the range Lava's Conv casts to)."""
@@ -118,7 +114,7 @@ def dense(pl, name: str, node: IN.IntDense, links_in, links_out) -> None:
     node.validate(name)
     w = np.asarray(node.weight, np.int64)
     binary_ir = node.input_kind == "binary"
-    sources_binary = _sources_binary(pl, links_in)
+    sources_binary = pl.sources_binary(links_in)
     int32_sources = all(pl.src_int32(lk.src) for lk in links_in)
     dmin = _min_consumer_delay(links_out)
     reason = None
@@ -181,7 +177,7 @@ def conv(pl, name: str, node: IN.IntConv2d, links_in, links_out) -> None:
     dil = pair(node.dilation, "dilation", name)
     pad = tuple(conv_padding(node, in_shape[1:], name))
     binary_ir = node.input_kind == "binary"
-    lava_binary = binary_ir or _sources_binary(pl, links_in)
+    lava_binary = binary_ir or pl.sources_binary(links_in)
     acc_bound = conv_abs_sum(w) * (1.0 if lava_binary else pl._in_payload(links_in))
     dmin = _min_consumer_delay(links_out)
     reason = None
@@ -219,7 +215,7 @@ def sum_pool(pl, name: str, node: N.SumPool2d, links_in, links_out) -> None:
     stride = pair(node.stride, "stride", name)
     pad = pair(node.padding, "padding", name)
     c = int(in_shape[0])
-    sources_binary = _sources_binary(pl, links_in)
+    sources_binary = pl.sources_binary(links_in)
     bound = k[0] * k[1] * pl._in_payload(links_in)
     dmin = _min_consumer_delay(links_out)
     reason = None
@@ -251,7 +247,7 @@ def complex_dense(pl, name: str, node: INN.IntComplexDense, links_in, links_out)
         if not isinstance(pl.g.nodes[lk.dst], INN.IntRF):
             raise UnsupportedError(f"a complex synapse feeding {pl.g.nodes[lk.dst].type_name} (only IntRF takes "
                                    "complex input)", node=name)
-    sources_binary = node.input_kind == "binary" or _sources_binary(pl, links_in)
+    sources_binary = node.input_kind == "binary" or pl.sources_binary(links_in)
     pr, pi = lava_dense_encoding(wr), lava_dense_encoding(wi)
     exp = int(node.weight_exp)
     bound = max(float(np.abs(wr).sum(axis=1).max(initial=0)), float(np.abs(wi).sum(axis=1).max(initial=0))) * (
