@@ -153,20 +153,9 @@ def synth_cmd(outdir, family, part, no_pnr, as_json):
     for name, c in rep.get("layers", {}).items():
         click.echo(f"  {name}: " + ", ".join(f"{k} {v}" for k, v in c.items()))
     if rep.get("fmax_mhz"):
-        bound = "at most " if _zero_skipping(rtl_dir) else ""
+        bound = "at most " if rep.get("cycles_are_bound") else ""
         click.echo(f"fmax {rep['fmax_mhz']:.1f} MHz, {bound}{rep['cycles_per_step']} cycles per step = "
                    f"{bound}{rep['us_per_step']:.2f} us per step"
                    + (" (zero skipping: a step takes fewer cycles when inputs are zero)" if bound else ""))
     click.echo(f"report: {os.path.join(rtl_dir, f'synth_{family}.json')}")
 
-
-def _zero_skipping(rtl_dir: str) -> bool:
-    """True when the design's report.json lists zero-skipping layers (data-dependent cycles)."""
-    import json
-    import os
-
-    try:
-        with open(os.path.join(rtl_dir, "report.json")) as f:
-            return bool(json.load(f).get("zero_skipping"))
-    except (OSError, ValueError):
-        return False

@@ -95,7 +95,7 @@ def design_report(plan: Plan) -> dict:
             "inputs": {n: plan.buffers[n].size for n in plan.inputs},
             "outputs": {n: plan.size(n) for n in plan.outputs},
             "cycles_per_step": cycles_per_step(plan),
-            "zero_skipping": {dst: src for dst, src in skipping_layers(plan).items()},
+            "zero_skipping": skipping_layers(plan),
             "chained": dict(plan.chained),
             "layers": layers, "buffers": buffers}
 

@@ -97,8 +97,9 @@ def synth(rtl_dir: str, family: str = "ecp5", part: str | None = None, *, place_
     """Synthesize (and for ECP5/iCE40 place and route) the design in ``rtl_dir`` (written by
     :func:`snnc.backends.rtl.emit_rtl`). Returns ``{'family', 'part', 'modules': {module:
     {lut, carry, ff, bram, dsp, lutram}}, 'layers': {node: counts}, 'total': counts, 'fmax_mhz',
-    'cycles_per_step', 'us_per_step', 'seconds': {'synth', 'pnr'}}``; writes it to
-    ``rtl_dir/synth_<family>.json``. ``part``: device (ECP5 '25k'/'45k'/'85k', iCE40
+    'cycles_per_step', 'us_per_step', 'cycles_are_bound' (True with zero-skipping layers: the step's
+    cycles depend on the data and ``cycles_per_step`` is their bound), 'seconds': {'synth',
+    'pnr'}}``; writes it to ``rtl_dir/synth_<family>.json``. ``part``: device (ECP5 '25k'/'45k'/'85k', iCE40
     'up5k'/'hx8k'; default the smallest that fits)."""
     if family not in FAMILIES:
         raise ConfigError(f"unknown family '{family}'", hint="one of " + ", ".join(FAMILIES))
@@ -126,6 +127,7 @@ def synth(rtl_dir: str, family: str = "ecp5", part: str | None = None, *, place_
     layers = {layer["node"]: per.get(layer["module"], {}) for layer in design.get("layers", [])}
     result = {"family": family, "part": None, "modules": per, "layers": layers, "total": total, "fmax_mhz": None,
               "cycles_per_step": design.get("cycles_per_step"), "us_per_step": None,
+              "cycles_are_bound": bool(design.get("zero_skipping")),
               "seconds": {"synth": round(t_synth, 1)}}
     if family != "xilinx" and place_route:
         t1 = time.time()

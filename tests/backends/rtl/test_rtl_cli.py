@@ -38,6 +38,8 @@ def test_compile_verify_and_synth_through_the_cli(tmp_path, capsys):
     assert main(["synth", str(out), "--family", "ecp5", "--no-pnr", "--json"]) == 0
     rep = json.loads(capsys.readouterr().out)
     assert rep["total"]["ff"] > 0 and (out / "rtl" / "synth_ecp5.json").is_file()
+    design = json.loads((out / "rtl" / "report.json").read_text())
+    assert rep["cycles_are_bound"] is bool(design["zero_skipping"])
 
 
 def test_bad_parallel_value_names_the_option(tmp_path, capsys):
