@@ -5,7 +5,14 @@ runs, built the way a user gets it.
   can run it too);
 * ``digits_*``: examples/models/digits_*.nir compiled for fpga;
 * ``pilotnet``: lava-dl 0.6.0's PilotNet LIF ``network.net`` (5 conv + 4 dense layers, 3x66x200
-  input), ``snnc.load`` -> loihi2 integer graph;
+  input), ``snnc.load(..., skip_layers=1)`` -> loihi2 integer graph, driven by lava-dl's own
+  recorded input-layer spikes (``gts/pilotnet_lif/input-s.npy``: 24 steps of a real frame, 89 %
+  of the 3x66x200 values spiking; lava-dl's test feeds the same spikes to the same cut
+  network); each sample of a batch starts at another step of the recording, repeated in time.
+  Random 0/1 inputs cannot drive this network: its input layer (``skip_layers=0``) multiplies
+  an input by 64 and keeps 3/4 of v per step, so v never passes 64 / (1 - 3/4) = 256, below the
+  threshold 1600 -- a run on them has a silent input layer (the figures before 2026-12-06 10:00
+  were measured that way);
 * ``ntidigits``: lava-dl 0.6.0's NTIDIGITS ``ntidigits.net`` (64-256-256-242 dense with per-neuron
   axonal delays up to 62 steps); its last layer, an ``average`` readout that netx 0.6.0 does not
   build, is cut off (``num_layers=5``);
@@ -123,7 +130,7 @@ NETWORKS = {
     "dense": (lambda: _compiled(dense_float(), "loihi2"), "loihi2", 0.2),
     **{d: (_digits(d), "fpga", 0.2) for d in ("digits_clif", "digits_cubalif", "digits_lif", "digits_lifb",
                                               "digits_lmht", "digits_lnm", "digits_rf")},
-    "pilotnet": (lambda: _net("gts/pilotnet_lif/network.net"), "loihi2", 0.3),
+    "pilotnet": (lambda: _net("gts/pilotnet_lif/network.net", skip_layers=1), "loihi2", 0.3),
     "ntidigits": (lambda: _net("gts/ntidigits/ntidigits.net", num_layers=5), "loihi2", 0.1),
     "sinabs": (lambda: _compiled(snnc.load(str(SHARED_MODELS / "cnn_sinabs.nir")), "fpga"), "fpga", 0.2),
     "sinabs_large": (lambda: _compiled(sinabs_large_float(), "fpga"), "fpga", 0.1),
@@ -133,3 +140,30 @@ NETWORKS = {
 def build(name: str) -> tuple[Graph, str, float]:
     make, target, rate = NETWORKS[name]
     return make(), target, rate
+
+
+def _pilotnet_spikes(graph: Graph, batch: int, steps: int, seed: int) -> dict[str, np.ndarray]:
+    """lava-dl's recorded PilotNet input-layer spikes, (W, H, C, T) -> {input: int64 [batch,
+    steps, C, H, W]}: sample b reads the recording from step (offset_b + t) mod 24, offsets
+    drawn from ``seed``."""
+    rec = np.transpose(_wheel().npy("gts/pilotnet_lif/input-s.npy"), (3, 2, 1, 0)).astype(np.int64)  # T C H W
+    (name,) = graph.input_names()
+    if rec.shape[1:] != tuple(graph.nodes[name].shape):
+        raise ValueError(f"recorded spikes {rec.shape[1:]} do not fit input {graph.nodes[name].shape}")
+    offsets = np.random.default_rng(seed).integers(0, rec.shape[0], batch)
+    idx = (offsets[:, None] + np.arange(steps)[None, :]) % rec.shape[0]
+    return {name: rec[idx]}
+
+
+#: networks whose inputs are recorded data instead of random spikes at their rate
+RECORDED_INPUTS = {"pilotnet": _pilotnet_spikes}
+
+
+def inputs(name: str, graph: Graph, batch: int, steps: int, seed: int, rate: float) -> dict[str, np.ndarray]:
+    """The benchmark input of network ``name``: {input: int64 [batch, steps, *shape]} (recorded
+    data where the network has some, else Bernoulli spikes at ``rate``)."""
+    if name in RECORDED_INPUTS:
+        return RECORDED_INPUTS[name](graph, batch, steps, seed)
+    from snnc.runtime.vectors import random_inputs
+
+    return random_inputs(graph, batch, steps, seed=seed, rate=rate)

@@ -89,17 +89,16 @@ def _lava_available() -> bool:
 def measure(name: str, *, repeat: int, scale: float, c: bool, lava: bool, big: int = BIG,
             block_steps: int | None = None) -> dict:
     """All figures of one network (times in microseconds per sample-step)."""
-    from networks import build
+    from networks import build, inputs
     from torch_limit import TorchLimit
 
     from snnc.backends.sim import Simulator
-    from snnc.runtime.verify import random_inputs
 
     graph, target, rate = build(name)
     t_big, t_one = STEPS.get(name, DIGITS_STEPS)
     t_big, t_one = _steps(graph, max(2, int(t_big * scale))), _steps(graph, max(2, int(t_one * scale)))
-    x_big = random_inputs(graph, big, t_big, seed=1, rate=rate)
-    x_one = random_inputs(graph, 1, t_one, seed=2, rate=rate)
+    x_big = inputs(name, graph, big, t_big, seed=1, rate=rate)
+    x_one = inputs(name, graph, 1, t_one, seed=2, rate=rate)
     # block_steps 0: one block of the whole run (the node-major execution before time blocks)
     sim = Simulator(graph, block_steps=None if block_steps is None else (block_steps or 10 ** 9))
     cold, ref = _timed(lambda: sim.run(x_big))

@@ -45,6 +45,7 @@ the first step of their rules; the fpga backend sizes its accumulators with it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 
@@ -184,12 +185,17 @@ def _binary(node: N.Node, x: float) -> float:
     return 1.0
 
 
-def output_bounds(graph: Graph, input_bounds: dict[str, float] | None = None) -> dict[str, float]:
+def output_bounds(graph: Graph, input_bounds: dict[str, float] | None = None, *,
+                  assumptions: bool = True) -> dict[str, float]:
     """{node name: bound of |its output|} for every node of ``graph``. ``input_bounds``:
     {Input name: bound of |its values|}, overriding the Input rule (``metadata['max_abs']``,
     else 1). Edges from names that are not nodes of ``graph`` count as unbounded (a partly
-    built graph)."""
+    built graph). ``assumptions=False``: bounds that hold for every input, whatever the
+    metadata says: Inputs not in ``input_bounds`` are unbounded and a membrane's
+    ``metadata['state_bound']`` (proven under an input assumption) is ignored."""
     input_bounds = input_bounds or {}
+    if not assumptions:
+        input_bounds = {**{n: math.inf for n in graph.input_names()}, **input_bounds}
     rec = set(graph.recurrent_edges())
     dag = nx.DiGraph()
     dag.add_nodes_from(graph.nodes)
@@ -203,6 +209,8 @@ def output_bounds(graph: Graph, input_bounds: dict[str, float] | None = None) ->
             bounds[name] = float(input_bounds[name])
             continue
         x = sum((bounds.get(e.src, math.inf) for e in graph.in_edges(name)), 0.0)
+        if not assumptions and "state_bound" in node.metadata:
+            node = dataclasses.replace(node, metadata={k: v for k, v in node.metadata.items() if k != "state_bound"})
         bounds[name] = node_bound(node, x)
     return bounds
 

@@ -101,12 +101,15 @@ class History:
 class Record:
     """A ``[T, B, *shape]`` result array filled block by block (one block: the block's array
     itself, no copy). A later block of a wider dtype promotes the array (as one ``np.stack``
-    over the steps would)."""
+    over the steps would). ``widen``: integer results narrower than int64 (kernels of integer
+    graphs may pass int8 / int32 arrays between them) are recorded as int64."""
 
-    def __init__(self, T: int, single_block: bool):
-        self.T, self.single, self.buf = T, single_block, None
+    def __init__(self, T: int, single_block: bool, widen: bool = False):
+        self.T, self.single, self.buf, self.widen = T, single_block, None, widen
 
     def write(self, t0: int, y: np.ndarray) -> None:
+        if self.widen and y.dtype.kind in "biu" and y.dtype != np.int64:
+            y = y.astype(np.int64)
         if self.single:
             self.buf = y
             return

@@ -22,7 +22,8 @@ from snnc.ir import intops as O
 from snnc.ir.shapes import conv_padding, dims
 
 from . import events, ops
-from .kernels import Kernel, NeuronKernel, register
+from .kernels import Kernel, NeuronKernel, batch_chunks, register
+from .narrow_lif import NarrowCubaLIF
 
 
 def _shift_exp(acc, e: int):
@@ -54,6 +55,11 @@ class IntDenseKernel(Kernel):
         self.event_mode = "auto"
         #: the way the last call took ('events' | 'columns' | 'dense'), for tests and benches
         self.last_way = None
+
+    @property
+    def takes_narrow_input(self) -> bool:
+        """A binary synapse reads only x != 0: any integer dtype in gives the same result."""
+        return _binary(self.node)
 
     def apply(self, x):
         n = self.node
@@ -100,6 +106,11 @@ class IntDenseKernel(Kernel):
 class IntConv2dKernel(Kernel):
     """``IntConv2d``: binarize -> exact cross-correlation (+ bias) -> shift_exp -> wrap(out_bits).
     ``x: int64[*lead, C_in, H, W]``."""
+
+    @property
+    def takes_narrow_input(self) -> bool:
+        """A binary synapse reads only x != 0: any integer dtype in gives the same result."""
+        return _binary(self.node)
 
     def __init__(self, *a):
         super().__init__(*a)
@@ -151,6 +162,8 @@ class IntCubaLIFKernel(NeuronKernel):
     without computing it. Results are those of the full equation, bit for bit."""
 
     state_names = ("u", "v")
+    #: any integer dtype in, same values (the int32 path casts, the int64 steps widen)
+    takes_narrow_input = True
 
     def __init__(self, *a):
         super().__init__(*a)
@@ -162,16 +175,56 @@ class IntCubaLIFKernel(NeuronKernel):
         self.thr = None if n.threshold is None else np.asarray(n.threshold, np.int64)
         self.cm_zero = not np.any(self.cm)          # decay(u, 0) = 0 for every int64 u
         self.skip: frozenset[str] = frozenset()
+        #: the int32 form (:mod:`.narrow_lif`), None when no block could use it
+        self.narrow = NarrowCubaLIF.build(n)
+        #: False forces the int64 steps (tests compare both)
+        self.narrow_enabled = True
+        #: set by the simulator when every reader of this node takes any integer dtype: spikes
+        #: are then written as int8 (values 0/1, the same numbers)
+        self.narrow_output = False
+        #: the way the last block took ('int32' | 'int64'), for tests and benches
+        self.last_way = None
+        #: max |summed input| proven from the graph (set by the simulator; inf: measure per block)
+        self.input_bound = float("inf")
 
     def init_state(self, batch):
         return {"u": self.zeros(batch, np.int64), "v": self.zeros(batch, np.int64)}
 
     def run_block(self, x, state, t0, traces=None):
+        if not traces and self.narrow is not None and self.narrow_enabled:
+            done = self._run_narrow(x, state, t0)
+            if done is not None:
+                self.last_way = "int32"
+                return done
+        self.last_way = "int64"
         self.skip = self._identities(x)
         try:
             return super().run_block(x, state, t0, traces)
         finally:
             self.skip = frozenset()
+
+    def _run_narrow(self, x, state, t0):
+        """The block in int32 (:class:`.narrow_lif.NarrowCubaLIF`): ``(output, state)`` as
+        :meth:`run_block`, or None when the block's bounds do not allow it (nothing computed).
+        The input bound is :attr:`input_bound` (proven from the graph by the simulator) when
+        finite, else measured on the block."""
+        n_steps, B = x.shape[:2]
+        if n_steps == 0 or x.size == 0 or x.dtype.kind not in "iu":
+            return None
+        xmax = self.input_bound if np.isfinite(self.input_bound) else float(max(-int(x.min()), int(x.max())))
+        rules = self.narrow.plan(xmax)
+        chunks = batch_chunks(B, int(np.prod(self.out_shape, dtype=np.int64)))
+        if state is None:
+            state = [self.init_state(b1 - b0) for b0, b1 in chunks]
+        if rules is None or not all(self.narrow.states_in_range(s) for s in state):
+            return None
+        spikes = self.node.threshold is not None
+        out = np.empty((n_steps, B, int(np.prod(self.out_shape, dtype=np.int64))),
+                       np.int8 if spikes and self.narrow_output else np.int64)
+        xf = x.reshape(n_steps, B, -1)
+        state = [self.narrow.run(xf[:, b0:b1], state[c], t0, rules, out[:, b0:b1])
+                 for c, (b0, b1) in enumerate(chunks)]
+        return out.reshape(n_steps, B, *self.out_shape), state
 
     def _identities(self, x) -> frozenset[str]:
         """The ``arith_bits`` wraps ('a', 'u', 'h') that cannot change a value for inputs with

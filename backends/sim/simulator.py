@@ -28,6 +28,7 @@ from snnc.ir.graph import Graph
 from snnc.ir.shapes import infer_shapes
 from snnc.ir.signals import prepare_inputs
 from snnc.ir.trace import Trace
+from snnc.ir.value_bounds import output_bounds
 
 from . import blocks as BL
 from . import kernels as K
@@ -43,7 +44,10 @@ class Simulator:
     """Simulate a discrete-time graph (float nodes, or integer nodes of a lowered graph).
 
     ``dtype``: float dtype of float simulations (float64 default; float32 to mimic torch).
-    Integer graphs always run in int64. ``event_driven``: binary integer synapses sum only
+    Integer graphs run in int64 semantics; results and states are int64. Inside, a kernel may
+    compute in int32 where the graph's proven bounds or the block's measured ones allow it
+    (:mod:`.narrow_lif`) and pass int8 spikes / int32 sums to readers that take them
+    (:meth:`_narrowing`); the values are those of int64 arithmetic. ``event_driven``: binary integer synapses sum only
     their active inputs when the measured activity is low (None, default: chosen per layer and
     call), always (True) or never (False); the results are identical every way
     (:mod:`snnc.backends.sim.events`). ``step_by_step``: run the whole graph as one stepped
@@ -74,10 +78,32 @@ class Simulator:
         if step_by_step:
             self.schedule = [[n for n in graph.evaluation_order() if not isinstance(graph.nodes[n], N.Input)]]
             self._schedule_checks(self.schedule)
+        if self.integer:
+            self._narrowing()
         mode = {None: "auto", True: "events", False: "dense"}[event_driven]
         for k in self.kernels.values():
             if hasattr(k, "event_mode"):
                 k.event_mode = mode
+
+    def _narrowing(self) -> None:
+        """Narrow integer arrays between kernels of an integer graph. Every kernel with an
+        ``input_bound`` gets the bound of its summed input that holds for every input
+        (:func:`snnc.ir.value_bounds.output_bounds` without assumptions; inf when the graph does
+        not bound it). A kernel with ``narrow_output`` may write a narrower integer dtype (the
+        same values) when every reader takes one (``takes_narrow_input``), reads it over its
+        only edge (nothing adds it to another array) and runs node-major (not on a cycle);
+        recorded results are widened back to int64 (:class:`.blocks.Record`)."""
+        bounds = output_bounds(self.graph, assumptions=False)
+        stepped = {n for comp in self.schedule if not self._acyclic(comp) for n in comp}
+        for name, k in self.kernels.items():
+            if hasattr(k, "input_bound"):
+                edges = self.in_edges[name]
+                k.input_bound = sum(bounds.get(e.src, math.inf) for e in edges) if edges else math.inf
+            if hasattr(k, "narrow_output") and name not in stepped:
+                readers = self.graph.out_edges(name)
+                k.narrow_output = bool(readers) and all(
+                    getattr(self.kernels.get(e.dst), "takes_narrow_input", False) and len(self.in_edges[e.dst]) == 1
+                    and e.dst not in stepped for e in readers)
 
     def _schedule(self) -> list[list[str]]:
         comps = self.graph.components()
@@ -103,7 +129,7 @@ class Simulator:
         keep = g.output_names() if record == "outputs" else list(g.nodes)
         tb = self.steps_per_block(T, B)
         single = tb >= T
-        rec = {n: BL.Record(T, single) for n in keep}
+        rec = {n: BL.Record(T, single, widen=self.integer) for n in keep}
         # one block: delays are plain time shifts of the run's arrays, no history to carry
         hist = {} if single else {n: BL.History(d) for n, d in self._history_depths(T).items()}
         traces = self._traces(T, B) if record_states else {}
