@@ -99,7 +99,13 @@ class IntDenseKernel(Kernel):
 @register(IN.IntConv2d)
 class IntConv2dKernel(Kernel):
     """``IntConv2d``: binarize -> exact cross-correlation (+ bias) -> shift_exp -> wrap(out_bits).
-    ``x: int64[*lead, C_in, H, W]``."""
+    ``x: int64[*lead, C_in, H, W]`` -> ``int64[*lead, C_out, Ho, Wo]``, or int32 when
+    :attr:`narrow_output` is set and the float32 path ran (every value then below 2**23 before
+    the bias; the bias is added in int32 only when the bound proves it stays inside int32)."""
+
+    #: True when every consumer of this kernel accepts a narrower integer dtype (set by the
+    #: simulator): the float32 path then writes int32 (half the bytes) instead of int64
+    narrow_output = False
 
     def __init__(self, *a):
         super().__init__(*a)
@@ -107,6 +113,8 @@ class IntConv2dKernel(Kernel):
         node.validate(self.name)
         self.w = np.asarray(node.weight, np.int64)
         self.w_bound = O.column_abs_sum_max(self.w.reshape(self.w.shape[0], -1).T)
+        # exact when w_bound < 2**23, which the float32 path needs unless the input is all 0
+        self.w_float32 = self.w.astype(np.float32)
         self.stride = dims(node.stride, 2, "stride", self.name)
         self.dil = dims(node.dilation, 2, "dilation", self.name)
         self.pad = conv_padding(node, self.in_shape[1:], self.name)
@@ -124,7 +132,10 @@ class IntConv2dKernel(Kernel):
         args = (self.stride, self.pad, self.dil, int(n.groups), self.in_shape)
         bound = self.w_bound * xmax           # |every partial sum| <= bound (see intops.matmul)
         if bound < O.FLOAT32_EXACT / 2:
-            acc = ops.conv2d(x, self.w, *args, compute_dtype=np.float32, out_dtype=np.int64)
+            od = np.int32 if self.narrow_output else np.int64
+            acc = ops.conv2d(x, self.w_float32, *args, compute_dtype=np.float32, out_dtype=od)
+            if acc.dtype != np.int64 and bound + self.bias_bound >= 2.0 ** 31 - 1:
+                acc = acc.astype(np.int64)
         elif bound < O.FLOAT64_EXACT / 2:
             acc = ops.conv2d(x, self.w, *args, compute_dtype=np.float64, out_dtype=np.int64)
         else:

@@ -5,21 +5,47 @@ im2col + matmul, sum pooling, time shifts. All take arrays with any leading axes
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 
-def _windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
-             padding: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
-    """x: [L, C, H, W] -> windows [L, C, Ho, Wo, kh, kw] (zero padding)."""
-    ph, pw = padding
-    if ph or pw:
-        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    kh, kw = kernel
-    dh, dw = dilation
-    eff = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
-    win = sliding_window_view(x, eff, axis=(2, 3))
-    win = win[:, :, ::stride[0], ::stride[1], ::dh, ::dw]
-    return win
+def _phases(x: np.ndarray, stride: tuple[int, int], padding: tuple[int, int]) -> np.ndarray:
+    """x: [L, C, H, W] -> P: [sh, sw, C, L, Hq, Wq], the zero-padded input split by stride phase:
+    ``P[a, b, c, l, r, q] = xpad[l, c, a + sh * r, b + sw * q]`` (Hq = ceil(Hp / sh), Wq =
+    ceil(Wp / sw); zeros past the padded edge). Kernel offset (i, j) then reads contiguous rows of
+    one phase instead of every sh-th value (:func:`_im2col`). One strided copy of the input per
+    phase, in x's dtype."""
+    L, C, H, W = x.shape
+    (sh, sw), (ph, pw) = stride, padding
+    hq, wq = -(-(H + 2 * ph) // sh), -(-(W + 2 * pw) // sw)
+    P = np.zeros((sh, sw, C, L, hq, wq), x.dtype)
+    xt = x.transpose(1, 0, 2, 3)
+    for a in range(sh):
+        y0 = (a - ph) % sh                      # first input row of phase a
+        if y0 >= H:
+            continue
+        r0, ny = (ph + y0) // sh, len(range(y0, H, sh))
+        for b in range(sw):
+            x0 = (b - pw) % sw
+            if x0 >= W:
+                continue
+            c0, nx = (pw + x0) // sw, len(range(x0, W, sw))
+            P[a, b, :, :, r0:r0 + ny, c0:c0 + nx] = xt[:, :, y0::sh, x0::sw]
+    return P
+
+
+def _im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
+            padding: tuple[int, int], dilation: tuple[int, int], out_hw: tuple[int, int]) -> np.ndarray:
+    """x: [L, C, H, W] -> columns [C, kh, kw, L, Ho, Wo] in x's dtype:
+    ``cols[c, i, j, l, y, z] = xpad[l, c, sh * y + dh * i, sw * z + dw * j]`` (zero padding).
+    kh * kw copies of contiguous rows (:func:`_phases`)."""
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
+    P = _phases(x, stride, padding)
+    cols = np.empty((x.shape[1], kh, kw, x.shape[0], ho, wo), x.dtype)
+    for i in range(kh):
+        r0, a = divmod(i * dh, sh)
+        for j in range(kw):
+            c0, b = divmod(j * dw, sw)
+            cols[:, i, j] = P[a, b, :, :, r0:r0 + ho, c0:c0 + wo]
+    return cols
 
 
 def conv2d(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, groups: int,
@@ -27,42 +53,49 @@ def conv2d(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, groups:
     """Cross-correlation as torch.nn.functional.conv2d (no bias).
 
     x: [*lead, C_in, H, W]; weight: [C_out, C_in/groups, kH, kW] -> [*lead, C_out, Ho, Wo].
-    im2col + one matmul per group over a chunk of the flattened leading axes (time x batch;
-    no per-sample loop), the chunk sized so its columns stay about :data:`CONV_CHUNK_ELEMENTS`
-    values. ``compute_dtype``: dtype of the columns and the matmul (default: the result type of
-    x and weight; the caller proves float exactness for integers, see
+    Over chunks of the flattened leading axes (time x batch; no per-sample loop), each chunk of
+    about :data:`CONV_CHUNK_ELEMENTS` column values: im2col as columns [k, l * Ho * Wo]
+    (k = C_in/groups * kH * kW, :func:`_im2col`), ONE matmul per group ``w[C_out/groups, k] @
+    columns`` for all l samples of the chunk, and one pass that puts [C_out, l, Ho*Wo] back to
+    [l, C_out, Ho*Wo] while converting to the output dtype.
+
+    ``compute_dtype``: dtype of the columns and the matmul (default: the result type of x and
+    weight; the caller proves float exactness for integers, see
     :class:`~snnc.backends.sim.int_kernels.IntConv2dKernel`); ``out_dtype``: dtype of the result
-    (default: the compute dtype), values converted as they are written. Integer inputs and
-    weights with an integer compute dtype give exact integer results (int64 arithmetic)."""
+    (default: the compute dtype; e.g. int32 or int64 for integer values computed in float32),
+    values converted as they are written. Bool x with a float compute dtype is gathered as
+    uint8 and converted once per chunk. Integer inputs and weights with an integer compute
+    dtype give exact integer results (int64 arithmetic)."""
     lead = x.shape[: x.ndim - 3]
     xs = x.reshape((-1, *in_shape))
     c_out, c_in_g, kh, kw = weight.shape
     cd = np.dtype(compute_dtype or np.result_type(x.dtype, weight.dtype))
     od = np.dtype(out_dtype or cd)
-    w = weight.astype(cd, copy=False)
     L = xs.shape[0]
     ph, pw = padding
-    eff = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
-    ho = (in_shape[1] + 2 * ph - eff[0]) // stride[0] + 1
-    wo = (in_shape[2] + 2 * pw - eff[1]) // stride[1] + 1
-    co_g = c_out // groups
-    k = c_in_g * kh * kw
-    out = np.empty((L, c_out, ho * wo), od)
-    step = max(1, CONV_CHUNK_ELEMENTS // max(1, k * ho * wo))
-    wg = [w[g * co_g:(g + 1) * co_g].reshape(co_g, k) for g in range(groups)]
+    ho = (in_shape[1] + 2 * ph - (dilation[0] * (kh - 1) + 1)) // stride[0] + 1
+    wo = (in_shape[2] + 2 * pw - (dilation[1] * (kw - 1) + 1)) // stride[1] + 1
+    co_g, k, n = c_out // groups, c_in_g * kh * kw, ho * wo
+    wg = weight.astype(cd, copy=False).reshape(groups, co_g, k)
+    out = np.empty((L, c_out, n), od)
+    # bool -> float: gather 1-byte values, convert the columns once (a converting strided copy
+    # is several times slower than a plain one)
+    as_bytes = xs.dtype == np.bool_ and cd.kind == "f"
+    step = max(1, CONV_CHUNK_ELEMENTS // max(1, groups * k * n))
     for l0 in range(0, L, step):
         l1 = min(L, l0 + step)
-        win = _windows(xs[l0:l1].astype(cd, copy=False), (kh, kw), stride, padding, dilation)
+        xc = xs[l0:l1].view(np.uint8) if as_bytes else xs[l0:l1].astype(cd, copy=False)
+        cols = _im2col(xc, (kh, kw), stride, padding, dilation, (ho, wo))
+        cols = cols.astype(cd, copy=False).reshape(groups, k, (l1 - l0) * n)
         for g in range(groups):
-            xg = win[:, g * c_in_g:(g + 1) * c_in_g]                 # [l, c_in_g, Ho, Wo, kh, kw]
-            cols = np.ascontiguousarray(xg.transpose(0, 1, 4, 5, 2, 3)).reshape(l1 - l0, k, ho * wo)
-            out[l0:l1, g * co_g:(g + 1) * co_g] = np.matmul(wg[g], cols)
+            y = np.matmul(wg[g], cols[g])                              # [co_g, l * n]
+            out[l0:l1, g * co_g:(g + 1) * co_g] = y.reshape(co_g, l1 - l0, n).transpose(1, 0, 2)
     return out.reshape((*lead, c_out, ho, wo))
 
 
-#: values of one chunk's im2col columns (4 MiB of float32): big enough for BLAS, small enough
-#: to stay in cache and to bound the memory of a conv over T x B samples
-CONV_CHUNK_ELEMENTS = 1 << 20
+#: values of one chunk's im2col columns (2 MiB of float32): measured on PilotNet's conv layers at
+#: batch 32 (bench/conv_layers.py), 2**18..2**20 within noise, 2**19 best or tied on every layer
+CONV_CHUNK_ELEMENTS = 1 << 19
 
 
 def sum_pool2d(x: np.ndarray, kernel, stride, padding, in_shape) -> np.ndarray:

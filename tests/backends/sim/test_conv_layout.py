@@ -1,0 +1,123 @@
+"""The simulator's convolution (``ops.conv2d``: phase-split im2col, one matmul per group over a
+chunk of samples) against a plain int64 loop: exact for every stride, padding, dilation, groups,
+leading axes and chunk size, in int64, float32 and float64 compute, with int32 or int64 output;
+and ``IntConv2dKernel.narrow_output``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from snnc.backends.sim import ops
+
+
+def _reference(x, w, stride, padding, dilation, groups):
+    """x: int[L, C, H, W] -> int64[L, C_out, Ho, Wo] by the definition (loops over outputs)."""
+    x = np.asarray(x, np.int64)
+    w = np.asarray(w, np.int64)
+    L, C, H, W = x.shape
+    c_out, c_in_g, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    ho = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    wo = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    co_g = c_out // groups
+    y = np.zeros((L, c_out, ho, wo), np.int64)
+    for o in range(c_out):
+        g = o // co_g
+        xg = xp[:, g * c_in_g:(g + 1) * c_in_g]
+        for r in range(ho):
+            for q in range(wo):
+                patch = xg[:, :, r * sh:r * sh + dh * (kh - 1) + 1:dh, q * sw:q * sw + dw * (kw - 1) + 1:dw]
+                y[:, o, r, q] = (patch * w[o]).sum(axis=(1, 2, 3))
+    return y
+
+
+@st.composite
+def _conv_case(draw):
+    groups = draw(st.integers(1, 3))
+    c_in = groups * draw(st.integers(1, 3))
+    c_out = groups * draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 3)))
+    h = draw(st.integers(max(1, dilation[0] * (kh - 1) + 1 - 2 * padding[0]), 9))
+    w = draw(st.integers(max(1, dilation[1] * (kw - 1) + 1 - 2 * padding[1]), 11))
+    lead = draw(st.sampled_from([(), (1,), (3,), (2, 3), (4, 1, 2)]))
+    return (c_in, h, w), (c_out, c_in // groups, kh, kw), stride, padding, dilation, groups, lead
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=_conv_case(), binary=st.booleans(), chunk=st.sampled_from([1, 50, 1 << 19]),
+       seed=st.integers(0, 2 ** 31))
+def test_conv2d_equals_int64_loop(case, binary, chunk, seed, monkeypatch):
+    in_shape, w_shape, stride, padding, dilation, groups, lead = case
+    rng = np.random.default_rng(seed)
+    if binary:
+        x = rng.random((*lead, *in_shape)) < rng.choice([0.0, 0.1, 0.5, 1.0])
+    else:
+        x = rng.integers(-7, 8, (*lead, *in_shape))
+    w = rng.integers(-300, 301, w_shape)
+    want = _reference(x.reshape(-1, *in_shape), w, stride, padding, dilation, groups)
+    want = want.reshape((*lead, *want.shape[1:]))
+    args = (stride, padding, dilation, groups, in_shape)
+    monkeypatch.setattr(ops, "CONV_CHUNK_ELEMENTS", chunk)
+    exact = ops.conv2d(np.asarray(x, np.int64), w, *args)
+    assert exact.dtype == np.int64 and np.array_equal(exact, want)
+    # |partial sums| <= 300 * 9 * 12 * 7 < 2**23: float32 is exact, so is int32 output
+    for cd in (np.float32, np.float64):
+        for od in (np.int64, np.int32):
+            got = ops.conv2d(x, w, *args, compute_dtype=cd, out_dtype=od)
+            assert got.dtype == od and got.shape == want.shape and np.array_equal(got, want), (cd, od)
+    got = ops.conv2d(x, w.astype(np.float32), *args, compute_dtype=np.float32, out_dtype=np.int32)
+    assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv2d_float_data_close_to_loop(dtype):
+    """The float ConvKernel's use: float x and weight, result in their dtype."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 4, 10, 13)).astype(dtype)
+    w = rng.standard_normal((6, 2, 3, 2)).astype(dtype)
+    y = ops.conv2d(x, w, (2, 1), (1, 2), (1, 2), 2, (4, 10, 13))
+    scale = 2 ** 20
+    want = _reference(np.round(x * scale).reshape(-1, 4, 10, 13), np.round(w * scale), (2, 1), (1, 2), (1, 2), 2)
+    assert y.dtype == dtype
+    np.testing.assert_allclose(y.reshape(want.shape), want / scale ** 2, rtol=1e-4, atol=1e-4)
+
+
+def _kernel(rng, bias=None, weight_exp=0, binary=True):
+    from snnc.backends.sim import Simulator
+    from snnc.ir import nodes as N
+    from snnc.ir.graph import Graph
+    from snnc.ir.intnodes import IntConv2d
+
+    g = Graph(metadata={"level": "integer"})
+    g.add_node("input", N.Input(shape=(4, 9, 12)))
+    g.add_node("conv", IntConv2d(weight=rng.integers(-100, 101, (6, 2, 3, 3)), bias=bias, input_shape=(4, 9, 12),
+                                 stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2, weight_exp=weight_exp,
+                                 out_bits=24, input_kind="binary" if binary else "graded"))
+    g.add_node("output", N.Output(shape=(6, 5, 8)))
+    g.add_edge("input", "conv")
+    g.add_edge("conv", "output")
+    return Simulator(g).kernels["conv"]
+
+
+@pytest.mark.parametrize("bias,weight_exp,binary", [(None, 0, True), ("small", 0, True), ("huge", 0, True),
+                                                    ("small", 2, False), (None, -1, False)])
+def test_narrow_output_same_values(bias, weight_exp, binary):
+    rng = np.random.default_rng(7)
+    b = {None: None, "small": rng.integers(-50, 50, 6), "huge": np.full(6, 2 ** 31 - 10)}[bias]
+    k = _kernel(rng, b, weight_exp, binary)
+    x = rng.integers(0 if binary else -3, 2 if binary else 4, (2, 3, 4, 9, 12))
+    assert k.narrow_output is False
+    wide = k.apply(x)
+    assert wide.dtype == np.int64
+    k.narrow_output = True
+    narrow = k.apply(x)
+    assert np.array_equal(narrow, wide)
+    if bias != "huge" and not weight_exp:
+        assert narrow.dtype == np.int32
