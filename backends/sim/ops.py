@@ -49,7 +49,8 @@ def _im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
 
 
 def conv2d(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, groups: int,
-           in_shape: tuple[int, ...], *, compute_dtype=None, out_dtype=None) -> np.ndarray:
+           in_shape: tuple[int, ...], *, compute_dtype=None, out_dtype=None,
+           pack: tuple[int, int] | None = None) -> np.ndarray:
     """Cross-correlation as torch.nn.functional.conv2d (no bias).
 
     x: [*lead, C_in, H, W]; weight: [C_out, C_in/groups, kH, kW] -> [*lead, C_out, Ho, Wo].
@@ -65,7 +66,16 @@ def conv2d(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, groups:
     (default: the compute dtype; e.g. int32 or int64 for integer values computed in float32),
     values converted as they are written. Bool x with a float compute dtype is gathered as
     uint8 and converted once per chunk. Integer inputs and weights with an integer compute
-    dtype give exact integer results (int64 arithmetic)."""
+    dtype give exact integer results (int64 arithmetic).
+
+    ``pack=(p, m)`` (integer x and weight, float compute dtype): p output channels of a group
+    share one matmul row, as the balanced base-2**m digits of ``sum_i 2**(m*i) * w[c0 + i]``, so
+    the matmul does 1/p of the multiply-adds; each channel's sum is then read back as one digit
+    (:func:`_unpack_digits`). The caller proves, with S = max over channels of the largest
+    |partial sum| of one channel: S < 2**(m-1) (each digit is in (-2**(m-1), 2**(m-1)), so the
+    digits are unique) and S * (1 + 2**m + ... + 2**(m*(p-1))) below the compute dtype's exact
+    integer range (every partial sum of a packed row, in any order, is then exact, and so are
+    the packed weights). The output is the same integers as without packing."""
     lead = x.shape[: x.ndim - 3]
     xs = x.reshape((-1, *in_shape))
     c_out, c_in_g, kh, kw = weight.shape
@@ -76,7 +86,11 @@ def conv2d(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, groups:
     ho = (in_shape[1] + 2 * ph - (dilation[0] * (kh - 1) + 1)) // stride[0] + 1
     wo = (in_shape[2] + 2 * pw - (dilation[1] * (kw - 1) + 1)) // stride[1] + 1
     co_g, k, n = c_out // groups, c_in_g * kh * kw, ho * wo
-    wg = weight.astype(cd, copy=False).reshape(groups, co_g, k)
+    p, m = pack if pack and pack[0] > 1 else (1, 0)
+    if p > 1:
+        wg = _pack_weights(weight.reshape(groups, co_g, k), p, m, cd)
+    else:
+        wg = weight.astype(cd, copy=False).reshape(groups, co_g, k)
     out = np.empty((L, c_out, n), od)
     # bool -> float: gather 1-byte values, convert the columns once (a converting strided copy
     # is several times slower than a plain one)
@@ -88,9 +102,55 @@ def conv2d(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, groups:
         cols = _im2col(xc, (kh, kw), stride, padding, dilation, (ho, wo))
         cols = cols.astype(cd, copy=False).reshape(groups, k, (l1 - l0) * n)
         for g in range(groups):
-            y = np.matmul(wg[g], cols[g])                              # [co_g, l * n]
-            out[l0:l1, g * co_g:(g + 1) * co_g] = y.reshape(co_g, l1 - l0, n).transpose(1, 0, 2)
+            y = np.matmul(wg[g], cols[g])                    # [co_g / p rounded up, l * n]
+            o = out[l0:l1, g * co_g:(g + 1) * co_g].transpose(1, 0, 2)    # [co_g, l, n] view
+            y = y.reshape(y.shape[0], l1 - l0, n)
+            if p > 1:
+                _unpack_digits(y, p, m, o)
+            elif cd == np.float32 and od.kind == "i" and od.itemsize > 4:
+                o[...] = y.astype(np.int32)      # |y| < 2**24: float32 -> int64 directly is 2x slower
+            else:
+                o[...] = y
     return out.reshape((*lead, c_out, ho, wo))
+
+
+def _pack_weights(w: np.ndarray, p: int, m: int, dtype) -> np.ndarray:
+    """w: int[G, C, k] -> dtype[G, ceil(C / p), k], row r = sum_i 2**(m*i) * w[:, r*p + i]
+    (missing channels of the last row are 0). Summed in int64: exact for the bounds
+    :func:`conv2d` requires of ``pack``; the conversion to the float dtype is exact then too."""
+    G, C, k = w.shape
+    rows = -(-C // p)
+    wp = np.zeros((G, rows * p, k), np.int64)
+    wp[:, :C] = w
+    wp = wp.reshape(G, rows, p, k)
+    acc = wp[:, :, p - 1].copy()
+    for i in range(p - 2, -1, -1):
+        acc = (acc << m) + wp[:, :, i]
+    return acc.astype(dtype)
+
+
+def _unpack_digits(y: np.ndarray, p: int, m: int, out: np.ndarray) -> None:
+    """Packed sums ``y: float[R, l, n]`` (exact integers) -> their balanced base-2**m digits:
+    ``out[r*p + i] = digit i of y[r]`` for the ``out.shape[0]`` channels of ``out: [C, l, n]``.
+    With h = 2**(m-1) and v = y + h: digit 0 = (v mod 2**m) - h and the higher digits are those
+    of floor(v / 2**m) (v = digit 0 + h + 2**m * higher, 0 <= digit 0 + h < 2**m), so the next
+    v is floor(v / 2**m) + h and the last digit floor(v / 2**m) (two's complement ``&`` and
+    ``>>``, in int32 when |y| < 2**24 as float32 proves, int64 otherwise)."""
+    h, mask = 1 << (m - 1), (1 << m) - 1
+    # int32 when |y| < 2**24 (float32 proves it; faster than int64 even for an int64 output)
+    v = np.empty(y.shape, np.int32 if y.dtype == np.float32 else np.int64)
+    np.add(y, h, out=v, casting="unsafe")                # exact integers: the cast is exact
+    d = np.empty_like(v)
+    for i in range(p):
+        rows = len(range(i, out.shape[0], p))
+        if i == p - 1:                                   # floor((v + h) / 2**m): the last digit
+            np.right_shift(v[:rows], m, out=out[i::p])
+            break
+        np.bitwise_and(v[:rows], mask, out=d[:rows])
+        np.subtract(d[:rows], h, out=out[i::p])
+        if i < p - 2:                                    # v + h for the next digit
+            v >>= m
+            v += h
 
 
 #: values of one chunk's im2col columns (2 MiB of float32): measured on PilotNet's conv layers at

@@ -121,3 +121,93 @@ def test_narrow_output_same_values(bias, weight_exp, binary):
     assert np.array_equal(narrow, wide)
     if bias != "huge" and not weight_exp:
         assert narrow.dtype == np.int32
+
+
+def _pack_ok(s, p, m, exact):
+    return s < 2 ** (m - 1) and s * sum(2 ** (m * i) for i in range(p)) < exact // 2
+
+
+@settings(max_examples=120, deadline=None)
+@given(case=_conv_case(), binary=st.booleans(), p=st.integers(2, 4), wmax=st.sampled_from([1, 3, 40, 5000]),
+       seed=st.integers(0, 2 ** 31))
+def test_packed_channels_equal_int64_loop(case, binary, p, wmax, seed):
+    """``pack=(p, m)``: the digits read back are the unpacked sums, for every m the bound allows
+    (the smallest and one more), float32 and float64."""
+    in_shape, w_shape, stride, padding, dilation, groups, lead = case
+    rng = np.random.default_rng(seed)
+    x = rng.random((*lead, *in_shape)) < 0.5 if binary else rng.integers(-3, 4, (*lead, *in_shape))
+    w = rng.integers(-wmax, wmax + 1, w_shape)
+    xmax = 1 if binary else 3
+    s = int(np.abs(w).reshape(w.shape[0], -1).sum(axis=1).max()) * xmax
+    want = _reference(np.asarray(x, np.int64).reshape(-1, *in_shape), w, stride, padding, dilation, groups)
+    want = want.reshape((*lead, *want.shape[1:]))
+    args = (stride, padding, dilation, groups, in_shape)
+    tried = 0
+    for cd, exact in ((np.float32, 2 ** 24), (np.float64, 2 ** 53)):
+        for m in (max(1, s.bit_length()) + 1, max(1, s.bit_length()) + 2):
+            if not _pack_ok(s, p, m, exact):
+                continue
+            got = ops.conv2d(x, w, *args, compute_dtype=cd, out_dtype=np.int32, pack=(p, m))
+            assert got.dtype == np.int32 and np.array_equal(got, want), (cd, p, m)
+            tried += 1
+    assert tried or p > 2           # float64 allows 2 channels per row for every case drawn here
+
+
+@pytest.mark.parametrize("p,cd", [(2, np.float32), (3, np.float32), (2, np.float64), (4, np.float64)])
+def test_packed_digits_at_the_edge_of_their_range(p, cd):
+    """Channel sums at +-(2**(m-1) - 1), 0 and +-1 next to each other in one packed row."""
+    c = np.array([7, -7, 0, 7, -7, 1, -1, 7, 7, -7])           # 9 * 7 = 63 = 2**6 - 1: m = 7
+    w = np.broadcast_to(c[:, None, None, None], (10, 1, 3, 3)).copy()
+    w[5, 0, 0, :2] = 0                                         # 7 * 0 + 1 = 1 ... sum 1 * 7 = 7
+    x = np.ones((2, 1, 5, 6), bool)
+    want = _reference(x, w, (1, 1), (0, 0), (1, 1), 1)
+    assert want.max() == 63 and want.min() == -63
+    got = ops.conv2d(x, w, (1, 1), (0, 0), (1, 1), 1, (1, 5, 6), compute_dtype=cd, out_dtype=np.int64, pack=(p, 7))
+    assert np.array_equal(got, want)
+
+
+def _graded_kernel(weight, groups=1, stride=(1, 1)):
+    from snnc.backends.sim import Simulator
+    from snnc.ir import nodes as N
+    from snnc.ir.graph import Graph
+    from snnc.ir.intnodes import IntConv2d
+
+    c_in = weight.shape[1] * groups
+    g = Graph(metadata={"level": "integer"})
+    g.add_node("input", N.Input(shape=(c_in, 7, 9)))
+    g.add_node("conv", IntConv2d(weight=weight, input_shape=(c_in, 7, 9), stride=stride, groups=groups,
+                                 out_bits=64, input_kind="graded"))
+    ho, wo = (7 - weight.shape[2]) // stride[0] + 1, (9 - weight.shape[3]) // stride[1] + 1
+    g.add_node("output", N.Output(shape=(weight.shape[0], ho, wo)))
+    g.add_edge("input", "conv")
+    g.add_edge("conv", "output")
+    return Simulator(g).kernels["conv"]
+
+
+@pytest.mark.parametrize("wmax,xmax,groups", [(2, 1, 1), (2, 1, 2), (50, 3, 1), (50, 4000, 1), (3000, 2 ** 20, 1),
+                                              (2 ** 40, 2 ** 30, 1)])
+def test_kernel_packing_same_values(wmax, xmax, groups):
+    """IntConv2dKernel with packing on and off (float32 and float64 paths, several digits per
+    row, and the int64 path) against the int64 loop."""
+    rng = np.random.default_rng(wmax + xmax)
+    w = rng.integers(-wmax, wmax + 1, (10, 12 // groups, 3, 3))
+    k = _graded_kernel(w, groups)
+    x = rng.integers(-xmax, xmax + 1, (3, 12, 7, 9))
+    want = _reference(x, w, (1, 1), (0, 0), (1, 1), groups)
+    assert k.pack_channels and k.w[0].size >= k.pack_min_k
+    packed = k.apply(x)
+    k.pack_channels = False
+    assert np.array_equal(packed, want) and np.array_equal(k.apply(x), want)
+
+
+def test_kernel_packing_choice():
+    k = _graded_kernel(np.full((8, 6, 3, 3), 2))           # w_bound = 108: m = 8
+    assert k._packing(1.0, 2 ** 24) == (3, 8)              # 108 * (1 + 256 + 65536) < 2**23
+    assert k._packing(10.0, 2 ** 24) == (2, 12)            # 1080 * (1 + 2**12) < 2**23
+    assert k._packing(100.0, 2 ** 24) is None              # 10800 * (1 + 2**15) > 2**23
+    assert k._packing(1000.0, 2 ** 53) == (2, 18)          # 108000 * (1 + 2**18 + 2**36) > 2**52
+    assert k._packing(0.0, 2 ** 24) == (3, 8)              # all-zero input: bounded as max |x| = 1
+    k.pack_channels = False
+    assert k._packing(1.0, 2 ** 24) is None
+    small = _graded_kernel(np.full((8, 5, 3, 3), 2))       # 45 products per output < pack_min_k
+    assert small._packing(1.0, 2 ** 24) is None
