@@ -152,7 +152,9 @@ class IntConv2dKernel(Kernel):
     def apply(self, x):
         n = self.node
         if _binary(n):
-            x = np.not_equal(x, 0)          # = O.binarize(x), kept as bool (1 byte per value)
+            x = np.asarray(x)
+            if x.dtype != np.bool_:         # = O.binarize(x), kept as bool (1 byte per value)
+                x = np.not_equal(x, 0)
             xmax = 1.0
         else:
             x = np.asarray(x, np.int64)

@@ -211,3 +211,14 @@ def test_kernel_packing_choice():
     assert k._packing(1.0, 2 ** 24) is None
     small = _graded_kernel(np.full((8, 5, 3, 3), 2))       # 45 products per output < pack_min_k
     assert small._packing(1.0, 2 ** 24) is None
+
+
+def test_binary_kernel_takes_spikes_of_any_dtype():
+    """A binary synapse convolves 1[x != 0]: bool spikes as they are, any integer input
+    binarized first (values other than 0/1 included)."""
+    rng = np.random.default_rng(11)
+    k = _kernel(rng)
+    x = rng.integers(-2, 3, (2, 3, 4, 9, 12)) * (rng.random((2, 3, 4, 9, 12)) < 0.3)
+    want = _reference((x != 0).reshape(-1, 4, 9, 12), k.w, k.stride, k.pad, k.dil, 2).reshape(2, 3, 6, 5, 8)
+    for xin in (x, x.astype(np.int32), x != 0, (x != 0).astype(np.uint8)):
+        assert np.array_equal(k.apply(xin), want), xin.dtype
