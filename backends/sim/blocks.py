@@ -102,7 +102,7 @@ class Record:
     """A ``[T, B, *shape]`` result array filled block by block (one block: the block's array
     itself, no copy). A later block of a wider dtype promotes the array (as one ``np.stack``
     over the steps would). ``widen``: integer results narrower than int64 (kernels of integer
-    graphs may pass int8 / int32 arrays between them) are recorded as int64."""
+    graphs may pass bool / int32 arrays between them) are recorded as int64."""
 
     def __init__(self, T: int, single_block: bool, widen: bool = False):
         self.T, self.single, self.buf, self.widen = T, single_block, None, widen

@@ -122,6 +122,9 @@ class IntConv2dKernel(Kernel):
     #: k = 54..216 0.83-0.93x (float32, 1 BLAS thread)
     pack_min_k = 48
 
+    #: bytes per value of the narrow output (int32)
+    narrow_itemsize = 4
+
     @property
     def takes_narrow_input(self) -> bool:
         """A binary synapse reads only x != 0: any integer dtype in gives the same result."""
@@ -223,12 +226,18 @@ class IntCubaLIFKernel(NeuronKernel):
         #: False forces the int64 steps (tests compare both)
         self.narrow_enabled = True
         #: set by the simulator when every reader of this node takes any integer dtype: spikes
-        #: are then written as int8 (values 0/1, the same numbers)
+        #: are then written as bool (values 0/1, the same numbers; a reader that takes narrow
+        #: input reads this node over its only edge, so no sum ever adds two bool arrays)
         self.narrow_output = False
         #: the way the last block took ('int32' | 'int64'), for tests and benches
         self.last_way = None
         #: max |summed input| proven from the graph (set by the simulator; inf: measure per block)
         self.input_bound = float("inf")
+
+    @property
+    def narrow_itemsize(self) -> int:
+        """Bytes per value of the narrow output: bool spikes, or int64 (no threshold)."""
+        return 1 if self.node.threshold is not None else 8
 
     def init_state(self, batch):
         return {"u": self.zeros(batch, np.int64), "v": self.zeros(batch, np.int64)}
@@ -240,6 +249,8 @@ class IntCubaLIFKernel(NeuronKernel):
                 self.last_way = "int32"
                 return done
         self.last_way = "int64"
+        if state is not None:                         # int32 states of earlier blocks as {u, v}
+            state = [{"u": self.narrow.materialize(s), "v": s["v"]} if s.get("narrow") else s for s in state]
         self.skip = self._identities(x)
         try:
             return super().run_block(x, state, t0, traces)
@@ -252,7 +263,7 @@ class IntCubaLIFKernel(NeuronKernel):
         The input bound is :attr:`input_bound` (proven from the graph by the simulator) when
         finite, else measured on the block."""
         n_steps, B = x.shape[:2]
-        if n_steps == 0 or x.size == 0 or x.dtype.kind not in "iu":
+        if n_steps == 0 or x.size == 0 or x.dtype.kind not in "biu":
             return None
         xmax = self.input_bound if np.isfinite(self.input_bound) else float(max(-int(x.min()), int(x.max())))
         rules = self.narrow.plan(xmax)
@@ -263,7 +274,7 @@ class IntCubaLIFKernel(NeuronKernel):
             return None
         spikes = self.node.threshold is not None
         out = np.empty((n_steps, B, int(np.prod(self.out_shape, dtype=np.int64))),
-                       np.int8 if spikes and self.narrow_output else np.int64)
+                       np.bool_ if spikes and self.narrow_output else np.int64)
         xf = x.reshape(n_steps, B, -1)
         state = [self.narrow.run(xf[:, b0:b1], state[c], t0, rules, out[:, b0:b1])
                  for c, (b0, b1) in enumerate(chunks)]

@@ -159,60 +159,80 @@ class NarrowCubaLIF:
     def run(self, x: np.ndarray, state: dict, t0: int, rules: dict, out: np.ndarray) -> dict:
         """Steps ``t0 ..`` of one batch chunk: ``x: int[n, b, N]`` (N = neurons flattened, any
         integer dtype), ``state``: {'u', 'v'} of the chunk ([b, *shape]); writes the outputs
-        into ``out: [n, b, N]`` (spikes 0/1, or h without thresholds; int8 only for spikes)
-        and returns the state after the last step: int32 arrays, marked ``narrow``, updated in
-        place by the next block (with two spare arrays of their size: nothing is allocated or
-        copied per block once the states are narrow)."""
+        into ``out: [n, b, N]`` (spikes 0/1, or h without thresholds; bool only for spikes)
+        and returns the state after the last step: int32 arrays marked ``narrow``, updated in
+        place by the next block.
+
+        Memory traffic, not arithmetic, bounds a large layer at a large batch (all chunks'
+        states stream through the caches every step): the states are updated in place and the
+        shifted input goes to a scratch array shared by the chunks (it stays in cache). Without
+        a current decay u is never read by a later step, in this form or the int64 steps (u =
+        overflow(a) then, from the step's input alone): without a u rule (u = a) it is not
+        stored at all (``None``; :meth:`materialize`)."""
         n = self.node
-        shape = state["u"].shape
+        shape = state["v"].shape
         b = shape[0]
         if state.get("narrow"):
-            u, v = state["u"].reshape(b, -1), state["v"].reshape(b, -1)
-            a, h = state["spare"]
+            v = state["v"].reshape(b, -1)
+            u = state.get("u")
+            u = None if u is None else u.reshape(b, -1)
         else:
-            u = np.asarray(state["u"]).astype(I32).reshape(b, -1)
             v = np.asarray(state["v"]).astype(I32).reshape(b, -1)
-            a, h = np.empty_like(u), np.empty_like(v)
-        tmp, z = self._scratch(u.shape)
-        spike_view = out.dtype == np.int8 and self.thr is not None
+            u = np.asarray(state["u"]).astype(I32).reshape(b, -1)
+        tmp, a, z = self._scratch(v.shape)
+        lazy_u = self.cm_k is None and self.cm_f is None and not rules["u"]
+        if not lazy_u and u is None:
+            u = self.materialize(state).reshape(b, -1)
+        spike_view = out.dtype == np.bool_ and self.thr is not None
         for t in range(x.shape[0]):
             if n.state_reset_interval is not None and (t0 + t) % n.state_reset_interval == n.state_reset_phase:
-                u.fill(0)
+                if u is not None:
+                    u.fill(0)
                 v.fill(0)
             if x.dtype == I32:
                 np.left_shift(x[t], n.input_shift, out=a)
             else:                                     # cast first: the int32 shift is faster
                 np.copyto(a, x[t], casting="unsafe")
                 np.left_shift(a, n.input_shift, out=a)
-            if self._decay(u, u, self.cm_k, self.cm_r, self.cm_f, tmp):      # u = decay(u) + a, else a
-                np.add(u, a, out=a)
-            u, a = a, u
-            if rules["u"]:
-                self._u_overflow(u)
-            if self._decay(v, h, self.vm_k, self.vm_r, self.vm_f, tmp):      # h = decay(v) + u + bias
-                np.add(h, u, out=h)
+            if lazy_u:                                # u = a
+                cur = a
+            else:                                     # u = overflow(decay(u) + a)
+                if self._decay(u, u, self.cm_k, self.cm_r, self.cm_f, tmp):
+                    np.add(u, a, out=u)
+                else:
+                    np.copyto(u, a)
+                if rules["u"]:
+                    self._u_overflow(u)
+                cur = u
+            if self._decay(v, v, self.vm_k, self.vm_r, self.vm_f, tmp):      # h = decay(v) + u + bias
+                np.add(v, cur, out=v)
             else:
-                np.copyto(h, u)
+                np.copyto(v, cur)
             if self.bias is not None:
-                np.add(h, self.bias, out=h)
+                np.add(v, self.bias, out=v)
             if rules["h"]:
-                self._v_overflow(h)
+                self._v_overflow(v)
             if self.thr is None:
-                out[t] = h
-                v, h = h, v
+                out[t] = v
                 continue
-            zt = out[t].view(np.bool_) if spike_view else z
-            self.fire(h, self.thr, out=zt)
+            zt = out[t] if spike_view else z
+            self.fire(v, self.thr, out=zt)
             if n.reset == "zero":                     # h where h - keep_offset < 0, else 0
-                np.subtract(h, self.keep_offset, out=tmp)
+                np.subtract(v, self.keep_offset, out=tmp)
                 np.right_shift(tmp, 31, out=tmp)
-                np.bitwise_and(h, tmp, out=h)
+                np.bitwise_and(v, tmp, out=v)
             elif n.reset == "subtract":
-                np.subtract(h, self.thr, out=h, where=zt)
+                np.subtract(v, self.thr, out=v, where=zt)
             if not spike_view:
                 out[t] = zt
-            v, h = h, v
-        return {"u": u.reshape(shape), "v": v.reshape(shape), "narrow": True, "spare": (a, h)}
+        return {"u": None if lazy_u else u.reshape(shape), "v": v.reshape(shape), "narrow": True}
+
+    @staticmethod
+    def materialize(state: dict) -> np.ndarray:
+        """The state's u as an array ([b, *shape] int32): zeros where it was not stored (no
+        current decay: nothing reads it, see :meth:`run`)."""
+        u = state.get("u")
+        return np.zeros(state["v"].shape, I32) if u is None else u
 
     def _decay(self, s, into, k, r, f, tmp) -> bool:
         """``into`` = decay(s) = trunc(s * m / 2**D) (``s``, ``into``: int32, may be the same
@@ -230,11 +250,12 @@ class NarrowCubaLIF:
         np.copyto(into, prod, casting="unsafe")      # an integer below 2**31 in magnitude
         return True
 
-    def _scratch(self, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
-        """An int32 and a bool scratch array of ``shape``, shared by the chunks of that size."""
+    def _scratch(self, shape: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Two int32 and a bool scratch array of ``shape``, shared by the chunks of that size
+        (they stay in cache from one chunk to the next)."""
         got = self._scratch_arrays.get(shape)
         if got is None:
-            got = self._scratch_arrays[shape] = (np.empty(shape, I32), np.empty(shape, np.bool_))
+            got = self._scratch_arrays[shape] = (np.empty(shape, I32), np.empty(shape, I32), np.empty(shape, np.bool_))
         return got
 
     def _float_scratch(self, shape: tuple) -> np.ndarray:

@@ -46,7 +46,7 @@ class Simulator:
     ``dtype``: float dtype of float simulations (float64 default; float32 to mimic torch).
     Integer graphs run in int64 semantics; results and states are int64. Inside, a kernel may
     compute in int32 where the graph's proven bounds or the block's measured ones allow it
-    (:mod:`.narrow_lif`) and pass int8 spikes / int32 sums to readers that take them
+    (:mod:`.narrow_lif`) and pass bool spikes / int32 sums to readers that take them
     (:meth:`_narrowing`); the values are those of int64 arithmetic. ``event_driven``: binary integer synapses sum only
     their active inputs when the measured activity is low (None, default: chosen per layer and
     call), always (True) or never (False); the results are identical every way
@@ -170,10 +170,17 @@ class Simulator:
     def steps_per_block(self, T: int, B: int) -> int:
         """Steps per block of a run of T steps at batch B (:func:`.blocks.block_steps`: a node's
         block array about :data:`.blocks.BLOCK_BYTES`; the whole run with a whole-window node)."""
-        step_bytes = sum(B * int(np.prod(s, dtype=np.int64)) * (16 if self._is_complex(n) else 8)
-                         for n, s in self.shapes.items())
+        step_bytes = sum(B * int(np.prod(s, dtype=np.int64)) * self._value_bytes(n) for n, s in self.shapes.items())
         windows = [int(np.asarray(k.node.coefficients).shape[0]) for k in self.kernels.values() if k.whole_window]
         return BL.block_steps(T, step_bytes, window=math.lcm(*windows) if windows else 1, forced=self.block_steps)
+
+    def _value_bytes(self, name) -> int:
+        """Bytes per value of a node's block array: complex 16, a kernel's narrow output its
+        own width (``narrow_itemsize``), else 8."""
+        if self._is_complex(name):
+            return 16
+        k = self.kernels.get(name)
+        return int(getattr(k, "narrow_itemsize", 8)) if getattr(k, "narrow_output", False) else 8
 
     def _history_depths(self, T: int) -> dict[str, int]:
         """Node -> steps of its output a later block needs: its largest outgoing delay (at most
