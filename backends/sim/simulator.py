@@ -175,11 +175,15 @@ class Simulator:
         return BL.block_steps(T, step_bytes, window=math.lcm(*windows) if windows else 1, forced=self.block_steps)
 
     def _value_bytes(self, name) -> int:
-        """Bytes per value of a node's block array: complex 16, a kernel's narrow output its
-        own width (``narrow_itemsize``), else 8."""
+        """Bytes per value that a node's block array allocates: 0 for an Input (its blocks are
+        views of the run's input) and for kernels that return a view of their input (Flatten,
+        Output: ``aliases_input``); complex 16; a kernel's narrow output its own width
+        (``narrow_itemsize``); else 8."""
+        k = self.kernels.get(name)
+        if k is None or getattr(k, "aliases_input", False):
+            return 0
         if self._is_complex(name):
             return 16
-        k = self.kernels.get(name)
         return int(getattr(k, "narrow_itemsize", 8)) if getattr(k, "narrow_output", False) else 8
 
     def _history_depths(self, T: int) -> dict[str, int]:
