@@ -260,13 +260,14 @@ class IntCubaLIFKernel(NeuronKernel):
     def _run_narrow(self, x, state, t0):
         """The block in int32 (:class:`.narrow_lif.NarrowCubaLIF`): ``(output, state)`` as
         :meth:`run_block`, or None when the block's bounds do not allow it (nothing computed).
-        The input bound is :attr:`input_bound` (proven from the graph by the simulator) when
-        finite, else measured on the block."""
+        The input bound is :attr:`input_bound` (proven from the graph by the simulator), or
+        the block's measured max |x| when that one is infinite or too loose."""
         n_steps, B = x.shape[:2]
         if n_steps == 0 or x.size == 0 or x.dtype.kind not in "biu":
             return None
-        xmax = self.input_bound if np.isfinite(self.input_bound) else float(max(-int(x.min()), int(x.max())))
-        rules = self.narrow.plan(xmax)
+        rules = self.narrow.plan(self.input_bound) if np.isfinite(self.input_bound) else None
+        if rules is None:                             # the graph's bound is too loose: measure
+            rules = self.narrow.plan(float(max(-int(x.min()), int(x.max()))))
         chunks = batch_chunks(B, int(np.prod(self.out_shape, dtype=np.int64)))
         if state is None:
             state = [self.init_state(b1 - b0) for b0, b1 in chunks]

@@ -243,3 +243,25 @@ def test_proven_input_bounds_ignore_assumptions():
     assert sim3.kernels["lif"].last_way == "int32"
     sim3.run(big)
     assert sim3.kernels["lif"].last_way == "int64"
+
+
+def test_loose_graph_bound_falls_back_to_the_measured_one():
+    """A graded dense layer's proven bound (its 32-bit accumulator) is far too loose for int32
+    after the LIF's shift: the block's measured max |x| decides, the results are the same."""
+    rng = np.random.default_rng(4)
+    g = Graph()
+    g.add_node("input", N.Input(shape=(6,)))
+    g.add_node("fc", IN.IntDense(weight=rng.integers(-50, 50, (5, 6)), input_kind="graded", acc_bits=32))
+    g.add_node("lif", IN.IntCubaLIF.from_lava((5,), du=4095, dv=1024, vth=3))
+    g.add_node("output", N.Output(shape=(5,)))
+    g.add_edge("input", "fc")
+    g.add_edge("fc", "lif")
+    g.add_edge("lif", "output")
+    g.metadata["level"] = "integer"
+    sim = Simulator(g)
+    k = sim.kernels["lif"]
+    assert np.isfinite(k.input_bound) and k.narrow.plan(k.input_bound) is None
+    x = rng.integers(-20, 20, (2, 10, 6))
+    got = sim.run(x)
+    assert k.last_way == "int32"
+    assert np.array_equal(got.outputs["output"], _no_narrow(Simulator(g)).run(x).outputs["output"])
