@@ -222,6 +222,9 @@ class ConvKernel(Kernel):
 @register(N.SumPool2d)
 @register(N.AvgPool2d)
 class PoolKernel(Kernel):
+    #: integer inputs of any width sum in int64 (:func:`.ops.sum_pool2d`)
+    takes_narrow_input = True
+
     def apply(self, x):
         k = pair(self.node.kernel_size, "kernel_size", self.name)
         s = pair(self.node.stride, "stride", self.name)

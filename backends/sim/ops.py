@@ -162,10 +162,12 @@ def sum_pool2d(x: np.ndarray, kernel, stride, padding, in_shape) -> np.ndarray:
     """Sum over windows: x [*lead, C, H, W] -> [*lead, C, Ho, Wo] (zero padding). One strided
     slice per kernel offset, added up (kh * kw vectorized passes), over chunks of the flattened
     leading axes of about :data:`POOL_CHUNK_ELEMENTS` input values each so the passes stay in
-    cache. The dtype of x is kept (bool as int64); integer sums are exact."""
+    cache. Float dtypes are kept; bool and integers narrower than 64 bits sum in int64 (exact:
+    a narrow input cannot overflow the sum)."""
     lead = x.shape[: x.ndim - 3]
     xs = x.reshape((-1, *in_shape))
-    dtype = np.dtype(np.int64) if xs.dtype == np.bool_ else xs.dtype
+    narrow = xs.dtype.kind == "b" or (xs.dtype.kind in "iu" and xs.dtype.itemsize < 8)
+    dtype = np.dtype(np.int64) if narrow else xs.dtype
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     hp, wp = in_shape[1] + 2 * ph, in_shape[2] + 2 * pw
     ho = (hp - kh) // sh + 1

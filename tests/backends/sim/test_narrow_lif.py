@@ -265,3 +265,16 @@ def test_loose_graph_bound_falls_back_to_the_measured_one():
     got = sim.run(x)
     assert k.last_way == "int32"
     assert np.array_equal(got.outputs["output"], _no_narrow(Simulator(g)).run(x).outputs["output"])
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.int16, np.int32, np.uint8])
+def test_sum_pool_of_narrow_inputs_sums_in_int64(dtype):
+    from snnc.backends.sim import ops
+
+    rng = np.random.default_rng(6)
+    info_max = 1 if dtype == np.bool_ else np.iinfo(dtype).max
+    x = rng.integers(0, info_max, (3, 2, 4, 9, 9), endpoint=True).astype(dtype)
+    got = ops.sum_pool2d(x, (3, 3), (2, 2), (1, 1), (4, 9, 9))
+    want = ops.sum_pool2d(x.astype(np.int64), (3, 3), (2, 2), (1, 1), (4, 9, 9))
+    assert got.dtype == np.int64 and np.array_equal(got, want)
+    assert want.max() > info_max or dtype == np.bool_    # the sums leave the input's range
