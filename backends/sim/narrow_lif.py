@@ -89,7 +89,11 @@ class NarrowCubaLIF:
         self._scratch_arrays: dict[tuple, object] = {}
         #: a zero reset keeps h where h - threshold - (1 for '>', 0 for '>=') < 0: that sign, as
         #: the mask (d >> 31) = -1 (keep) or 0, zeroes the fired neurons in two passes
-        self.keep_offset = None if self.thr is None else self.thr + (1 if n.comparison == ">" else 0)
+        self.keep_offset = None
+        if self.thr is not None:                      # int64 first: threshold 2**31 - 1 plus 1
+            keep = np.asarray(n.threshold, np.int64) + (1 if n.comparison == ">" else 0)
+            if np.abs(keep).max() <= LIMIT:           # (else every plan refuses: thr_bound + 1)
+                self.keep_offset = self._flat(keep)
         # a multiplier whose odd part times the state could leave int32 multiplies in float64
         # instead: u * (m / 2**D) is exact there (|u * m| < 2**53; dividing by a power of two
         # is exact) and trunc() rounds it toward zero
