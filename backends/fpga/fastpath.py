@@ -16,8 +16,9 @@ narrower arithmetic where the widths are proven:
   event) pair hits an output without a divisibility test) or dense binary (a table of summed
   weight rows indexed by the spike pattern under the kernel row, accumulators in registers);
   output row by output row, output channels padded to the vector width (zero weights);
-* dense (:func:`dense_spikes_body`): a step whose inputs all lie in [-1, 1] sums in the narrow
-  accumulator that bound proves, when the input port's width forces a 64-bit one;
+* dense (:func:`dense_events_body`): a step of spikes (binary input, or every input in [-1, 1],
+  checked at run time) lists its non-zero inputs without a branch, then sums their weight rows
+  in the narrow accumulator that bound proves, a register block of output lanes at a time;
 * CubaLIF (:mod:`.neurons`): 32-bit arithmetic (:data:`FAST_HEADER`'s ``snnc32_*``) when every
   operand is proven to fit and the decay products are exact in 32 bits (``m = m' * 2**j``:
   ``rtz(x * m, s) = rtz(x * m', s - j)``).
@@ -76,6 +77,277 @@ static inline int32_t snnc32_saturate_sym(int32_t x, int32_t bits) {{
     const int32_t hi = (int32_t)(((uint64_t)1 << (bits - 1)) - 1u);
     return x > hi ? hi : (x < -hi ? -hi : x);
 }}
+/* event lists: the positions (0..7) of the set bits of a byte, then zeros */
+typedef int32_t snnc_iv8 __attribute__((vector_size(32)));
+static const snnc_iv8 snnc_ev_lut[256] = {{{{0, 0, 0, 0, 0, 0, 0, 0}},
+ {{0, 0, 0, 0, 0, 0, 0, 0}},
+ {{1, 0, 0, 0, 0, 0, 0, 0}},
+ {{0, 1, 0, 0, 0, 0, 0, 0}},
+ {{2, 0, 0, 0, 0, 0, 0, 0}},
+ {{0, 2, 0, 0, 0, 0, 0, 0}},
+ {{1, 2, 0, 0, 0, 0, 0, 0}},
+ {{0, 1, 2, 0, 0, 0, 0, 0}},
+ {{3, 0, 0, 0, 0, 0, 0, 0}},
+ {{0, 3, 0, 0, 0, 0, 0, 0}},
+ {{1, 3, 0, 0, 0, 0, 0, 0}},
+ {{0, 1, 3, 0, 0, 0, 0, 0}},
+ {{2, 3, 0, 0, 0, 0, 0, 0}},
+ {{0, 2, 3, 0, 0, 0, 0, 0}},
+ {{1, 2, 3, 0, 0, 0, 0, 0}},
+ {{0, 1, 2, 3, 0, 0, 0, 0}},
+ {{4, 0, 0, 0, 0, 0, 0, 0}},
+ {{0, 4, 0, 0, 0, 0, 0, 0}},
+ {{1, 4, 0, 0, 0, 0, 0, 0}},
+ {{0, 1, 4, 0, 0, 0, 0, 0}},
+ {{2, 4, 0, 0, 0, 0, 0, 0}},
+ {{0, 2, 4, 0, 0, 0, 0, 0}},
+ {{1, 2, 4, 0, 0, 0, 0, 0}},
+ {{0, 1, 2, 4, 0, 0, 0, 0}},
+ {{3, 4, 0, 0, 0, 0, 0, 0}},
+ {{0, 3, 4, 0, 0, 0, 0, 0}},
+ {{1, 3, 4, 0, 0, 0, 0, 0}},
+ {{0, 1, 3, 4, 0, 0, 0, 0}},
+ {{2, 3, 4, 0, 0, 0, 0, 0}},
+ {{0, 2, 3, 4, 0, 0, 0, 0}},
+ {{1, 2, 3, 4, 0, 0, 0, 0}},
+ {{0, 1, 2, 3, 4, 0, 0, 0}},
+ {{5, 0, 0, 0, 0, 0, 0, 0}},
+ {{0, 5, 0, 0, 0, 0, 0, 0}},
+ {{1, 5, 0, 0, 0, 0, 0, 0}},
+ {{0, 1, 5, 0, 0, 0, 0, 0}},
+ {{2, 5, 0, 0, 0, 0, 0, 0}},
+ {{0, 2, 5, 0, 0, 0, 0, 0}},
+ {{1, 2, 5, 0, 0, 0, 0, 0}},
+ {{0, 1, 2, 5, 0, 0, 0, 0}},
+ {{3, 5, 0, 0, 0, 0, 0, 0}},
+ {{0, 3, 5, 0, 0, 0, 0, 0}},
+ {{1, 3, 5, 0, 0, 0, 0, 0}},
+ {{0, 1, 3, 5, 0, 0, 0, 0}},
+ {{2, 3, 5, 0, 0, 0, 0, 0}},
+ {{0, 2, 3, 5, 0, 0, 0, 0}},
+ {{1, 2, 3, 5, 0, 0, 0, 0}},
+ {{0, 1, 2, 3, 5, 0, 0, 0}},
+ {{4, 5, 0, 0, 0, 0, 0, 0}},
+ {{0, 4, 5, 0, 0, 0, 0, 0}},
+ {{1, 4, 5, 0, 0, 0, 0, 0}},
+ {{0, 1, 4, 5, 0, 0, 0, 0}},
+ {{2, 4, 5, 0, 0, 0, 0, 0}},
+ {{0, 2, 4, 5, 0, 0, 0, 0}},
+ {{1, 2, 4, 5, 0, 0, 0, 0}},
+ {{0, 1, 2, 4, 5, 0, 0, 0}},
+ {{3, 4, 5, 0, 0, 0, 0, 0}},
+ {{0, 3, 4, 5, 0, 0, 0, 0}},
+ {{1, 3, 4, 5, 0, 0, 0, 0}},
+ {{0, 1, 3, 4, 5, 0, 0, 0}},
+ {{2, 3, 4, 5, 0, 0, 0, 0}},
+ {{0, 2, 3, 4, 5, 0, 0, 0}},
+ {{1, 2, 3, 4, 5, 0, 0, 0}},
+ {{0, 1, 2, 3, 4, 5, 0, 0}},
+ {{6, 0, 0, 0, 0, 0, 0, 0}},
+ {{0, 6, 0, 0, 0, 0, 0, 0}},
+ {{1, 6, 0, 0, 0, 0, 0, 0}},
+ {{0, 1, 6, 0, 0, 0, 0, 0}},
+ {{2, 6, 0, 0, 0, 0, 0, 0}},
+ {{0, 2, 6, 0, 0, 0, 0, 0}},
+ {{1, 2, 6, 0, 0, 0, 0, 0}},
+ {{0, 1, 2, 6, 0, 0, 0, 0}},
+ {{3, 6, 0, 0, 0, 0, 0, 0}},
+ {{0, 3, 6, 0, 0, 0, 0, 0}},
+ {{1, 3, 6, 0, 0, 0, 0, 0}},
+ {{0, 1, 3, 6, 0, 0, 0, 0}},
+ {{2, 3, 6, 0, 0, 0, 0, 0}},
+ {{0, 2, 3, 6, 0, 0, 0, 0}},
+ {{1, 2, 3, 6, 0, 0, 0, 0}},
+ {{0, 1, 2, 3, 6, 0, 0, 0}},
+ {{4, 6, 0, 0, 0, 0, 0, 0}},
+ {{0, 4, 6, 0, 0, 0, 0, 0}},
+ {{1, 4, 6, 0, 0, 0, 0, 0}},
+ {{0, 1, 4, 6, 0, 0, 0, 0}},
+ {{2, 4, 6, 0, 0, 0, 0, 0}},
+ {{0, 2, 4, 6, 0, 0, 0, 0}},
+ {{1, 2, 4, 6, 0, 0, 0, 0}},
+ {{0, 1, 2, 4, 6, 0, 0, 0}},
+ {{3, 4, 6, 0, 0, 0, 0, 0}},
+ {{0, 3, 4, 6, 0, 0, 0, 0}},
+ {{1, 3, 4, 6, 0, 0, 0, 0}},
+ {{0, 1, 3, 4, 6, 0, 0, 0}},
+ {{2, 3, 4, 6, 0, 0, 0, 0}},
+ {{0, 2, 3, 4, 6, 0, 0, 0}},
+ {{1, 2, 3, 4, 6, 0, 0, 0}},
+ {{0, 1, 2, 3, 4, 6, 0, 0}},
+ {{5, 6, 0, 0, 0, 0, 0, 0}},
+ {{0, 5, 6, 0, 0, 0, 0, 0}},
+ {{1, 5, 6, 0, 0, 0, 0, 0}},
+ {{0, 1, 5, 6, 0, 0, 0, 0}},
+ {{2, 5, 6, 0, 0, 0, 0, 0}},
+ {{0, 2, 5, 6, 0, 0, 0, 0}},
+ {{1, 2, 5, 6, 0, 0, 0, 0}},
+ {{0, 1, 2, 5, 6, 0, 0, 0}},
+ {{3, 5, 6, 0, 0, 0, 0, 0}},
+ {{0, 3, 5, 6, 0, 0, 0, 0}},
+ {{1, 3, 5, 6, 0, 0, 0, 0}},
+ {{0, 1, 3, 5, 6, 0, 0, 0}},
+ {{2, 3, 5, 6, 0, 0, 0, 0}},
+ {{0, 2, 3, 5, 6, 0, 0, 0}},
+ {{1, 2, 3, 5, 6, 0, 0, 0}},
+ {{0, 1, 2, 3, 5, 6, 0, 0}},
+ {{4, 5, 6, 0, 0, 0, 0, 0}},
+ {{0, 4, 5, 6, 0, 0, 0, 0}},
+ {{1, 4, 5, 6, 0, 0, 0, 0}},
+ {{0, 1, 4, 5, 6, 0, 0, 0}},
+ {{2, 4, 5, 6, 0, 0, 0, 0}},
+ {{0, 2, 4, 5, 6, 0, 0, 0}},
+ {{1, 2, 4, 5, 6, 0, 0, 0}},
+ {{0, 1, 2, 4, 5, 6, 0, 0}},
+ {{3, 4, 5, 6, 0, 0, 0, 0}},
+ {{0, 3, 4, 5, 6, 0, 0, 0}},
+ {{1, 3, 4, 5, 6, 0, 0, 0}},
+ {{0, 1, 3, 4, 5, 6, 0, 0}},
+ {{2, 3, 4, 5, 6, 0, 0, 0}},
+ {{0, 2, 3, 4, 5, 6, 0, 0}},
+ {{1, 2, 3, 4, 5, 6, 0, 0}},
+ {{0, 1, 2, 3, 4, 5, 6, 0}},
+ {{7, 0, 0, 0, 0, 0, 0, 0}},
+ {{0, 7, 0, 0, 0, 0, 0, 0}},
+ {{1, 7, 0, 0, 0, 0, 0, 0}},
+ {{0, 1, 7, 0, 0, 0, 0, 0}},
+ {{2, 7, 0, 0, 0, 0, 0, 0}},
+ {{0, 2, 7, 0, 0, 0, 0, 0}},
+ {{1, 2, 7, 0, 0, 0, 0, 0}},
+ {{0, 1, 2, 7, 0, 0, 0, 0}},
+ {{3, 7, 0, 0, 0, 0, 0, 0}},
+ {{0, 3, 7, 0, 0, 0, 0, 0}},
+ {{1, 3, 7, 0, 0, 0, 0, 0}},
+ {{0, 1, 3, 7, 0, 0, 0, 0}},
+ {{2, 3, 7, 0, 0, 0, 0, 0}},
+ {{0, 2, 3, 7, 0, 0, 0, 0}},
+ {{1, 2, 3, 7, 0, 0, 0, 0}},
+ {{0, 1, 2, 3, 7, 0, 0, 0}},
+ {{4, 7, 0, 0, 0, 0, 0, 0}},
+ {{0, 4, 7, 0, 0, 0, 0, 0}},
+ {{1, 4, 7, 0, 0, 0, 0, 0}},
+ {{0, 1, 4, 7, 0, 0, 0, 0}},
+ {{2, 4, 7, 0, 0, 0, 0, 0}},
+ {{0, 2, 4, 7, 0, 0, 0, 0}},
+ {{1, 2, 4, 7, 0, 0, 0, 0}},
+ {{0, 1, 2, 4, 7, 0, 0, 0}},
+ {{3, 4, 7, 0, 0, 0, 0, 0}},
+ {{0, 3, 4, 7, 0, 0, 0, 0}},
+ {{1, 3, 4, 7, 0, 0, 0, 0}},
+ {{0, 1, 3, 4, 7, 0, 0, 0}},
+ {{2, 3, 4, 7, 0, 0, 0, 0}},
+ {{0, 2, 3, 4, 7, 0, 0, 0}},
+ {{1, 2, 3, 4, 7, 0, 0, 0}},
+ {{0, 1, 2, 3, 4, 7, 0, 0}},
+ {{5, 7, 0, 0, 0, 0, 0, 0}},
+ {{0, 5, 7, 0, 0, 0, 0, 0}},
+ {{1, 5, 7, 0, 0, 0, 0, 0}},
+ {{0, 1, 5, 7, 0, 0, 0, 0}},
+ {{2, 5, 7, 0, 0, 0, 0, 0}},
+ {{0, 2, 5, 7, 0, 0, 0, 0}},
+ {{1, 2, 5, 7, 0, 0, 0, 0}},
+ {{0, 1, 2, 5, 7, 0, 0, 0}},
+ {{3, 5, 7, 0, 0, 0, 0, 0}},
+ {{0, 3, 5, 7, 0, 0, 0, 0}},
+ {{1, 3, 5, 7, 0, 0, 0, 0}},
+ {{0, 1, 3, 5, 7, 0, 0, 0}},
+ {{2, 3, 5, 7, 0, 0, 0, 0}},
+ {{0, 2, 3, 5, 7, 0, 0, 0}},
+ {{1, 2, 3, 5, 7, 0, 0, 0}},
+ {{0, 1, 2, 3, 5, 7, 0, 0}},
+ {{4, 5, 7, 0, 0, 0, 0, 0}},
+ {{0, 4, 5, 7, 0, 0, 0, 0}},
+ {{1, 4, 5, 7, 0, 0, 0, 0}},
+ {{0, 1, 4, 5, 7, 0, 0, 0}},
+ {{2, 4, 5, 7, 0, 0, 0, 0}},
+ {{0, 2, 4, 5, 7, 0, 0, 0}},
+ {{1, 2, 4, 5, 7, 0, 0, 0}},
+ {{0, 1, 2, 4, 5, 7, 0, 0}},
+ {{3, 4, 5, 7, 0, 0, 0, 0}},
+ {{0, 3, 4, 5, 7, 0, 0, 0}},
+ {{1, 3, 4, 5, 7, 0, 0, 0}},
+ {{0, 1, 3, 4, 5, 7, 0, 0}},
+ {{2, 3, 4, 5, 7, 0, 0, 0}},
+ {{0, 2, 3, 4, 5, 7, 0, 0}},
+ {{1, 2, 3, 4, 5, 7, 0, 0}},
+ {{0, 1, 2, 3, 4, 5, 7, 0}},
+ {{6, 7, 0, 0, 0, 0, 0, 0}},
+ {{0, 6, 7, 0, 0, 0, 0, 0}},
+ {{1, 6, 7, 0, 0, 0, 0, 0}},
+ {{0, 1, 6, 7, 0, 0, 0, 0}},
+ {{2, 6, 7, 0, 0, 0, 0, 0}},
+ {{0, 2, 6, 7, 0, 0, 0, 0}},
+ {{1, 2, 6, 7, 0, 0, 0, 0}},
+ {{0, 1, 2, 6, 7, 0, 0, 0}},
+ {{3, 6, 7, 0, 0, 0, 0, 0}},
+ {{0, 3, 6, 7, 0, 0, 0, 0}},
+ {{1, 3, 6, 7, 0, 0, 0, 0}},
+ {{0, 1, 3, 6, 7, 0, 0, 0}},
+ {{2, 3, 6, 7, 0, 0, 0, 0}},
+ {{0, 2, 3, 6, 7, 0, 0, 0}},
+ {{1, 2, 3, 6, 7, 0, 0, 0}},
+ {{0, 1, 2, 3, 6, 7, 0, 0}},
+ {{4, 6, 7, 0, 0, 0, 0, 0}},
+ {{0, 4, 6, 7, 0, 0, 0, 0}},
+ {{1, 4, 6, 7, 0, 0, 0, 0}},
+ {{0, 1, 4, 6, 7, 0, 0, 0}},
+ {{2, 4, 6, 7, 0, 0, 0, 0}},
+ {{0, 2, 4, 6, 7, 0, 0, 0}},
+ {{1, 2, 4, 6, 7, 0, 0, 0}},
+ {{0, 1, 2, 4, 6, 7, 0, 0}},
+ {{3, 4, 6, 7, 0, 0, 0, 0}},
+ {{0, 3, 4, 6, 7, 0, 0, 0}},
+ {{1, 3, 4, 6, 7, 0, 0, 0}},
+ {{0, 1, 3, 4, 6, 7, 0, 0}},
+ {{2, 3, 4, 6, 7, 0, 0, 0}},
+ {{0, 2, 3, 4, 6, 7, 0, 0}},
+ {{1, 2, 3, 4, 6, 7, 0, 0}},
+ {{0, 1, 2, 3, 4, 6, 7, 0}},
+ {{5, 6, 7, 0, 0, 0, 0, 0}},
+ {{0, 5, 6, 7, 0, 0, 0, 0}},
+ {{1, 5, 6, 7, 0, 0, 0, 0}},
+ {{0, 1, 5, 6, 7, 0, 0, 0}},
+ {{2, 5, 6, 7, 0, 0, 0, 0}},
+ {{0, 2, 5, 6, 7, 0, 0, 0}},
+ {{1, 2, 5, 6, 7, 0, 0, 0}},
+ {{0, 1, 2, 5, 6, 7, 0, 0}},
+ {{3, 5, 6, 7, 0, 0, 0, 0}},
+ {{0, 3, 5, 6, 7, 0, 0, 0}},
+ {{1, 3, 5, 6, 7, 0, 0, 0}},
+ {{0, 1, 3, 5, 6, 7, 0, 0}},
+ {{2, 3, 5, 6, 7, 0, 0, 0}},
+ {{0, 2, 3, 5, 6, 7, 0, 0}},
+ {{1, 2, 3, 5, 6, 7, 0, 0}},
+ {{0, 1, 2, 3, 5, 6, 7, 0}},
+ {{4, 5, 6, 7, 0, 0, 0, 0}},
+ {{0, 4, 5, 6, 7, 0, 0, 0}},
+ {{1, 4, 5, 6, 7, 0, 0, 0}},
+ {{0, 1, 4, 5, 6, 7, 0, 0}},
+ {{2, 4, 5, 6, 7, 0, 0, 0}},
+ {{0, 2, 4, 5, 6, 7, 0, 0}},
+ {{1, 2, 4, 5, 6, 7, 0, 0}},
+ {{0, 1, 2, 4, 5, 6, 7, 0}},
+ {{3, 4, 5, 6, 7, 0, 0, 0}},
+ {{0, 3, 4, 5, 6, 7, 0, 0}},
+ {{1, 3, 4, 5, 6, 7, 0, 0}},
+ {{0, 1, 3, 4, 5, 6, 7, 0}},
+ {{2, 3, 4, 5, 6, 7, 0, 0}},
+ {{0, 2, 3, 4, 5, 6, 7, 0}},
+ {{1, 2, 3, 4, 5, 6, 7, 0}},
+ {{0, 1, 2, 3, 4, 5, 6, 7}}}};
+/* appends to ev[n..] the positions i + j (j < 8) of the non-zero bytes of flags[i..i + 8) (each 0 or 1);
+   writes 8 entries, returns the new count */
+static inline int32_t snnc_ev_append(int32_t *ev, int32_t n, const uint8_t *flags, int32_t i) {{
+    uint64_t b;
+    __builtin_memcpy(&b, flags + i, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    b = __builtin_bswap64(b);
+#endif
+    const uint32_t m = (uint32_t)((b * 0x0102040810204080ull) >> 56);   /* bit j: byte j */
+    const snnc_iv8 e = snnc_ev_lut[m] + i;
+    __builtin_memcpy(ev + n, &e, 32);
+    return n + __builtin_popcount(m);
+}}
 /* bits in 1..30 */
 static inline int32_t snnc32_lava_wrap(int32_t x, int32_t bits) {{
     const int32_t half = (int32_t)1 << (bits - 1), full = (int32_t)1 << bits;
@@ -110,28 +382,84 @@ def _literal(a: np.ndarray) -> str:
     return "{" + ",\n ".join(", ".join(items[i:i + 24]) for i in range(0, len(items), 24)) + "}"
 
 
-def dense_spikes_body(cname: str, n_in: int, n_out: int, bits: int, wname: str, binary: bool, post
-                      ) -> tuple[list[str], str]:
-    """(declarations, ``if (...) {...}`` statement) of a dense layer whose accumulator needs more than
-    32 bits for its input's proven range, at a step whose inputs all lie in [-1, 1] (checked at run
-    time; spikes): the sum then needs only ``bits`` (``sum_bound`` at |x| <= 1), so it runs in
-    that narrow type. The caller appends ``else { <the wide body> }``."""
-    t = next(name for b, name in STD_TYPES if bits <= b)
-    acc = f"{cname}_f_acc"
-    add = f"for (int64_t o = 0; o < {n_out}; ++o) {acc}[o] += ({t}){wname}[i][o];"
-    sub = f"for (int64_t o = 0; o < {n_out}; ++o) {acc}[o] -= ({t}){wname}[i][o];"
-    body = f"""int32_t spikes = 1;
-for (int64_t i = 0; i < {n_in}; ++i) spikes &= (x[i] >= -1) & (x[i] <= 1);
-if (spikes) {{   /* every input in [-1, 1]: a {bits}-bit accumulator holds the sum */
-  for (int64_t o = 0; o < {n_out}; ++o) {acc}[o] = 0;
-  for (int64_t i = 0; i < {n_in}; ++i) {{
-    if (x[i] == 0) continue;
-    if ({"1" if binary else "x[i] > 0"}) {{ {add} }}
-    else {{ {sub} }}
-  }}
-  for (int64_t o = 0; o < {n_out}; ++o) y[o] = {post(f"{acc}[o]")};
-}}"""
-    return [f"static {t} {acc}[{n_out}];"], body
+def dense_events_body(cname: str, w: np.ndarray, bits: int, binary: bool, post) -> tuple[list[str], str]:
+    """(declarations, statements) of a dense layer at a step of spikes: ``w`` the weights
+    ``[n_in][n_out]``, ``bits`` (at most 32) the width of the sum at inputs in [-1, 1]
+    (``sum_bound`` at 1). Binary inputs: every non-zero input adds its weight row. Graded
+    inputs: the statements are ``if (<every input in [-1, 1]>) {...}`` (checked at run time) and
+    the caller appends ``else { <the HLS body> }``.
+
+    The non-zero inputs are listed first (branch free: spikes are unpredictable); then, a block
+    of up to 8 vectors of output lanes at a time (accumulators in registers, ``bits`` wide), each
+    listed input adds (a -1 subtracts) its weight row. The rows keep the weights' own width
+    (``r`` = accumulator bytes / weight bytes): one vector load holds ``r`` accumulator vectors'
+    weights interleaved (sub-element ``k`` of every lane belongs to vector ``r * chunk + k``),
+    split by shifts (the sign extension)."""
+    n_in, n_out = w.shape
+    acc_t = next(name for b, name in STD_TYPES if bits <= b)
+    ab = std_bytes(bits)
+    lanes = VECTOR_BYTES // ab
+    wbits = max(2, int(np.abs(w).max(initial=0)).bit_length() + 1)
+    wb = min(std_bytes(wbits), ab)
+    r = ab // wb
+    w_t = next(name for b, name in STD_TYPES if b == 8 * wb)
+    cp = lanes * r * math.ceil(n_out / (lanes * r))          # whole chunks of r vectors
+    nc = cp // (lanes * r)
+    ncb = _blocks(nc, 8 // r)                               # chunks per register block
+    p = f"{cname}_f"
+    wf = np.zeros((n_in, cp), np.int64)
+    wf[:, :n_out] = w
+    # memory order [i][chunk][lane][k] <- output (chunk * r + k) * lanes + lane
+    wm = wf.reshape(n_in, nc, r, lanes).transpose(0, 1, 3, 2)
+    decls = [f"typedef {acc_t} {p}_v __attribute__((vector_size({VECTOR_BYTES})));",
+             f"static const {w_t} {p}_w[{n_in}][{cp}] __attribute__((aligned({VECTOR_BYTES}))) = {_literal(wm)};",
+             f"static {acc_t} {p}_acc[{cp}] __attribute__((aligned({VECTOR_BYTES})));"]
+    if r > 1:
+        decls.append(f"typedef u{acc_t} {p}_u __attribute__((vector_size({VECTOR_BYTES})));")
+    lists = ["ev"] if binary else ["ep", "en"]
+    decls += [f"static int32_t {p}_{name}[{8 * math.ceil(n_in / 8)}];" for name in lists]
+    sh = 8 * wb
+
+    def part(k: int) -> str:
+        """sub-element k of every lane of the loaded vector t, sign-extended"""
+        if r == 1:
+            return "t"
+        pos = f"{p}_K({k})"
+        return f"(({p}_v)(({p}_u)t << ({sh} * ({r - 1} - {pos}))) >> {sh * (r - 1)})"
+    if r > 1:
+        decls.append(f"#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__\n"
+                     f"#define {p}_K(k) ({r - 1} - (k))\n#else\n#define {p}_K(k) (k)\n#endif")
+
+    def sweep(lst: str, n: str, op: str) -> str:
+        loads = "".join(f"  {{ {p}_v t; __builtin_memcpy(&t, q + {c * lanes * r}, {VECTOR_BYTES});\n"
+                        + "".join(f"    a{c * r + k} {op}= {part(k)};\n" for k in range(r)) + "  }\n"
+                        for c in range(ncb))
+        return (f"for (int32_t e = 0; e < {n}; ++e) {{\n"
+                f"  const {w_t} *const q = {p}_w[{p}_{lst}[e]] + cb * {lanes * r};\n" + loads + "}\n")
+    n8 = 8 * math.ceil(n_in / 8)
+    decls += [f"static uint8_t {p}_{name}f[{n8}];" for name in lists]      # flags: 0/1 per input, zero tail
+    append = "".join(f"  n_{name} = snnc_ev_append({p}_{name}, n_{name}, {p}_{name}f, (int32_t)i);\n"
+                     for name in lists)
+    if binary:
+        scan = (f"for (int64_t i = 0; i < {n_in}; ++i) {p}_evf[i] = (uint8_t)(x[i] != 0);\n"
+                f"int32_t n_ev = 0;\nfor (int64_t i = 0; i < {n8}; i += 8) {{\n" + append + "}\n")
+        sweeps = sweep("ev", "n_ev", "+")
+    else:
+        scan = (f"int32_t spikes = 1, n_ep = 0, n_en = 0;\nfor (int64_t i = 0; i < {n_in}; ++i) {{\n"
+                f"  spikes &= (x[i] >= -1) & (x[i] <= 1);\n"
+                f"  {p}_epf[i] = (uint8_t)(x[i] > 0); {p}_enf[i] = (uint8_t)(x[i] < 0);\n}}\n"
+                f"if (spikes) for (int64_t i = 0; i < {n8}; i += 8) {{\n" + append + "}\n")
+        sweeps = sweep("ep", "n_ep", "+") + sweep("en", "n_en", "-")
+    nvb = ncb * r
+    init = "".join(f"{p}_v a{j} = {{0}};\n" for j in range(nvb))
+    store = "".join(f"__builtin_memcpy({p}_acc + (cb * {r} + {j}) * {lanes}, &a{j}, {VECTOR_BYTES});\n"
+                    for j in range(nvb))
+    blocks = (f"for (int64_t cb = 0; cb < {nc}; cb += {ncb}) {{\n" + _indent(init + sweeps + store, 2) + "}\n"
+              f"for (int64_t o = 0; o < {n_out}; ++o) y[o] = {post(f'{p}_acc[o]')};\n")
+    if binary:
+        return decls, scan + blocks
+    return decls, scan + f"if (spikes) {{   /* every input in [-1, 1]: a {bits}-bit accumulator holds the sum */\n" \
+        + _indent(blocks, 2) + "}"
 
 
 def _blocks(nv: int, most: int = 8) -> int:
