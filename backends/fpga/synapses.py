@@ -89,7 +89,8 @@ def _dense(spec: LayerSpec) -> LayerCode:
         code.fast_decls, fast = dense_events_body(spec.cname, np.ascontiguousarray(w.T), spike_bits, binary,
                                                   lambda a: _post(node, a, spike_bits))
         hls = code.body
-        code.body = fast_branch(f"(void){acc};\n" + fast if binary else fast + " else {\n" + _indent(hls, 2) + "}\n", hls)
+        fast = f"(void){acc};\n" + fast if binary else fast + " else {\n" + _indent(hls, 2) + "}\n"
+        code.body = fast_branch(fast, hls)
     return code
 
 
