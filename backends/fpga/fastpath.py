@@ -30,6 +30,7 @@ import math
 
 import numpy as np
 
+from .fastgather import gather_body, gather_cost
 from .widths import STD_TYPES
 
 #: defined by the ctypes build (-D) to select the fast bodies; never by the HLS project
@@ -571,13 +572,22 @@ for (int64_t oy = 0; oy < {ho}; ++oy) {{
                                         stride, dilation, padding, post, cog)
     decls += pd
     ev_cost = 3 * math.ceil(kh / sy) * math.ceil(kw / sx) * nv     # per non-zero input
+    ev_fixed, sparse = 0, events
+    if groups == 1:       # the gather order replaces the events for sparse binary steps
+        nvb = _blocks(nv)
+        ev_fixed, ev_cost = gather_cost(nv, nvb, (c_in, h, wd), (c_out, ho, wo), (kh, kw), (sy, sx))
+        gd, sparse = gather_body(p, acc_t, lanes, nv, nvb, (c_in, h, wd), (c_out, ho, wo), (kh, kw), stride,
+                                 dilation, padding, _write_row(p, groups, cog, cp, ho, wo, post))
+        decls += gd
+        unused = (*unused, f"{p}_ev", f"{p}_nev")
+    voids = "".join(f"(void){u};\n" for u in unused)
     body = (voids + f"int32_t nnz = 0;\nfor (int64_t i = 0; i < {c_in * h * wd}; ++i) nnz += x[i] != 0;\n"
             f"if (nnz == 0) {{   /* silent input: every output is its bias */\n"
             f"  for (int64_t c = 0; c < {rw}; ++c) {p}_acc[0][c] = {p}_b[c];\n"
             f"  for (int64_t g = 0; g < {groups}; ++g)\n    for (int64_t c = 0; c < {cog}; ++c) {{\n"
             f"      const int64_t v = {post(f'{p}_acc[0][g * {cp} + c]')};\n"
             f"      for (int64_t o = 0; o < {ho * wo}; ++o) y[(g * {cog} + c) * {ho * wo} + o] = v;\n    }}\n"
-            f"}} else if ((int64_t)nnz * {ev_cost} < {cost}LL) {{   /* sparse: events */\n" + _indent(events, 2)
+            f"}} else if ({ev_fixed}LL + (int64_t)nnz * {ev_cost} < {cost}LL) {{   /* sparse */\n" + _indent(sparse, 2)
             + "} else {   /* dense: spike patterns */\n" + _indent(patterns, 2) + "}\n")
     return decls, body
 
