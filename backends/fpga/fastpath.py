@@ -619,28 +619,19 @@ def _conv_patterns(p, acc_t, in_t, lanes, nv, in_shape, out_shape, kernel, group
     gc = 2 if (c_in_g % 2 == 0 and 2 * kb <= 6
                and c_in // 2 * kh * nch * (1 << 2 * kb) * cp * (VECTOR_BYTES // lanes) <= 1 << 19) else 1
     npat = 1 << (kb * gc)
-    left = px
-    width = max(wd + px, (wo - 1) * sx + (kw - 1) * dx + 1)        # padded row: columns -px .. width - px - 1
+    # padded row: columns -px .. width - px - 1, wide enough for kb columns of every chunk
+    width = max(wd + px, (wo - 1) * sx + (nch * kb - 1) * dx + 1)
     nvb = _blocks(nv)
-    pat1 = f"{p}_pat1" if gc > 1 else f"{p}_pat"          # per channel, then per group of gc channels
-    pat_lines = "\n".join(
-        f"{pat1}[ci][iy][{ch}][ox] = (uint8_t)("
-        + " | ".join(f"(xo[{(ch * kb + b) * dx}] << {b})" for b in range(min(kb, kw - ch * kb))) + ");"
-        for ch in range(nch))
     decls = [f"static {p}_v {p}_wp[{c_in // gc}][{kh}][{nch}][{npat}][{nv}];",
              f"static int {p}_wp_ready;",
-             f"static uint8_t {p}_pat[{c_in // gc}][{h}][{nch}][{wo}];",
-             *([f"static uint8_t {pat1}[{c_in}][{h}][{nch}][{wo}];"] if gc > 1 else []),
-             f"static uint8_t {p}_xp[{width}];"]
+             f"static uint8_t {p}_pat[{c_in // gc}][{h}][{width}];",
+             f"static uint8_t {p}_xp[{c_in // gc}][{h}][{width}];"]     # padding columns stay zero
     chunk_adds = "".join(
         f"{{ const {p}_v *const w = {p}_wp[ci / {gc}][ky][{ch}]["
-        + f"{p}_pat[ci / {gc}][iy][{ch}][ox]] + cb;\n"
+        + f"pr[ci / {gc} * {h * width} + {ch * kb * dx}]] + cb;\n"
         + "".join(f"  a{j} += w[{j}];\n" for j in range(nvb)) + "}\n" for ch in range(nch))
-    combine = "" if gc == 1 else (
-        f"for (int64_t cg = 0; cg < {c_in // gc}; ++cg)   /* the patterns of gc channels together */\n"
-        f"  for (int64_t i = 0; i < {h * nch * wo}; ++i)\n"
-        f"    (&{p}_pat[cg][0][0][0])[i] = (uint8_t)("
-        + " | ".join(f"((&{pat1}[cg * {gc} + {c}][0][0][0])[i] << {c * kb})" for c in range(gc)) + ");\n")
+    flags = " | ".join(f"((xr[{c * h * wd} + ix] != 0) << {c * kb})" for c in range(gc))
+    shifts = " | ".join(f"(xq[i + {b * dx}] << {b})" for b in range(kb))
     init = "\n".join(f"{p}_v a{j}; __builtin_memcpy(&a{j}, &{p}_b[g * {cp} + (cb + {j}) * {lanes}], "
                      f"{VECTOR_BYTES});" for j in range(nvb))
     store = "\n".join(f"__builtin_memcpy(&{p}_acc[ox][g * {cp} + (cb + {j}) * {lanes}], &a{j}, {VECTOR_BYTES});"
@@ -660,17 +651,21 @@ def _conv_patterns(p, acc_t, in_t, lanes, nv, in_shape, out_shape, kernel, group
           }}
   {p}_wp_ready = 1;
 }}
-/* (1) spike pattern of every (input row, output column, chunk of kernel columns) */
-for (int64_t i = 0; i < {width}; ++i) {p}_xp[i] = 0;
-for (int64_t ci = 0; ci < {c_in}; ++ci)
+/* (1) spike pattern of every (channel group, input row, padded column): the spikes of the group's
+   channels (channel c at bit c * {kb}) at {kb} columns from it (column b at bit b, the table ignores
+   columns beyond the kernel); chunk ch of output column ox reads column ox * {sx} + ch * {kb * dx} */
+for (int64_t cg = 0; cg < {c_in // gc}; ++cg)
   for (int64_t iy = 0; iy < {h}; ++iy) {{
-    const {in_t} *const xr = x + (ci * {h} + iy) * {wd};
-    for (int64_t ix = 0; ix < {wd}; ++ix) {p}_xp[{left} + ix] = xr[ix] != 0;
-    for (int64_t ox = 0; ox < {wo}; ++ox) {{
-      const uint8_t *const xo = {p}_xp + ox * {sx};
-{_indent(pat_lines, 6)}    }}
+    const {in_t} *const xr = x + (cg * {gc * h} + iy) * {wd};
+    uint8_t *const xo = {p}_xp[cg][iy] + {px};
+    for (int64_t ix = 0; ix < {wd}; ++ix) xo[ix] = (uint8_t)({flags});
   }}
-{combine}/* (2) output row by row, pixel by pixel: one table row per (ci, ky, chunk), accumulators in registers */
+for (int64_t cg = 0; cg < {c_in // gc}; ++cg) {{
+  const uint8_t *const xq = &{p}_xp[cg][0][0];
+  uint8_t *const pq = &{p}_pat[cg][0][0];
+  for (int64_t i = 0; i < {h * width - (kb - 1) * dx}; ++i) pq[i] = (uint8_t)({shifts});
+}}
+/* (2) output row by row, pixel by pixel: one table row per (ci, ky, chunk), accumulators in registers */
 for (int64_t oy = 0; oy < {ho}; ++oy) {{
   for (int64_t g = 0; g < {groups}; ++g)
     for (int64_t cb = 0; cb < {nv}; cb += {nvb})
@@ -678,13 +673,14 @@ for (int64_t oy = 0; oy < {ho}; ++oy) {{
 {_indent(init, 8)}        for (int64_t ky = 0; ky < {kh}; ++ky) {{
           const int64_t iy = oy * {sy} - {py} + ky * {dy};
           if (iy < 0 || iy >= {h}) continue;
+          const uint8_t *const pr = &{p}_pat[0][iy][ox * {sx}];
           for (int64_t ci = g * {c_in_g}; ci < (g + 1) * {c_in_g}; ci += {gc}) {{
 {_indent(chunk_adds, 12)}          }}
         }}
 {_indent(store, 8)}      }}
 {_indent(_write_row(p, groups, cog, cp, ho, wo, post), 2)}}}
 """
-    cost = ho * wo * c_in // gc * kh * nch * nv + c_in * h * wo * kw // 4
+    cost = ho * wo * c_in // gc * kh * nch * nv + c_in * h * wd // 16
     return decls, body, cost
 
 
