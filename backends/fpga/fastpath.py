@@ -622,32 +622,51 @@ def _conv_patterns(p, acc_t, in_t, lanes, nv, in_shape, out_shape, kernel, group
     # padded row: columns -px .. width - px - 1, wide enough for kb columns of every chunk
     width = max(wd + px, (wo - 1) * sx + (nch * kb - 1) * dx + 1)
     nvb = _blocks(nv)
-    decls = [f"static {p}_v {p}_wp[{c_in // gc}][{kh}][{nch}][{npat}][{nv}];",
+    # table rows end in a narrower vector when the last one would be mostly padding (less to read)
+    ab = VECTOR_BYTES // lanes
+    tail = cog - (nv - 1) * lanes
+    tl = max(1 << (tail - 1).bit_length(), 8 // ab)
+    compact = nv <= 8 and tl < lanes
+    rs = (nv - 1) * lanes + tl if compact else cp          # elements per table row
+    nvf = nv - 1 if compact else nvb                      # full vectors per block
+    decls = [f"static {acc_t} {p}_wp[{c_in // gc}][{kh}][{nch}][{npat}][{rs}];",
+             *([f"typedef {acc_t} {p}_t __attribute__((vector_size({tl * ab})));"] if compact else []),
              f"static int {p}_wp_ready;",
              f"static uint8_t {p}_pat[{c_in // gc}][{h}][{width}];",
              f"static uint8_t {p}_xp[{c_in // gc}][{h}][{width}];"]     # padding columns stay zero
+    tail_add = (f"  {{ {p}_t t; __builtin_memcpy(&t, w + {nvf * lanes}, {tl * ab}); at += t; }}\n"
+                if compact else "")
     chunk_adds = "".join(
-        f"{{ const {p}_v *const w = {p}_wp[ci / {gc}][ky][{ch}]["
-        + f"pr[ci / {gc} * {h * width} + {ch * kb * dx}]] + cb;\n"
-        + "".join(f"  a{j} += w[{j}];\n" for j in range(nvb)) + "}\n" for ch in range(nch))
+        f"{{ const {acc_t} *const w = {p}_wp[cg][ky][{ch}]["
+        + f"pr[cg * {h * width} + {ch * kb * dx}]] + cb * {lanes};\n"
+        + "".join(f"  {{ {p}_v t; __builtin_memcpy(&t, w + {j * lanes}, {VECTOR_BYTES}); a{j} += t; }}\n"
+                  for j in range(nvf)) + tail_add + "}\n" for ch in range(nch))
     flags = " | ".join(f"((xr[{c * h * wd} + ix] != 0) << {c * kb})" for c in range(gc))
     shifts = " | ".join(f"(xq[i + {b * dx}] << {b})" for b in range(kb))
-    init = "\n".join(f"{p}_v a{j}; __builtin_memcpy(&a{j}, &{p}_b[g * {cp} + (cb + {j}) * {lanes}], "
-                     f"{VECTOR_BYTES});" for j in range(nvb))
-    store = "\n".join(f"__builtin_memcpy(&{p}_acc[ox][g * {cp} + (cb + {j}) * {lanes}], &a{j}, {VECTOR_BYTES});"
-                      for j in range(nvb))
+    init = "\n".join(f"{p}_v a{j}; __builtin_memcpy(&a{j}, acc + (cb + {j}) * {lanes}, {VECTOR_BYTES});"
+                     for j in range(nvf))
+    store = "\n".join(f"__builtin_memcpy(acc + (cb + {j}) * {lanes}, &a{j}, {VECTOR_BYTES});" for j in range(nvf))
+    if compact:
+        init += f"\n{p}_t at; __builtin_memcpy(&at, acc + {nvf * lanes}, {tl * ab});"
+        store += f"\n__builtin_memcpy(acc + {nvf * lanes}, &at, {tl * ab});"
+        nvb = nv
+    # output rows per block (accumulators within 12 KiB), channel groups per pass (table within 16 KiB)
+    rw = groups * cp
+    rb = max(1, min(ho, (12 << 10) // (wo * rw * ab)))
+    cgb = max(1, min(c_in_g // gc, (16 << 10) // (kh * nch * npat * rs * ab)))
+    decls.append(f"static {acc_t} {p}_accb[{rb}][{wo}][{rw}] __attribute__((aligned({VECTOR_BYTES})));")
     body = f"""if (!{p}_wp_ready) {{   /* table of summed weight rows per spike pattern (once) */
   for (int64_t cg = 0; cg < {c_in // gc}; ++cg)
     for (int64_t ky = 0; ky < {kh}; ++ky)
       for (int64_t ch = 0; ch < {nch}; ++ch)
         for (int64_t m = 0; m < {npat}; ++m)
-          for (int64_t o = 0; o < {cp}; ++o) {{
+          for (int64_t o = 0; o < {rs}; ++o) {{
             {acc_t} s = 0;
             for (int64_t c = 0; c < {gc}; ++c)
               for (int64_t b = 0; b < {kb}; ++b)
                 if (((m >> (c * {kb} + b)) & 1) && ch * {kb} + b < {kw})
                   s = ({acc_t})(s + {p}_w[cg * {gc} + c][ky][ch * {kb} + b][o]);
-            {p}_wp[cg][ky][ch][m][o / {lanes}][o % {lanes}] = s;
+            {p}_wp[cg][ky][ch][m][o] = s;
           }}
   {p}_wp_ready = 1;
 }}
@@ -665,20 +684,35 @@ for (int64_t cg = 0; cg < {c_in // gc}; ++cg) {{
   uint8_t *const pq = &{p}_pat[cg][0][0];
   for (int64_t i = 0; i < {h * width - (kb - 1) * dx}; ++i) pq[i] = (uint8_t)({shifts});
 }}
-/* (2) output row by row, pixel by pixel: one table row per (ci, ky, chunk), accumulators in registers */
-for (int64_t oy = 0; oy < {ho}; ++oy) {{
+/* (2) a block of {rb} output rows at a time (accumulators in {p}_accb), {cgb} channel group(s) at a time
+   (their table rows stay in L1): pixel by pixel, one table row per (channel group, ky, chunk), added in registers */
+for (int64_t oy0 = 0; oy0 < {ho}; oy0 += {rb}) {{
+  const int64_t oy1 = oy0 + {rb} < {ho} ? oy0 + {rb} : {ho};
+  for (int64_t oy = oy0; oy < oy1; ++oy)
+    for (int64_t ox = 0; ox < {wo}; ++ox)
+      for (int64_t c = 0; c < {rw}; ++c) {p}_accb[oy - oy0][ox][c] = {p}_b[c];
   for (int64_t g = 0; g < {groups}; ++g)
-    for (int64_t cb = 0; cb < {nv}; cb += {nvb})
-      for (int64_t ox = 0; ox < {wo}; ++ox) {{
-{_indent(init, 8)}        for (int64_t ky = 0; ky < {kh}; ++ky) {{
-          const int64_t iy = oy * {sy} - {py} + ky * {dy};
-          if (iy < 0 || iy >= {h}) continue;
-          const uint8_t *const pr = &{p}_pat[0][iy][ox * {sx}];
-          for (int64_t ci = g * {c_in_g}; ci < (g + 1) * {c_in_g}; ci += {gc}) {{
-{_indent(chunk_adds, 12)}          }}
-        }}
-{_indent(store, 8)}      }}
-{_indent(_write_row(p, groups, cog, cp, ho, wo, post), 2)}}}
+    for (int64_t cg0 = g * {c_in_g // gc}; cg0 < (g + 1) * {c_in_g // gc}; cg0 += {cgb}) {{
+      const int64_t cg1 = cg0 + {cgb} < (g + 1) * {c_in_g // gc} ? cg0 + {cgb} : (g + 1) * {c_in_g // gc};
+      for (int64_t oy = oy0; oy < oy1; ++oy)
+        for (int64_t cb = 0; cb < {nv}; cb += {nvb})
+          for (int64_t ox = 0; ox < {wo}; ++ox) {{
+            {acc_t} *const acc = &{p}_accb[oy - oy0][ox][g * {cp}];
+{_indent(init, 12)}            for (int64_t ky = 0; ky < {kh}; ++ky) {{
+              const int64_t iy = oy * {sy} - {py} + ky * {dy};
+              if (iy < 0 || iy >= {h}) continue;
+              const uint8_t *const pr = &{p}_pat[0][iy][ox * {sx}];
+              for (int64_t cg = cg0; cg < cg1; ++cg) {{
+{_indent(chunk_adds, 16)}              }}
+            }}
+{_indent(store, 12)}          }}
+    }}
+  for (int64_t oy = oy0; oy < oy1; ++oy)
+    for (int64_t g = 0; g < {groups}; ++g)
+      for (int64_t c = 0; c < {cog}; ++c)
+        for (int64_t ox = 0; ox < {wo}; ++ox)
+          y[(g * {cog} + c) * {ho * wo} + oy * {wo} + ox] = {post(f"{p}_accb[oy - oy0][ox][g * {cp} + c]")};
+}}
 """
     cost = ho * wo * c_in // gc * kh * nch * nv + c_in * h * wd // 16
     return decls, body, cost

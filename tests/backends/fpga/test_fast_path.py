@@ -138,7 +138,7 @@ def test_fast_conv_two_channels_per_pattern(c_in, groups, kernel, stride, paddin
     g.add_edge("input", "conv")
     g.add_node("output", N.Output(shape=tuple(infer_shapes(g)["conv"])))
     g.add_edge("conv", "output")
-    assert "_f_wp[ci / 2]" in generate_sources(g)[1]["firmware/snnc_model.cpp"]
+    assert f"_f_wp[{c_in // 2}][" in generate_sources(g)[1]["firmware/snnc_model.cpp"]     # channel pairs
     _same_three(g, {"input": _density_sweep(g, 5)})
 
 
