@@ -142,6 +142,24 @@ def test_fast_conv_two_channels_per_pattern(c_in, groups, kernel, stride, paddin
     _same_three(g, {"input": _density_sweep(g, 5)})
 
 
+def test_fast_conv_patterns_in_row_blocks_and_channel_passes():
+    """A wide layer: the spike-pattern order sums a block of output rows at a time (here one, the
+    last block a partial one when rows do not divide) and a few channel groups per pass."""
+    rng = np.random.default_rng(21)
+    g = Graph(metadata={"level": "integer", "target": "fpga", "name": "rowblocks"})
+    g.add_node("input", N.Input(shape=(8, 13, 140)))
+    w = rng.integers(-16, 16, (40, 8, 3, 3))
+    w[0], w[-1] = 15, -16
+    g.add_node("conv", IntConv2d(input_shape=(13, 140), weight=w, stride=(1, 1), padding=(1, 0),
+                                 bias=rng.integers(-9, 9, 40), input_kind="binary", out_bits=24))
+    g.add_edge("input", "conv")
+    g.add_node("output", N.Output(shape=tuple(infer_shapes(g)["conv"])))
+    g.add_edge("conv", "output")
+    src = generate_sources(g)[1]["firmware/snnc_model.cpp"]
+    assert "_f_accb[1][138][48]" in src and "cg0 += 1)" in src
+    _same_three(g, {"input": _density_sweep(g, 6, steps=6)})
+
+
 def _near_bound_cuba_graph(seed: int) -> Graph:
     """random_int_graphs.near_bound_graph's construction on CubaLIF-only chains: narrow input
     ports driven to +-max_abs, first / last weight rows at the largest magnitude of one sign."""
