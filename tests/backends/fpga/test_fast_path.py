@@ -1,9 +1,10 @@
 """The fast C-simulation branch (backends/fpga/fastpath.py; the ctypes build's -DSNNC_FAST_CSIM)
 equals the HLS branch and the simulator bit for bit: convolutions through both of their run-time
-orders (silent, sparse events, dense spike patterns; binary and graded inputs; strides,
-dilations, paddings, groups, kernels wider than one pattern), CubaLIF in 32-bit arithmetic near
-its proven bounds, and the dense layer's run-time narrow accumulator. The HLS project never
-defines the macro."""
+orders (silent, sparse events or the gather order, dense spike patterns in row blocks and
+channel passes; binary and graded inputs; strides, dilations, paddings, groups, kernels wider
+than one pattern), CubaLIF in 32-bit arithmetic near its proven bounds, and the dense layer's
+event lists in its run-time narrow accumulator (every weight/accumulator width). The HLS
+project never defines the macro."""
 
 from __future__ import annotations
 
