@@ -24,7 +24,7 @@ from snnc.ir.shapes import conv_padding, dims
 from snnc.ir.value_bounds import node_bound, sum_bound
 
 from . import pragmas as P
-from .fastpath import conv_body, dense_spikes_body, fast_branch
+from .fastpath import conv_body, dense_events_body, fast_branch
 from .layers import LayerCode, LayerSpec, _indent, const_array, generates, work_array
 from .widths import Range, acc_bits_for, bits_for_bound
 
@@ -84,11 +84,13 @@ def _dense(spec: LayerSpec) -> LayerCode:
                  + f"  const {spec.in_type} s = {s};\n  if (s == 0) continue;\n"
                  + _indent(_add_row(acc, f"{wname}[i]", acc_t, str(n_out), binary), 2) + "}\n"
                  f"for (int64_t o = 0; o < {n_out}; ++o) y[o] = {_post(node, f'{acc}[o]', bits)};\n")
-    spike_bits = acc_bits_for(sum_bound(node, 1.0))
-    if bits > 32 and spike_bits <= 32 and spec.in_bits <= 32:
-        code.fast_decls, fast = dense_spikes_body(spec.cname, n_in, n_out, spike_bits, wname, binary,
+    spike_bits = acc_bits_for(sum_bound(node, 1.0))      # the sum at inputs in [-1, 1] (spikes)
+    if spike_bits <= 32 and n_in and n_out:
+        code.fast_decls, fast = dense_events_body(spec.cname, np.ascontiguousarray(w.T), spike_bits, binary,
                                                   lambda a: _post(node, a, spike_bits))
-        code.body = fast_branch(fast + " else {\n" + _indent(code.body, 2) + "}\n", code.body)
+        hls = code.body
+        fast = f"(void){acc};\n" + fast if binary else fast + " else {\n" + _indent(hls, 2) + "}\n"
+        code.body = fast_branch(fast, hls)
     return code
 
 

@@ -1,9 +1,10 @@
 """The fast C-simulation branch (backends/fpga/fastpath.py; the ctypes build's -DSNNC_FAST_CSIM)
 equals the HLS branch and the simulator bit for bit: convolutions through both of their run-time
-orders (silent, sparse events, dense spike patterns; binary and graded inputs; strides,
-dilations, paddings, groups, kernels wider than one pattern), CubaLIF in 32-bit arithmetic near
-its proven bounds, and the dense layer's run-time narrow accumulator. The HLS project never
-defines the macro."""
+orders (silent, sparse events or the gather order, dense spike patterns in row blocks and
+channel passes; binary and graded inputs; strides, dilations, paddings, groups, kernels wider
+than one pattern), CubaLIF in 32-bit arithmetic near its proven bounds, and the dense layer's
+event lists in its run-time narrow accumulator (every weight/accumulator width). The HLS
+project never defines the macro."""
 
 from __future__ import annotations
 
@@ -138,8 +139,26 @@ def test_fast_conv_two_channels_per_pattern(c_in, groups, kernel, stride, paddin
     g.add_edge("input", "conv")
     g.add_node("output", N.Output(shape=tuple(infer_shapes(g)["conv"])))
     g.add_edge("conv", "output")
-    assert "_f_wp[ci / 2]" in generate_sources(g)[1]["firmware/snnc_model.cpp"]
+    assert f"_f_wp[{c_in // 2}][" in generate_sources(g)[1]["firmware/snnc_model.cpp"]     # channel pairs
     _same_three(g, {"input": _density_sweep(g, 5)})
+
+
+def test_fast_conv_patterns_in_row_blocks_and_channel_passes():
+    """A wide layer: the spike-pattern order sums a block of output rows at a time (here one, the
+    last block a partial one when rows do not divide) and a few channel groups per pass."""
+    rng = np.random.default_rng(21)
+    g = Graph(metadata={"level": "integer", "target": "fpga", "name": "rowblocks"})
+    g.add_node("input", N.Input(shape=(8, 13, 140)))
+    w = rng.integers(-16, 16, (40, 8, 3, 3))
+    w[0], w[-1] = 15, -16
+    g.add_node("conv", IntConv2d(input_shape=(13, 140), weight=w, stride=(1, 1), padding=(1, 0),
+                                 bias=rng.integers(-9, 9, 40), input_kind="binary", out_bits=24))
+    g.add_edge("input", "conv")
+    g.add_node("output", N.Output(shape=tuple(infer_shapes(g)["conv"])))
+    g.add_edge("conv", "output")
+    src = generate_sources(g)[1]["firmware/snnc_model.cpp"]
+    assert "_f_accb[1][138][48]" in src and "cg0 += 1)" in src
+    _same_three(g, {"input": _density_sweep(g, 6, steps=6)})
 
 
 def _near_bound_cuba_graph(seed: int) -> Graph:
@@ -192,6 +211,68 @@ def test_fast_dense_switches_to_a_narrow_accumulator_for_spikes():
     x[0, :, :] = 1
     x[1, 3] = rng.integers(-2 ** 30, 2 ** 30, 40)       # a wide step in the middle
     x[1, 5, 7] = 2
+    _same_three(g, {"input": x})
+
+
+@pytest.mark.parametrize("n_in, n_out, wmax, kind", [
+    (37, 10, 127, "binary"),          # int8 weights, 16-bit sums: two accumulator vectors per load
+    (300, 256, 100, "binary"),        # two register blocks
+    (9, 33, 30000, "binary"),         # int16 weights, 32-bit sums
+    (400, 5, 127, "binary_wide"),     # int8 weights, 32-bit sums: four accumulator vectors per load
+    (50, 17, 1, "graded"),            # graded input: +1 rows added, -1 rows subtracted
+    (8, 1, 2 ** 20, "graded"),        # int32 weights and sums
+])
+def test_fast_dense_event_lists_in_every_width(n_in, n_out, wmax, kind):
+    """The dense layer's event lists and register blocks (weights split from one load by shifts)
+    equal the simulator and the HLS body at the largest weights of both signs, in every step
+    density, a binary layer at any non-zero input value, a graded one also at steps beyond
+    [-1, 1] (the HLS body)."""
+    rng = np.random.default_rng(n_in + n_out)
+    w = rng.integers(-wmax, wmax + 1, (n_out, n_in))
+    w[0], w[-1] = wmax, -wmax
+    if kind == "binary_wide":               # rows of one sign at the top: the sum needs more than 16 bits
+        w[:, :] = wmax
+    g = Graph(metadata={"level": "integer", "target": "fpga", "name": "dense_ev"})
+    g.add_node("input", N.Input(shape=(n_in,)))
+    g.add_node("fc", IntDense(weight=w, input_kind="graded" if kind == "graded" else "binary", out_bits=64))
+    g.add_edge("input", "fc")
+    g.add_node("output", N.Output(shape=(n_out,)))
+    g.add_edge("fc", "output")
+    g.nodes["input"].metadata["max_abs"] = 3
+    assert "snnc_ev_append" in generate_sources(g)[1]["firmware/snnc_model.cpp"]
+    steps = 10
+    rates = [0.0, 1.0 / n_in, 0.05, 0.2, 0.5, 1.0, 0.9, 0.3, 0.0, 1.0]
+    x = np.zeros((3, steps, n_in), np.int64)
+    for t, r in enumerate(rates):
+        on = rng.random((3, n_in)) < r
+        x[0, t] = on[0]
+        x[1, t] = on[1] * rng.choice([-1, 1], n_in)
+        x[2, t] = on[2] * rng.choice([-3, -1, 1, 2, 3], n_in)
+    _same_three(g, {"input": x})
+
+
+@pytest.mark.parametrize("c_in, kernel, stride, dilation, padding, c_out", [
+    (24, (3, 3), (2, 2), (1, 1), (0, 0), 36),     # PilotNet's layer 2 geometry, smaller
+    (16, (3, 3), (2, 1), (1, 1), (1, 0), 64),     # PilotNet's layer 4: asymmetric stride and padding
+    (12, (2, 3), (1, 1), (2, 1), (1, 2), 20),
+])
+def test_fast_conv_gathers_sparse_spikes_by_input_pixel(c_in, kernel, stride, dilation, padding, c_out):
+    """Sparse binary steps of a many-channel conv take the gather order (the spiking channels of
+    every input pixel, summed per output pixel in registers); equal to the simulator and the HLS
+    body in every step density, with the weights at their largest magnitude."""
+    rng = np.random.default_rng(c_in * c_out)
+    g = Graph(metadata={"level": "integer", "target": "fpga", "name": "gather"})
+    g.add_node("input", N.Input(shape=(c_in, 9, 23)))
+    w = rng.integers(-16, 16, (c_out, c_in, *kernel))
+    w[0], w[-1] = 15, -16
+    g.add_node("conv", IntConv2d(input_shape=(9, 23), weight=w, stride=stride, padding=padding, dilation=dilation,
+                                 bias=rng.integers(-9, 9, c_out), input_kind="binary", out_bits=24))
+    g.add_edge("input", "conv")
+    g.add_node("output", N.Output(shape=tuple(infer_shapes(g)["conv"])))
+    g.add_edge("conv", "output")
+    assert "the spiking channels of every input pixel" in generate_sources(g)[1]["firmware/snnc_model.cpp"]
+    x = _density_sweep(g, 3)
+    x[2] *= np.random.default_rng(4).choice([1, 2, 5], x.shape[1:])      # any non-zero value is a spike
     _same_three(g, {"input": x})
 
 
