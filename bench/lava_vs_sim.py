@@ -128,6 +128,9 @@ def main(argv=None) -> int:
     print(f"CPU time per sample-step (both first runs): simulator {c_sim / (B * T) * 1e6:.1f} us, Lava "
           f"{c_lava / (n * T) * 1e3:.2f} ms (its processes); ratio {c_lava / (n * T) / (c_sim / (B * T)):.0f}x")
     print(f"outputs identical: {same}")
+    if lava_marginal <= 0:
+        print("note: the longer Lava run took no longer than the short one: its marginal step is below the "
+              "run-to-run noise of its start-up, and the marginal ratios below mean nothing")
     print(f"ratio Lava/simulator per sample-step: {lava_ps / sim_ps:.0f}x end to end, "
           f"{lava_marginal / sim_ps:.0f}x marginal")
     print(f"steady state (Lava marginal / simulator warm): {lava_marginal / warm_ps:.0f}x; "

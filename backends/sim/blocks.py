@@ -56,6 +56,8 @@ class History:
 
     def __init__(self, depth: int):
         self.D, self.buf, self.cur, self.t0 = depth, None, None, 0
+        #: delay -> the array :meth:`delayed` returned last block, refilled for the next one
+        self._delayed: dict[int, np.ndarray] = {}
 
     def write(self, y: np.ndarray, t0: int) -> None:
         """The node's output of the block that starts at step ``t0``, ``y: [n, B, ...]``."""
@@ -66,10 +68,16 @@ class History:
         self.cur, self.t0 = y, t0
 
     def delayed(self, d: int) -> np.ndarray:
-        """The block's input over an edge of delay ``1 <= d <= D``: steps t0 - d .. t1 - 1 - d."""
+        """The block's input over an edge of delay ``1 <= d <= D``: steps t0 - d .. t1 - 1 - d.
+        The array is refilled in place at the next block (one per delay, not a fresh one per
+        block: a fresh array's pages are faulted in again every block): a reader uses it within
+        its block, as every kernel does (what outlives a block is copied: states, recorded
+        results, this ring)."""
         n = self.cur.shape[0]
         k = min(d, n)
-        res = np.empty(self.cur.shape, self.cur.dtype)
+        res = self._delayed.get(d)
+        if res is None or res.shape != self.cur.shape or res.dtype != self.cur.dtype:
+            res = self._delayed[d] = np.empty(self.cur.shape, self.cur.dtype)
         self._read(self.t0 - d, k, res)
         res[k:] = self.cur[:n - k]
         return res

@@ -240,6 +240,9 @@ class IntCubaLIFKernel(NeuronKernel):
         return 1 if self.node.threshold is not None else 8
 
     def init_state(self, batch):
+        """u = v = 0: int32 states for the int32 form (no copy at its first block), else int64."""
+        if self.narrow is not None and self.narrow_enabled:
+            return {"u": self.zeros(batch, np.int32), "v": self.zeros(batch, np.int32), "narrow": True}
         return {"u": self.zeros(batch, np.int64), "v": self.zeros(batch, np.int64)}
 
     def run_block(self, x, state, t0, traces=None):
