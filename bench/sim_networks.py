@@ -252,7 +252,7 @@ def _more_first_runs(rows: list[dict], group: list[str], args, env: dict) -> Non
                     if r["network"] == c["network"]:
                         r["cold_ratios"].append(c["ratio"])
     for r in rows:
-        if "cold_ratios" in r:
+        if r["network"] in group and "cold_ratios" in r:
             r["cold_ratio_med"] = statistics.median(r["cold_ratios"])
             print(f"first runs {r['network']}: " + ", ".join(f"{v:.2f}x" for v in r["cold_ratios"]), flush=True)
 
