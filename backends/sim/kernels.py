@@ -162,9 +162,6 @@ def _p(x, dtype):
 
 @register(N.Output)
 class OutputKernel(Kernel):
-    #: returns its input array itself (allocates nothing per block)
-    aliases_input = True
-
     def apply(self, x):
         return x
 
@@ -237,9 +234,6 @@ class PoolKernel(Kernel):
 
 @register(N.Flatten)
 class FlattenKernel(Kernel):
-    #: a reshape of its input: a view for the contiguous block arrays the kernels write
-    aliases_input = True
-
     def apply(self, x):
         lead = x.shape[: x.ndim - len(self.in_shape)]
         return x.reshape((*lead, *self.out_shape))
