@@ -231,26 +231,30 @@ def targets(rows: list[dict]) -> list[tuple[str, str, str, bool]]:
     return out
 
 
+def _child(options: list[str], group: list[str], args, env: dict, tag: str) -> list[dict]:
+    """Run this script as a child process on ``group`` with ``options``; its ``TAG {json}``
+    lines, parsed (a failed child stops the bench with its output)."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", *options, "--networks", *group,
+           "--scale", str(args.scale)]
+    cmd += [] if args.block_steps is None else ["--block-steps", str(args.block_steps)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        print(proc.stdout + proc.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"bench/sim_networks.py {' '.join(options)} failed on {group}")
+    return [json.loads(line[len(tag) + 1:]) for line in proc.stdout.splitlines() if line.startswith(tag + " ")]
+
+
 def _more_first_runs(rows: list[dict], group: list[str], args, env: dict) -> None:
     """``--cold-runs - 1`` more fresh processes per network; each row gets the median first-run
     ratio over all of them (``cold_ratio_med``) and the list (``cold_ratios``)."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", "--cold-only", "--networks", *group,
-           "--scale", str(args.scale)]
-    cmd += [] if args.block_steps is None else ["--block-steps", str(args.block_steps)]
     for r in rows:
         if r["network"] in group:
             r["cold_ratios"] = [r["cold_b32_us"] / r["sim32_med_us"]]
     for _ in range(args.cold_runs - 1):
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        if proc.returncode != 0:
-            print(proc.stdout + proc.stderr[-3000:], file=sys.stderr)
-            raise SystemExit(f"bench/sim_networks.py --cold-only failed on {group}")
-        for line in proc.stdout.splitlines():
-            if line.startswith("COLD "):
-                c = json.loads(line[5:])
-                for r in rows:
-                    if r["network"] == c["network"]:
-                        r["cold_ratios"].append(c["ratio"])
+        for c in _child(["--cold-only"], group, args, env, "COLD"):
+            for r in rows:
+                if r["network"] == c["network"]:
+                    r["cold_ratios"].append(c["ratio"])
     for r in rows:
         if r["network"] in group and "cold_ratios" in r:
             r["cold_ratio_med"] = statistics.median(r["cold_ratios"])
@@ -292,19 +296,12 @@ def main(argv=None) -> int:
         groups = [[n] for n in args.networks]
     rows = []
     for group in groups:
-        cmd = [sys.executable, os.path.abspath(__file__), "--child", "--networks", *group, "--repeat", str(args.repeat),
-               "--scale", str(args.scale)] + (["--no-c"] if args.no_c else []) + (["--lava"] if args.lava else [])
-        cmd += ["--threads", str(args.threads)]
-        cmd += [] if args.block_steps is None else ["--block-steps", str(args.block_steps)]
+        options = ["--repeat", str(args.repeat), "--threads", str(args.threads)]
+        options += (["--no-c"] if args.no_c else []) + (["--lava"] if args.lava else [])
         env = {**os.environ, **{v: str(args.threads) for v in THREAD_VARS}}
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        if proc.returncode != 0:
-            print(proc.stdout + proc.stderr[-3000:], file=sys.stderr)
-            raise SystemExit(f"bench/sim_networks.py failed on {group}")
-        for line in proc.stdout.splitlines():
-            if line.startswith("RESULT "):
-                rows.append(json.loads(line[7:]))
-                print(line, flush=True)
+        for r in _child(options, group, args, env, "RESULT"):
+            rows.append(r)
+            print("RESULT " + json.dumps(r), flush=True)
         if args.cold_runs > 1 and not args.quick:
             _more_first_runs(rows, group, args, env)
     print()

@@ -121,6 +121,20 @@ def test_fast_conv_equals_hls_and_simulator(seed):
     _same_three(g, {"input": _density_sweep(g, seed)})
 
 
+def _binary_conv_graph(name, in_shape, c_out, kernel, rng, groups=1, **conv) -> Graph:
+    """input -> binary IntConv2d (weights in [-16, 15] incl. both ends, a bias) -> output."""
+    g = Graph(metadata={"level": "integer", "target": "fpga", "name": name})
+    g.add_node("input", N.Input(shape=in_shape))
+    w = rng.integers(-16, 16, (c_out, in_shape[0] // groups, *kernel))
+    w[0], w[-1] = 15, -16
+    g.add_node("conv", IntConv2d(input_shape=in_shape[1:], weight=w, groups=groups, bias=rng.integers(-9, 9, c_out),
+                                 input_kind="binary", out_bits=24, **conv))
+    g.add_edge("input", "conv")
+    g.add_node("output", N.Output(shape=tuple(infer_shapes(g)["conv"])))
+    g.add_edge("conv", "output")
+    return g
+
+
 @pytest.mark.parametrize("c_in, groups, kernel, stride, padding, c_out", [
     (6, 1, (3, 3), (2, 2), (0, 0), 36),       # PilotNet-like: 36 channels, not a multiple of the vector width
     (4, 2, (2, 2), (1, 2), (1, 1), 10),       # grouped, two input channels per spike pattern
@@ -129,16 +143,8 @@ def test_fast_conv_equals_hls_and_simulator(seed):
 def test_fast_conv_two_channels_per_pattern(c_in, groups, kernel, stride, padding, c_out):
     """Layers whose spike patterns join two input channels (a 2**(2 kw)-row table), dense and
     sparse steps."""
-    rng = np.random.default_rng(c_in + c_out)
-    g = Graph(metadata={"level": "integer", "target": "fpga", "name": "pairs"})
-    g.add_node("input", N.Input(shape=(c_in, 11, 21)))
-    w = rng.integers(-16, 16, (c_out, c_in // groups, *kernel))
-    w[0], w[-1] = 15, -16
-    g.add_node("conv", IntConv2d(input_shape=(11, 21), weight=w, stride=stride, padding=padding, groups=groups,
-                                 bias=rng.integers(-9, 9, c_out), input_kind="binary", out_bits=24))
-    g.add_edge("input", "conv")
-    g.add_node("output", N.Output(shape=tuple(infer_shapes(g)["conv"])))
-    g.add_edge("conv", "output")
+    g = _binary_conv_graph("pairs", (c_in, 11, 21), c_out, kernel, np.random.default_rng(c_in + c_out),
+                           stride=stride, padding=padding, groups=groups)
     assert f"_f_wp[{c_in // 2}][" in generate_sources(g)[1]["firmware/snnc_model.cpp"]     # channel pairs
     _same_three(g, {"input": _density_sweep(g, 5)})
 
@@ -260,16 +266,8 @@ def test_fast_conv_gathers_sparse_spikes_by_input_pixel(c_in, kernel, stride, di
     """Sparse binary steps of a many-channel conv take the gather order (the spiking channels of
     every input pixel, summed per output pixel in registers); equal to the simulator and the HLS
     body in every step density, with the weights at their largest magnitude."""
-    rng = np.random.default_rng(c_in * c_out)
-    g = Graph(metadata={"level": "integer", "target": "fpga", "name": "gather"})
-    g.add_node("input", N.Input(shape=(c_in, 9, 23)))
-    w = rng.integers(-16, 16, (c_out, c_in, *kernel))
-    w[0], w[-1] = 15, -16
-    g.add_node("conv", IntConv2d(input_shape=(9, 23), weight=w, stride=stride, padding=padding, dilation=dilation,
-                                 bias=rng.integers(-9, 9, c_out), input_kind="binary", out_bits=24))
-    g.add_edge("input", "conv")
-    g.add_node("output", N.Output(shape=tuple(infer_shapes(g)["conv"])))
-    g.add_edge("conv", "output")
+    g = _binary_conv_graph("gather", (c_in, 9, 23), c_out, kernel, np.random.default_rng(c_in * c_out),
+                           stride=stride, padding=padding, dilation=dilation)
     assert "the spiking channels of every input pixel" in generate_sources(g)[1]["firmware/snnc_model.cpp"]
     x = _density_sweep(g, 3)
     x[2] *= np.random.default_rng(4).choice([1, 2, 5], x.shape[1:])      # any non-zero value is a spike
