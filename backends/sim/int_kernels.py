@@ -36,6 +36,16 @@ def _binary(node) -> bool:
     return node.input_kind == "binary"
 
 
+def _spikes(x) -> np.ndarray:
+    """= :func:`snnc.ir.intops.binarize`, kept as bool (1 byte per value); bool input as it is."""
+    x = np.asarray(x)
+    return x if x.dtype == np.bool_ else np.not_equal(x, 0)
+
+
+#: a binary synapse reads only x != 0: any integer dtype in gives the same result
+_READS_SPIKES = property(lambda kernel: _binary(kernel.node))
+
+
 @register(IN.IntDense)
 class IntDenseKernel(Kernel):
     """``IntDense``: binarize (binary input) -> exact sum -> wrap(acc_bits) -> shift_exp ->
@@ -56,15 +66,12 @@ class IntDenseKernel(Kernel):
         #: the way the last call took ('events' | 'columns' | 'dense'), for tests and benches
         self.last_way = None
 
-    @property
-    def takes_narrow_input(self) -> bool:
-        """A binary synapse reads only x != 0: any integer dtype in gives the same result."""
-        return _binary(self.node)
+    takes_narrow_input = _READS_SPIKES
 
     def apply(self, x):
         n = self.node
         if _binary(n):
-            x = np.not_equal(x, 0)          # = O.binarize(x), kept as bool (1 byte per value)
+            x = _spikes(x)
         xmax = 1 if _binary(n) else (int(np.abs(x).max()) if x.size else 0)
         acc = self._sum(x, xmax) if _binary(n) else self._dense(x, xmax)
         # |acc| <= w_bound * xmax: a wrap to a width that holds that bound is the identity, skip it
@@ -124,11 +131,7 @@ class IntConv2dKernel(Kernel):
 
     #: bytes per value of the narrow output (int32)
     narrow_itemsize = 4
-
-    @property
-    def takes_narrow_input(self) -> bool:
-        """A binary synapse reads only x != 0: any integer dtype in gives the same result."""
-        return _binary(self.node)
+    takes_narrow_input = _READS_SPIKES
 
     def __init__(self, *a):
         super().__init__(*a)
@@ -166,9 +169,7 @@ class IntConv2dKernel(Kernel):
     def apply(self, x):
         n = self.node
         if _binary(n):
-            x = np.asarray(x)
-            if x.dtype != np.bool_:         # = O.binarize(x), kept as bool (1 byte per value)
-                x = np.not_equal(x, 0)
+            x = _spikes(x)
             xmax = 1.0
         else:
             x = np.asarray(x, np.int64)
@@ -271,14 +272,14 @@ class IntCubaLIFKernel(NeuronKernel):
         rules = self.narrow.plan(self.input_bound) if np.isfinite(self.input_bound) else None
         if rules is None:                             # the graph's bound is too loose: measure
             rules = self.narrow.plan(float(max(-int(x.min()), int(x.max()))))
-        chunks = batch_chunks(B, int(np.prod(self.out_shape, dtype=np.int64)))
+        neurons = int(np.prod(self.out_shape, dtype=np.int64))
+        chunks = batch_chunks(B, neurons)
         if state is None:
             state = [self.init_state(b1 - b0) for b0, b1 in chunks]
         if rules is None or not all(self.narrow.states_in_range(s) for s in state):
             return None
         spikes = self.node.threshold is not None
-        out = np.empty((n_steps, B, int(np.prod(self.out_shape, dtype=np.int64))),
-                       np.bool_ if spikes and self.narrow_output else np.int64)
+        out = np.empty((n_steps, B, neurons), np.bool_ if spikes and self.narrow_output else np.int64)
         xf = x.reshape(n_steps, B, -1)
         state = [self.narrow.run(xf[:, b0:b1], state[c], t0, rules, out[:, b0:b1])
                  for c, (b0, b1) in enumerate(chunks)]

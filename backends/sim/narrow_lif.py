@@ -86,7 +86,7 @@ class NarrowCubaLIF:
         self.thr = None if n.threshold is None else self._flat(n.threshold)
         self.thr_bound = 0.0 if n.threshold is None else float(np.abs(np.asarray(n.threshold, np.float64)).max())
         self.fire = np.greater if n.comparison == ">" else np.greater_equal
-        self._scratch_arrays: dict[tuple, object] = {}
+        self._scratch_arrays: dict[tuple, np.ndarray] = {}
         #: a zero reset keeps h where h - threshold - (1 for '>', 0 for '>=') < 0: that sign, as
         #: the mask (d >> 31) = -1 (keep) or 0, zeroes the fired neurons in two passes
         self.keep_offset = None
@@ -183,7 +183,7 @@ class NarrowCubaLIF:
         else:
             v = np.asarray(state["v"]).astype(I32).reshape(b, -1)
             u = np.asarray(state["u"]).astype(I32).reshape(b, -1)
-        tmp, a, z = self._scratch(v.shape)
+        tmp, a, z = self._scratch(v.shape), self._scratch(v.shape, slot=1), self._scratch(v.shape, np.bool_)
         lazy_u = self.cm_k is None and self.cm_f is None and not rules["u"]
         if not lazy_u and u is None:
             u = self.materialize(state).reshape(b, -1)
@@ -248,24 +248,19 @@ class NarrowCubaLIF:
             return True
         if f is None:
             return False
-        prod = self._float_scratch(s.shape)
+        prod = self._scratch(s.shape, np.float64)
         np.multiply(s, f, out=prod)
         np.trunc(prod, out=prod)
         np.copyto(into, prod, casting="unsafe")      # an integer below 2**31 in magnitude
         return True
 
-    def _scratch(self, shape: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Two int32 and a bool scratch array of ``shape``, shared by the chunks of that size
-        (they stay in cache from one chunk to the next)."""
-        got = self._scratch_arrays.get(shape)
+    def _scratch(self, shape: tuple, dtype=I32, slot: int = 0) -> np.ndarray:
+        """Scratch array number ``slot`` of ``shape`` and ``dtype``, shared by the chunks of that
+        size (it stays in cache from one chunk to the next)."""
+        key = (shape, np.dtype(dtype), slot)
+        got = self._scratch_arrays.get(key)
         if got is None:
-            got = self._scratch_arrays[shape] = (np.empty(shape, I32), np.empty(shape, I32), np.empty(shape, np.bool_))
-        return got
-
-    def _float_scratch(self, shape: tuple) -> np.ndarray:
-        got = self._scratch_arrays.get(("f", shape))
-        if got is None:
-            got = self._scratch_arrays[("f", shape)] = np.empty(shape, np.float64)
+            got = self._scratch_arrays[key] = np.empty(shape, dtype)
         return got
 
     def _u_overflow(self, u: np.ndarray) -> None:
