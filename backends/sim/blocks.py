@@ -9,7 +9,8 @@ first layer is 78 MB). Between blocks the simulator carries
 * each stateful kernel's state (:meth:`~snnc.backends.sim.kernels.Kernel.run_block`);
 * for every node read over an edge with a delay: its last ``D`` steps (:class:`History`;
   ``D`` = its largest outgoing delay, at most T), so a reader at step t sees step t - d across
-  the block boundary;
+  the block boundary; the block's own steps sit right after them in the same buffer, so a
+  delayed edge is a view and a convolution writes its sums there directly;
 * recorded outputs, written into ``[T, B, ...]`` result arrays block by block (:class:`Record`).
 
 Exactness: a node's output at step t depends only on its inputs at steps <= t and on its state;
@@ -48,62 +49,78 @@ def block_steps(T: int, step_bytes: int, *, window: int = 1, forced: int | None 
 
 
 class History:
-    """The last ``D`` steps of one node's output before the current block, in a ring buffer
-    (``buf: [D, B, *shape]``, step s at row ``s mod D``; rows of steps before 0 are zeros, as
-    :func:`snnc.backends.sim.ops.shift_time` fills them), and the node's output of the current
-    block (``cur``, steps ``t0 ..``), set by :meth:`write`. Reading and advancing copy only the
-    block's own rows (O(block), not O(D))."""
+    """One node's output over the current block and the ``D`` steps before it, in one buffer
+    (``buf: [C, B, *shape]``, C = 2 D + Tb rows): rows ``pos - D .. pos - 1`` hold steps
+    ``t0 - D .. t0 - 1`` (zeros for steps before 0, as a delay shifts zeros in), rows ``pos ..
+    pos + n - 1`` the current block's steps ``t0 .. t0 + n - 1``.
 
-    def __init__(self, depth: int):
-        self.D, self.buf, self.cur, self.t0 = depth, None, None, 0
-        #: delay -> the array :meth:`delayed` returned last block, refilled for the next one
-        self._delayed: dict[int, np.ndarray] = {}
+    A reader over an edge of delay d gets rows ``pos - d ..`` as a view (:meth:`delayed`: no
+    copy), and a kernel that can write its block into a given array writes it straight into
+    rows ``pos ..`` (:meth:`out_rows`), so a delayed edge costs no pass over the block's values.
+    After a block, ``pos`` moves on by the block's steps; when the next block would not fit,
+    the last D steps move to the top (D rows, once every max(1, D / Tb) blocks or so: O(block)
+    per block amortized, whatever D). Views handed out are valid within their block, the only
+    time a kernel reads its input (what outlives a block is copied: states, recorded results,
+    this buffer)."""
+
+    def __init__(self, depth: int, block: int):
+        self.D, self.tb = depth, max(1, block)
+        self.rows = 2 * depth + self.tb
+        self.buf, self.pos, self.t0, self.n = None, depth, 0, 0
+
+    def _allocate(self, tail: tuple, dtype) -> None:
+        self.buf = np.empty((self.rows, *tail), dtype)
+        self.buf[:self.D] = 0
+
+    def out_rows(self, n: int, tail: tuple, dtype) -> np.ndarray | None:
+        """The rows the current block's ``n`` steps go to, for the producing kernel to write
+        into, or None when the buffer holds another dtype or shape."""
+        if self.buf is None:
+            self._allocate(tail, dtype)
+        if self.buf.dtype != np.dtype(dtype) or self.buf.shape[1:] != tuple(tail):
+            return None
+        return self.buf[self.pos:self.pos + n]
 
     def write(self, y: np.ndarray, t0: int) -> None:
-        """The node's output of the block that starts at step ``t0``, ``y: [n, B, ...]``."""
+        """The node's output of the block that starts at step ``t0``, ``y: [n, B, ...]`` (no
+        copy when the kernel wrote it into :meth:`out_rows`). A wider dtype than the buffer's
+        promotes the buffer (as one ``np.stack`` over the steps would)."""
         if self.buf is None:
-            self.buf = np.zeros((self.D, *y.shape[1:]), y.dtype)
+            self._allocate(y.shape[1:], y.dtype)
         elif self.buf.dtype != np.result_type(self.buf.dtype, y.dtype):
             self.buf = self.buf.astype(np.result_type(self.buf.dtype, y.dtype))
-        self.cur, self.t0 = y, t0
+        n = y.shape[0]
+        rows = self.buf[self.pos:self.pos + n]
+        if not _same_array(y, rows):
+            rows[...] = y
+        self.t0, self.n = t0, n
 
     def delayed(self, d: int) -> np.ndarray:
-        """The block's input over an edge of delay ``1 <= d <= D``: steps t0 - d .. t1 - 1 - d.
-        The array is refilled in place at the next block (one per delay, not a fresh one per
-        block: a fresh array's pages are faulted in again every block): a reader uses it within
-        its block, as every kernel does (what outlives a block is copied: states, recorded
-        results, this ring)."""
-        n = self.cur.shape[0]
-        k = min(d, n)
-        res = self._delayed.get(d)
-        if res is None or res.shape != self.cur.shape or res.dtype != self.cur.dtype:
-            res = self._delayed[d] = np.empty(self.cur.shape, self.cur.dtype)
-        self._read(self.t0 - d, k, res)
-        res[k:] = self.cur[:n - k]
-        return res
-
-    def _read(self, s: int, k: int, into: np.ndarray) -> None:
-        """Ring rows of steps s .. s + k - 1 into ``into[:k]`` (two slices at most)."""
-        r = s % self.D
-        first = min(k, self.D - r)
-        into[:first] = self.buf[r:r + first]
-        into[first:k] = self.buf[:k - first]
+        """The block's input over an edge of delay ``1 <= d <= D``: steps t0 - d .. t1 - 1 - d
+        (a view)."""
+        return self.buf[self.pos - d:self.pos - d + self.n]
 
     def row(self, s: int) -> np.ndarray:
         """Step ``s`` of an earlier block (one of the last D steps before the current block)."""
-        return self.buf[s % self.D]
+        return self.buf[self.pos + s - self.t0]
 
     def advance(self) -> None:
-        """After the block: its steps (the last D of them) go into the ring."""
-        if self.cur is None:
+        """After the block: the next block starts after its last step."""
+        if self.buf is None:
             return
-        n = self.cur.shape[0]
-        k = min(n, self.D)
-        r = (self.t0 + n - k) % self.D
-        first = min(k, self.D - r)
-        self.buf[r:r + first] = self.cur[n - k:n - k + first]
-        self.buf[:k - first] = self.cur[n - k + first:]
-        self.cur = None
+        self.pos += self.n
+        self.t0 += self.n
+        self.n = 0
+        if self.pos + self.tb > self.rows:
+            self.buf[:self.D] = self.buf[self.pos - self.D:self.pos]
+            self.pos = self.D
+
+
+def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
+    """``a`` and ``b`` are the same values in the same memory (same start, shape, dtype and
+    strides)."""
+    return (a.shape == b.shape and a.dtype == b.dtype and a.strides == b.strides
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
 
 
 class Record:

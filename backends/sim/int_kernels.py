@@ -132,6 +132,8 @@ class IntConv2dKernel(Kernel):
     #: bytes per value of the narrow output (int32)
     narrow_itemsize = 4
     takes_narrow_input = _READS_SPIKES
+    #: the float paths write their sums straight into a given array (a delayed edge's history)
+    writes_into = True
 
     def __init__(self, *a):
         super().__init__(*a)
@@ -166,7 +168,17 @@ class IntConv2dKernel(Kernel):
             p += 1
         return (p, m) if p > 1 else None
 
-    def apply(self, x):
+    @property
+    def block_dtype(self) -> np.dtype:
+        """int32 with :attr:`narrow_output` (the float32 path's output then), else int64."""
+        return np.dtype(np.int32 if self.narrow_output else np.int64)
+
+    def apply_into(self, x, out):
+        return self.apply(x, out)
+
+    def apply(self, x, out=None):
+        """The layer's output; written into ``out`` (``[*lead, *out_shape]``) when given and of
+        the dtype the path taken computes (int32 or int64; :meth:`.Kernel.apply_into`)."""
         n = self.node
         if _binary(n):
             x = _spikes(x)
@@ -176,15 +188,20 @@ class IntConv2dKernel(Kernel):
             xmax = float(max(-int(x.min()), int(x.max()))) if x.size else 0.0
         args = (self.stride, self.pad, self.dil, int(n.groups), self.in_shape)
         bound = self.w_bound * xmax           # |every partial sum| <= bound (see intops.matmul)
+        # the sums go straight into ``out`` only when no step after them makes a new array
+        # (the weight exponent's shift, the wrap below)
+        final = not n.weight_exp and not (n.out_bits < 64 and bound + self.bias_bound >= 2.0 ** (n.out_bits - 1) - 1)
         if bound < O.FLOAT32_EXACT / 2:
-            od = np.int32 if self.narrow_output else np.int64
+            od = np.dtype(np.int32 if self.narrow_output else np.int64)
+            if od != np.int64 and bound + self.bias_bound >= 2.0 ** 31 - 1:
+                od = np.dtype(np.int64)
             acc = ops.conv2d(x, self.w_float32, *args, compute_dtype=np.float32, out_dtype=od,
-                             pack=self._packing(xmax, O.FLOAT32_EXACT))
-            if acc.dtype != np.int64 and bound + self.bias_bound >= 2.0 ** 31 - 1:
-                acc = acc.astype(np.int64)
+                             pack=self._packing(xmax, O.FLOAT32_EXACT),
+                             out=out if final and out is not None and out.dtype == od else None)
         elif bound < O.FLOAT64_EXACT / 2:
             acc = ops.conv2d(x, self.w, *args, compute_dtype=np.float64, out_dtype=np.int64,
-                             pack=self._packing(xmax, O.FLOAT64_EXACT))
+                             pack=self._packing(xmax, O.FLOAT64_EXACT),
+                             out=out if final and out is not None and out.dtype == np.int64 else None)
         else:
             acc = ops.conv2d(np.asarray(x, np.int64), self.w, *args)
         if self.bias is not None:

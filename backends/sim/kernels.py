@@ -31,6 +31,8 @@ class Kernel:
     stateful = False
     whole_window = False
     state_names: tuple[str, ...] = ()
+    #: a stateless kernel whose :meth:`apply_into` can write its result into a given array
+    writes_into = False
 
     def __init__(self, node: N.Node, name: str, in_shape: tuple, out_shape: tuple, dtype):
         self.node, self.name = node, name
@@ -40,6 +42,17 @@ class Kernel:
     # stateless
     def apply(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def apply_into(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``apply(x)``, written into ``out`` (``[*lead, *out_shape]`` of :attr:`block_dtype`)
+        and returned, where the kernel computes that dtype; otherwise its own array (the caller
+        copies it). Only kernels with :attr:`writes_into` are given an ``out``."""
+        return self.apply(x)
+
+    @property
+    def block_dtype(self) -> np.dtype:
+        """The dtype :meth:`apply_into` expects to write."""
+        return np.dtype(self.dtype)
 
     # stateful
     def init_state(self, batch: int) -> dict:

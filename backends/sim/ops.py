@@ -50,7 +50,7 @@ def _im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
 
 def conv2d(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, groups: int,
            in_shape: tuple[int, ...], *, compute_dtype=None, out_dtype=None,
-           pack: tuple[int, int] | None = None) -> np.ndarray:
+           pack: tuple[int, int] | None = None, out: np.ndarray | None = None) -> np.ndarray:
     """Cross-correlation as torch.nn.functional.conv2d (no bias).
 
     x: [*lead, C_in, H, W]; weight: [C_out, C_in/groups, kH, kW] -> [*lead, C_out, Ho, Wo].
@@ -75,7 +75,10 @@ def conv2d(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, groups:
     |partial sum| of one channel: S < 2**(m-1) (each digit is in (-2**(m-1), 2**(m-1)), so the
     digits are unique) and S * (1 + 2**m + ... + 2**(m*(p-1))) below the compute dtype's exact
     integer range (every partial sum of a packed row, in any order, is then exact, and so are
-    the packed weights). The output is the same integers as without packing."""
+    the packed weights). The output is the same integers as without packing.
+
+    ``out``: a C-contiguous array of the output dtype and shape ``[*lead, C_out, Ho, Wo]`` to
+    write the result into (returned as it is)."""
     lead = x.shape[: x.ndim - 3]
     xs = x.reshape((-1, *in_shape))
     c_out, c_in_g, kh, kw = weight.shape
@@ -91,7 +94,12 @@ def conv2d(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, groups:
         wg = _pack_weights(weight.reshape(groups, co_g, k), p, m, cd)
     else:
         wg = weight.astype(cd, copy=False).reshape(groups, co_g, k)
-    out = np.empty((L, c_out, n), od)
+    result = out
+    if out is None:
+        result = out = np.empty((*lead, c_out, ho, wo), od)
+    elif out.dtype != od or out.shape != (*lead, c_out, ho, wo) or not out.flags.c_contiguous:
+        raise ValueError(f"conv2d: out must be a C-contiguous {od} array of shape {(*lead, c_out, ho, wo)}")
+    out = out.reshape(L, c_out, n)
     # bool -> float: gather 1-byte values, convert the columns once (a converting strided copy
     # is several times slower than a plain one)
     as_bytes = xs.dtype == np.bool_ and cd.kind == "f"
@@ -111,7 +119,7 @@ def conv2d(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, groups:
                 o[...] = y.astype(np.int32)      # |y| < 2**24: float32 -> int64 directly is 2x slower
             else:
                 o[...] = y
-    return out.reshape((*lead, c_out, ho, wo))
+    return result
 
 
 def _pack_weights(w: np.ndarray, p: int, m: int, dtype) -> np.ndarray:

@@ -13,6 +13,10 @@ inputs at steps <= t (a whole-window TimeMix, the one non-causal node, sees whol
 may not sit on a cycle; the streaming TimeMix of loihi2 graphs, one window late, is causal
 and runs step by step like a neuron).
 
+Samples are independent, so the batch of an integer graph whose blocks would be only a few
+steps long runs as groups of samples, one group after the other (:meth:`Simulator.sample_groups`):
+each group's blocks are longer within the same memory budget.
+
 Arrays are ``[T, B, *shape]`` inside; the public API takes and returns ``[B, T, *shape]``.
 """
 
@@ -33,7 +37,13 @@ from snnc.ir.value_bounds import output_bounds
 from . import blocks as BL
 from . import kernels as K
 from .allocator import tune_allocator
-from .ops import shift_time
+
+#: shortest block the simulator runs when splitting the batch into groups allows a longer one
+#: (:meth:`Simulator.sample_groups`). Measured on PilotNet at batch 32, 12 steps (groups run
+#: one after the other, process time, min of 5; one run each on a noisy machine): groups of 32
+#: samples x blocks of 2 steps 799 us per sample-step, 16 x 4 712, 8 x 8 715, 4 x 12 718,
+#: 32 x 4 (twice the block budget) 715
+MIN_BLOCK_STEPS = 8
 
 
 def _integer_graph(graph: Graph) -> bool:
@@ -54,13 +64,15 @@ class Simulator:
     component (every node one step at a time, the reference order) instead of node-major
     execution of its acyclic parts; the results are identical (module docstring), only slower;
     refused for graphs with a whole-window TimeMix. ``block_steps``: steps per block (default:
-    :meth:`steps_per_block`, from the layer sizes and the batch); every block size gives
-    identical results."""
+    :meth:`steps_per_block`, from the layer sizes and the batch); ``group_samples``: samples
+    per group of the batch of an integer graph (default: :meth:`sample_groups`); every block
+    size and group size gives identical results."""
 
     def __init__(self, graph: Graph, *, dtype=np.float64, event_driven: bool | None = None,
-                 step_by_step: bool = False, block_steps: int | None = None):
+                 step_by_step: bool = False, block_steps: int | None = None, group_samples: int | None = None):
         tune_allocator()
         self.block_steps = block_steps
+        self.group_samples = group_samples
         self.graph = graph
         self.integer = _integer_graph(graph)
         self.dtype = np.int64 if self.integer else np.dtype(dtype).type
@@ -122,16 +134,50 @@ class Simulator:
             record_states: bool = False) -> Trace:
         """Run on ``inputs``: an array [B, T, *shape] for a single-input graph, or a dict
         input name -> array. ``steps`` truncates or zero-pads the time axis. ``record``:
-        'outputs' (Output nodes) or 'all' (every node)."""
+        'outputs' (Output nodes) or 'all' (every node). The batch runs as one or more groups of
+        samples (:meth:`sample_groups`), whose results are put side by side."""
         x = self._prepare_inputs(inputs, steps)
+        T, B = next(iter(x.values())).shape[:2]
+        groups = self.sample_groups(T, B)
+        if len(groups) == 1:
+            return self._run_group(x, record, record_states)
+        parts = [self._run_group({k: v[:, b0:b1] for k, v in x.items()}, record, record_states) for b0, b1 in groups]
+        trace = Trace()
+        for field in ("outputs", "states"):
+            for key in getattr(parts[0], field):
+                getattr(trace, field)[key] = np.concatenate([getattr(p, field)[key] for p in parts], axis=0)
+        return trace
+
+    def sample_groups(self, T: int, B: int) -> list[tuple[int, int]]:
+        """The batch's samples ``[(b0, b1), ...]`` as groups run one after the other. Samples are
+        independent (no kernel couples them), so groups give the results of one pass over the
+        whole batch, bit for bit. A batch whose blocks would be shorter than
+        :data:`MIN_BLOCK_STEPS` (and than the run) is split into groups of as many samples as
+        the block budget holds at that many steps: every block has fixed costs (carrying the
+        delay histories, each kernel's setup per call) that a block of 2 steps pays per 2
+        steps. Forced by ``group_samples`` (samples per group) when given. Integer graphs
+        only: their float BLAS sums are proven exact, while a float graph's sums may round
+        differently over another number of rows (a float graph runs as one group)."""
+        size = self.group_samples
+        if not self.integer:
+            return [(0, B)]
+        if size is None:
+            want = min(T, MIN_BLOCK_STEPS)
+            if self.block_steps is not None or self.steps_per_block(T, B) >= want:
+                return [(0, B)]
+            size = max(1, BL.BLOCK_BYTES // max(1, self._step_bytes(1) * want))
+        size = max(1, int(size))
+        return [(b, min(B, b + size)) for b in range(0, B, size)]
+
+    def _run_group(self, x: dict, record: str, record_states: bool) -> Trace:
+        """:meth:`run` on one group of samples, ``x``: input name -> [T, B, *shape]."""
         T, B = next(iter(x.values())).shape[:2]
         g = self.graph
         keep = g.output_names() if record == "outputs" else list(g.nodes)
         tb = self.steps_per_block(T, B)
         single = tb >= T
         rec = {n: BL.Record(T, single, widen=self.integer) for n in keep}
-        # one block: delays are plain time shifts of the run's arrays, no history to carry
-        hist = {} if single else {n: BL.History(d) for n, d in self._history_depths(T).items()}
+        hist = {n: BL.History(d, tb) for n, d in self._history_depths(T).items()}
         traces = self._traces(T, B) if record_states else {}
         carry: dict = {}
         dies = self._last_use(set(keep))
@@ -144,8 +190,12 @@ class Simulator:
                 if self._acyclic(comp):
                     name = comp[0]
                     if name not in out:
-                        y, carry[name] = self.kernels[name].run_block(
-                            self._gather(name, out, hist, t1 - t0, B), carry.get(name), t0, traces.get(name))
+                        k, x_in = self.kernels[name], self._gather(name, out, hist, t1 - t0, B)
+                        into = self._into(name, hist, t1 - t0, B)
+                        if into is not None:
+                            y = k.apply_into(x_in, into)
+                        else:
+                            y, carry[name] = k.run_block(x_in, carry.get(name), t0, traces.get(name))
                         self._emit(name, y, out, rec, hist, t0)
                 else:
                     self._run_cyclic(i, comp, out, hist, carry, traces, t0, t1, B)
@@ -170,9 +220,25 @@ class Simulator:
     def steps_per_block(self, T: int, B: int) -> int:
         """Steps per block of a run of T steps at batch B (:func:`.blocks.block_steps`: a node's
         block array about :data:`.blocks.BLOCK_BYTES`; the whole run with a whole-window node)."""
-        step_bytes = sum(B * int(np.prod(s, dtype=np.int64)) * self._value_bytes(n) for n, s in self.shapes.items())
+        step_bytes = B * self._step_bytes(1)
         windows = [int(np.asarray(k.node.coefficients).shape[0]) for k in self.kernels.values() if k.whole_window]
         return BL.block_steps(T, step_bytes, window=math.lcm(*windows) if windows else 1, forced=self.block_steps)
+
+    def _into(self, name, hist, n, B):
+        """Where a stateless kernel that writes into a given array (``writes_into``) puts its
+        block: the rows of its delay history (:meth:`.blocks.History.out_rows`; readers over
+        a delay then read it in place), None otherwise. The dtype is the one the kernel is
+        expected to write (``block_dtype``); a kernel that writes another returns its own array
+        and the history copies it."""
+        h = hist.get(name)
+        k = self.kernels[name]
+        if h is None or not k.writes_into:
+            return None
+        return h.out_rows(n, (B, *self.shapes[name]), k.block_dtype)
+
+    def _step_bytes(self, B: int) -> int:
+        """Bytes of all nodes' values of one step at batch B (:meth:`_value_bytes` each)."""
+        return sum(B * int(np.prod(s, dtype=np.int64)) * self._value_bytes(n) for n, s in self.shapes.items())
 
     def _value_bytes(self, name) -> int:
         """Bytes per value a node stands for in the block budget: complex 16; a kernel's narrow
@@ -233,9 +299,7 @@ class Simulator:
         """The block's values arriving over edge ``e`` (``n`` steps)."""
         if e.delay == 0:
             return out[e.src]
-        h = hist.get(e.src)
-        if h is None:                                 # one block: the whole run's time shift
-            return shift_time(out[e.src], e.delay)
+        h = hist[e.src]
         if e.delay > h.D:                             # longer than the run: only zeros arrive
             return np.zeros_like(out[e.src])
         return h.delayed(e.delay)

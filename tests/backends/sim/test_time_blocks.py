@@ -2,7 +2,8 @@
 sizes 1, 3, T and the default (also with a tiny block budget, so the default is several blocks),
 on random integer graphs (delays, recurrence, conv, pooling, every neuron kind, whole-window
 LM-HT), sigma-delta nodes, delays longer than a block and than the run, and every example model
-(lowered integer graphs and their float discretisations)."""
+(lowered integer graphs and their float discretisations); so does a batch run as groups of
+samples one after the other."""
 
 from __future__ import annotations
 
@@ -48,11 +49,14 @@ def _assert_same(a, b, what):
 
 
 def _check_blocks(graph, x, monkeypatch, **options):
-    """Block sizes 1, 3, T, the default and a tiny budget's default all equal one block of T."""
+    """Block sizes 1, 3, T, the default and a tiny budget's default all equal one block of T;
+    so do groups of 1 and 2 samples (integer graphs: :meth:`Simulator.sample_groups`)."""
     T = next(iter(x.values())).shape[1] if isinstance(x, dict) else x.shape[1]
     ref = _run(graph, x, block_steps=T, **options)
     for tb in (1, 3, None):
         _assert_same(ref, _run(graph, x, block_steps=tb, **options), f"block_steps={tb}")
+    for size, tb in ((1, 3), (2, None)):
+        _assert_same(ref, _run(graph, x, block_steps=tb, group_samples=size, **options), f"groups of {size}")
     with monkeypatch.context() as m:
         m.setattr(blocks, "BLOCK_BYTES", 1)
         sim = Simulator(graph, **options)
@@ -125,6 +129,68 @@ def test_delays_across_blocks_recurrence_and_sigma_delta(monkeypatch):
     for T in (2, 4):
         xs = x[:, :T]
         _check_blocks(_delay_graph(np.random.default_rng(7), delays=(1, 2, T, 40)), xs, monkeypatch)
+
+
+def test_sample_groups():
+    """Blocks shorter than MIN_BLOCK_STEPS split an integer graph's batch into groups that fit
+    the budget at that many steps; the results are those of one group."""
+    from snnc.backends.sim import simulator as S
+
+    rng = np.random.default_rng(5)
+    g = _delay_graph(rng)
+    sim = Simulator(g)
+    per_sample = sim._step_bytes(1)
+    assert sim.sample_groups(20, 7) == [(0, 7)]          # long blocks already: one group
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(blocks, "BLOCK_BYTES", per_sample * S.MIN_BLOCK_STEPS * 3)
+        assert sim.steps_per_block(20, 7) < S.MIN_BLOCK_STEPS
+        assert sim.sample_groups(20, 7) == [(0, 3), (3, 6), (6, 7)]
+        assert sim.steps_per_block(20, 3) >= S.MIN_BLOCK_STEPS
+        x = (rng.random((7, 20, 6)) < 0.5).astype(np.int64) * rng.integers(1, 9, (7, 20, 6))
+        _assert_same(_run(g, x, group_samples=7), _run(g, x), "groups of 3")
+    assert Simulator(g, group_samples=2).sample_groups(20, 5) == [(0, 2), (2, 4), (4, 5)]
+
+
+def _conv_delay_graph(rng):
+    """Input -> binary conv -(delay 1)-> LIF -> conv -(delays 2 and 5)-> LIF -> Output, as lava-dl's
+    netx layers read each other (the conv sums arrive one step late)."""
+    g = Graph(metadata={"level": "integer"})
+    g.add_node("input", N.Input(shape=(2, 9, 9)))
+    g.add_node("conv1", IN.IntConv2d(weight=rng.integers(-60, 61, (4, 2, 3, 3)), input_shape=(2, 9, 9),
+                                     stride=(2, 2), out_bits=24, input_kind="binary"))
+    g.add_node("lif1", IN.IntCubaLIF(shape=(4, 4, 4), current_mult=np.int64(3072), voltage_mult=np.int64(3072),
+                                     threshold=np.int64(40), u_bits=24, v_bits=24))
+    g.add_node("conv2", IN.IntConv2d(weight=rng.integers(-60, 61, (3, 4, 3, 3)), input_shape=(4, 4, 4),
+                                     bias=rng.integers(-9, 10, 3), out_bits=24, input_kind="binary"))
+    g.add_node("lif2", IN.IntCubaLIF(shape=(3, 2, 2), current_mult=np.int64(0), voltage_mult=np.int64(2048),
+                                     threshold=np.int64(30), u_bits=24, v_bits=24))
+    g.add_node("output", N.Output(shape=(3, 2, 2)))
+    g.add_edge("input", "conv1")
+    g.add_edge("conv1", "lif1", delay=1)
+    g.add_edge("lif1", "conv2")
+    g.add_edge("conv2", "lif2", delay=2)
+    g.add_edge("conv2", "lif2", delay=5)
+    g.add_edge("lif2", "output")
+    return g
+
+
+def test_conv_sums_written_into_the_delay_history(monkeypatch):
+    """A conv read over delayed edges writes its block into the edge's history (no copy per
+    block); every block size and group size gives the results of one block."""
+    from snnc.backends.sim import ops
+
+    rng = np.random.default_rng(11)
+    g = _conv_delay_graph(rng)
+    x = (rng.random((3, 17, 2, 9, 9)) < 0.6).astype(np.int64)
+    given_out = []
+    conv2d = ops.conv2d
+    monkeypatch.setattr(ops, "conv2d", lambda *a, **k: given_out.append(k.get("out") is not None) or conv2d(*a, **k))
+    ref = _check_blocks(g, x, monkeypatch)
+    assert ref.outputs["output"].any() and not ref.outputs["output"].all()
+    given_out.clear()
+    Simulator(g, block_steps=4).run(x)
+    assert given_out and all(given_out), given_out          # both convs, every block
+    assert Simulator(g).kernels["conv1"].block_dtype == np.int32
 
 
 def test_zero_steps():
