@@ -117,7 +117,9 @@ def measure(name: str, *, repeat: int, scale: float, c: bool, lava: bool, big: i
         runs["torch1"].append(_timed(lambda: limit.run(x_one))[0] / t_one)
     res = {"network": name, "target": target, "nodes": len(graph.nodes), "steps_b32": t_big, "steps_b1": t_one,
            "batch": big, "cold_b32_us": 1e6 * cold / (big * t_big),
-           "block_steps_b32": sim.steps_per_block(t_big, big), "block_steps_b1": sim.steps_per_block(t_one, 1)}
+           "group_b32": sim.sample_groups(t_big, big)[0][1],
+           "block_steps_b32": sim.steps_per_block(t_big, sim.sample_groups(t_big, big)[0][1]),
+           "block_steps_b1": sim.steps_per_block(t_one, 1)}
     for k, v in runs.items():
         res[f"{k}_min_us"] = 1e6 * min(v)
         res[f"{k}_med_us"] = 1e6 * statistics.median(v)
