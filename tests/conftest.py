@@ -28,12 +28,9 @@ def repo_root() -> Path:
 def netx_ground_truth():
     """lava-dl 0.6.0's netx test data, read from the wheel (tests/data_sources/lavadl_wheel.py:
     downloaded once, sha256-checked, cached, never committed). Unavailable is a failure."""
-    import importlib.util
+    from snnc.tests.helper_modules import load
 
-    spec = importlib.util.spec_from_file_location("snnc_lavadl_wheel",
-                                                  REPO_ROOT / "tests" / "data_sources" / "lavadl_wheel.py")
-    wheel = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(wheel)
+    wheel = load("data_sources/lavadl_wheel.py")
     try:
         return wheel.NetxGroundTruth(wheel.wheel())
     except wheel.WheelUnavailable as exc:

@@ -25,8 +25,6 @@ outputs and states). Lava itself on the same graphs: tests/lava/test_netx_ground
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -111,12 +109,9 @@ def test_complex_dense_as_a_net_file(gt, tmp_path):
     weight/imag and an RF_PHASE neuron whose sinDecay/cosDecay are the block's integer decays):
     netx's path (optimize_weight_bits per part, slayer's period/alpha round trip) imports to the
     same spikes."""
-    import importlib.util
+    from snnc.tests.helper_modules import load
 
-    spec = importlib.util.spec_from_file_location("snnc_test_netx_files",
-                                                  Path(__file__).resolve().parent / "netx_files.py")
-    nf = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(nf)
+    nf = load("frontend/netx_files.py")
     cos_b, sin_b = lava_rf_decays(11, .05, 12)
     neuron = nf.rf(25, int(sin_b), int(cos_b), kind="RF_PHASE")
     layers = [nf.input_layer([200]), nf.complex_dense(gt.npy("gts/complex_dense/weight_r.npy"),

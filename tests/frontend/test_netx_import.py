@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
 from pathlib import Path
 
@@ -27,20 +26,13 @@ from snnc.ir.intnodes import IntConv2d, IntCubaLIF, IntDense
 from snnc.passes.targets import make_config
 from snnc.runtime.cli import main
 from snnc.runtime.compile import compile_graph
+from snnc.tests.helper_modules import load
 
-TESTS = Path(__file__).resolve().parents[1]
-REPO = TESTS.parent
-
-
-def _module(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+REPO = Path(__file__).resolve().parents[2]
 
 
-NF = _module("snnc_test_netx_files", TESTS / "frontend" / "netx_files.py")
-LG = _module("snnc_lava_test_graphs", TESTS / "backends" / "lava" / "lava_graphs.py")
+NF = load("frontend/netx_files.py")
+LG = load("backends/lava/lava_graphs.py")
 
 
 def _load(path, **opts):

@@ -16,9 +16,6 @@ the simulator on every output and state:
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -27,11 +24,9 @@ from snnc.frontend.netx_blocks import sdn_conv_block, sdn_dense_block, sdn_input
 from snnc.frontend.netx_import import load_net
 from snnc.ir.errors import ConfigError, ParameterError, UnsupportedError
 from snnc.ir.intsdn import IntDelta, IntSigma, IntSigmaDelta
+from snnc.tests.helper_modules import load
 
-_spec = importlib.util.spec_from_file_location("snnc_test_netx_files",
-                                               Path(__file__).resolve().parent / "netx_files.py")
-NF = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(NF)
+NF = load("frontend/netx_files.py")
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,6 @@ merged-axis pooling does not make per-channel are refused with the field named."
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -16,11 +13,9 @@ from snnc.frontend.netx_import import load_net
 from snnc.ir.errors import ParameterError, ShapeError, UnsupportedError
 from snnc.ir.intnodes import IntConv2d
 from snnc.runtime.cli import main
+from snnc.tests.helper_modules import load
 
-_spec = importlib.util.spec_from_file_location("snnc_test_netx_files",
-                                               Path(__file__).resolve().parent / "netx_files.py")
-NF = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(NF)
+NF = load("frontend/netx_files.py")
 
 
 def pool_layer(shape, weight=6, kernel=(2, 2), neuron=None, **extra) -> dict:

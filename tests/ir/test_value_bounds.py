@@ -6,7 +6,6 @@ lowering's use is covered byte for byte by tests/passes/lowering_reference.py.""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 
@@ -20,18 +19,12 @@ from snnc.ir import intnodes as IN
 from snnc.ir import nodes as N
 from snnc.ir.graph import Graph
 from snnc.ir.value_bounds import node_bound, output_bounds
+from snnc.tests.helper_modules import load
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _module(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-RG = _module(REPO / "tests" / "backends" / "fpga" / "random_int_graphs.py", "snnc_test_random_int_graphs_vb")
+RG = load("backends/fpga/random_int_graphs.py")
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

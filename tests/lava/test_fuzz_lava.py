@@ -7,9 +7,7 @@ is tests/robustness/test_fuzz_compile_verify.py."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,11 +19,9 @@ from snnc.backends.sim import simulate  # noqa: E402
 from snnc.passes.targets import make_config  # noqa: E402
 from snnc.runtime.compile import compile_graph  # noqa: E402
 from snnc.runtime.verify import compare_traces, random_inputs  # noqa: E402
+from snnc.tests.helper_modules import load  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location(
-    "snnc_test_random_float_graphs", Path(__file__).resolve().parents[1] / "robustness" / "random_float_graphs.py")
-RF = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(RF)
+RF = load("robustness/random_float_graphs.py")
 
 BATCH = 12
 BATCHES = 10 if os.environ.get("SNNC_FUZZ") == "long" else 1

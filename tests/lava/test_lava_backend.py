@@ -9,7 +9,6 @@ runs use one or two samples and few steps.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -31,20 +30,13 @@ from snnc.ir import nodes as N  # noqa: E402
 from snnc.ir.errors import UnsupportedError  # noqa: E402
 from snnc.passes.targets import make_config  # noqa: E402
 from snnc.runtime.compile import compile_graph  # noqa: E402
+from snnc.tests.helper_modules import load  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = (REPO / ".." / "shared" / "models").resolve()
 
 
-def _load_graphs_module():
-    spec = importlib.util.spec_from_file_location("snnc_lava_test_graphs",
-                                                  REPO / "tests" / "backends" / "lava" / "lava_graphs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-LG = _load_graphs_module()
+LG = load("backends/lava/lava_graphs.py")
 
 MODELS = [REPO / "examples" / "models" / "quickstart_lif.nir", REPO / "examples" / "models" / "digits_lmht.nir"] \
     + sorted(SHARED.glob("*.nir"))
@@ -118,14 +110,6 @@ def test_whole_window_time_mix_is_rejected():
         run_lava(g, LG.spike_inputs(g, 1, 4))
 
 
-def _stream_module():
-    spec = importlib.util.spec_from_file_location("snnc_test_streaming_lmht",
-                                                  REPO / "tests" / "passes" / "test_streaming_lmht.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("case", [
     dict(seed=1, layers=1, window=4, leaks=[1.45, 1, 1], v_inits=[0.9, 0, 0], bias=True),
     dict(seed=2, layers=2, window=3, leaks=[0.6, 1.2, 1], v_inits=[-0.3, 0.4, 0], bias=True),
@@ -135,7 +119,7 @@ def test_streaming_lmht_bit_exact(case):
     """loihi2-lowered LM-HT chains: SnncTimeMix (streaming, one window late) and SnncLMHT with
     its phase equal the simulator on every output and state (the window buffers too), every
     step, pre-roll included."""
-    graph, _ = compile_graph(_stream_module().lmht_chain(**case), make_config("loihi2"))
+    graph, _ = compile_graph(load("passes/test_streaming_lmht.py").lmht_chain(**case), make_config("loihi2"))
     plan = plan_network(graph)
     used = {row["node"]: row["lava"] for row in plan.table}
     assert {used[n] for n in graph.nodes if n.startswith("mix")} == {"SnncTimeMix"}

@@ -33,31 +33,17 @@ from snnc.backends.sim import simulate  # noqa: E402
 from snnc.ir.intnodes import IntCubaLIF  # noqa: E402
 from snnc.passes.targets import make_config  # noqa: E402
 from snnc.runtime.compile import compile_graph  # noqa: E402
+from snnc.tests.helper_modules import load  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = (REPO / ".." / "shared" / "models").resolve()
 
 
-def _load_graphs_module():
-    spec = importlib.util.spec_from_file_location("snnc_lava_test_graphs",
-                                                  REPO / "tests" / "backends" / "lava" / "lava_graphs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-LG = _load_graphs_module()
-
-
-def _load_builder():
-    spec = importlib.util.spec_from_file_location("snnc_test_netx_builder", REPO / "tests" / "lava" / "netx_builder.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+LG = load("backends/lava/lava_graphs.py")
 
 
 #: the Lava processes netx 0.6.0 builds from a .net file (shared with test_netx_import_vs_lava.py)
-build_like_netx = _load_builder().build_like_netx
+build_like_netx = load("lava/netx_builder.py").build_like_netx
 
 
 def _real_netx():

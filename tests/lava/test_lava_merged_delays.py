@@ -6,9 +6,7 @@ on every output it can read and every state (u, v of each layer), every step. Pl
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,19 +17,10 @@ from snnc.backends.lava.delay_groups import find_delay_groups  # noqa: E402
 from snnc.backends.lava.mapping import plan_network  # noqa: E402
 from snnc.backends.lava.run import run_lava  # noqa: E402
 from snnc.frontend.netx_import import load_net  # noqa: E402
+from snnc.tests.helper_modules import load  # noqa: E402
 
-TESTS = Path(__file__).resolve().parents[1]
-
-
-def _module(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-LG = _module(TESTS / "backends" / "lava" / "lava_graphs.py", "snnc_lava_test_graphs")
-NF = _module(TESTS / "frontend" / "netx_files.py", "snnc_test_netx_files")
+LG = load("backends/lava/lava_graphs.py")
+NF = load("frontend/netx_files.py")
 
 
 def _random_delays(seed: int, graded: bool):

@@ -12,20 +12,16 @@ build, now seconds). Those parts' own outputs cannot be read in Lava (the report
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("lava")
 
 from snnc.runtime.cli import main  # noqa: E402
+from snnc.tests.helper_modules import load  # noqa: E402
 
-TESTS = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("snnc_test_lavadl_corpus", TESTS / "runtime" / "test_lavadl_corpus.py")
-corpus = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(corpus)
+corpus = load("runtime/test_lavadl_corpus.py")
 
 NAMES = sorted(corpus.CASES)
 

@@ -9,9 +9,6 @@ too, so the RF readings of the data are Lava's, not ours.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -22,12 +19,10 @@ from snnc.backends.sim import simulate  # noqa: E402
 from snnc.frontend.netx_blocks import complex_dense_block, complex_input_block, dense_block  # noqa: E402
 from snnc.frontend.netx_import import load_net  # noqa: E402
 from snnc.ir.netx_rules import lava_dense_weights  # noqa: E402
+from snnc.tests.helper_modules import load  # noqa: E402
 
 STEPS = 400
-_GRAPHS = Path(__file__).resolve().parents[1] / "backends" / "lava" / "lava_graphs.py"
-_spec = importlib.util.spec_from_file_location("snnc_lava_test_graphs", _GRAPHS)
-LG = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(LG)
+LG = load("backends/lava/lava_graphs.py")
 
 
 @pytest.fixture(scope="module")

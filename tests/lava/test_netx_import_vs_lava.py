@@ -6,9 +6,7 @@ every step (``np.array_equal``)."""
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,19 +20,10 @@ from lava.proc.monitor.process import Monitor  # noqa: E402
 
 from snnc.backends.sim import simulate  # noqa: E402
 from snnc.frontend.netx_import import load_net  # noqa: E402
+from snnc.tests.helper_modules import load  # noqa: E402
 
-TESTS = Path(__file__).resolve().parents[1]
-
-
-def _module(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-NF = _module("snnc_test_netx_files", TESTS / "frontend" / "netx_files.py")
-NB = _module("snnc_test_netx_builder", TESTS / "lava" / "netx_builder.py")
+NF = load("frontend/netx_files.py")
+NB = load("lava/netx_builder.py")
 
 
 def _to_lava(x: np.ndarray, port_shape: tuple) -> np.ndarray:

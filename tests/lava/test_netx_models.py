@@ -26,13 +26,11 @@ if importlib.util.find_spec("lava.lib") is None or importlib.util.find_spec("lav
 from snnc.backends.sim import simulate  # noqa: E402
 from snnc.runtime.cli import main  # noqa: E402
 from snnc.runtime.compile import load_artifact  # noqa: E402
+from snnc.tests.helper_modules import load  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = (REPO / ".." / "shared" / "models").resolve()
-_spec = importlib.util.spec_from_file_location("snnc_test_lava_backend_netx",
-                                               REPO / "tests" / "lava" / "test_lava_backend_netx.py")
-_netx_test = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_netx_test)
+_netx_test = load("lava/test_lava_backend_netx.py")
 
 STEPS = 12
 MODELS = ["digits_lif", "digits_cubalif", "quickstart_lif", "lif_norse", "lif_rockpool", "braille_noDelay_bias_zero",

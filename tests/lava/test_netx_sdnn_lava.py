@@ -6,9 +6,6 @@ simulator and C on the same data). PilotNet runs a few steps only (Lava's CPU si
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -18,11 +15,9 @@ from snnc.backends.lava.mapping import plan_network  # noqa: E402
 from snnc.backends.lava.run import run_lava  # noqa: E402
 from snnc.frontend.netx_blocks import sdn_conv_block, sdn_dense_block, sdn_input_block  # noqa: E402
 from snnc.frontend.netx_import import load_net  # noqa: E402
+from snnc.tests.helper_modules import load  # noqa: E402
 
-_GRAPHS = Path(__file__).resolve().parents[1] / "backends" / "lava" / "lava_graphs.py"
-_spec = importlib.util.spec_from_file_location("snnc_lava_test_graphs", _GRAPHS)
-LG = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(LG)
+LG = load("backends/lava/lava_graphs.py")
 
 
 @pytest.fixture(scope="module")

@@ -36,21 +36,13 @@ RANDOM_SEEDS = range(80)
 FPGA_VARIANTS = [{"weights": {"granularity": "tensor", "bits": 6}, "state": {"bits": 16, "overflow": "wrap"}}]
 
 
-def _load_test_module(rel: str):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(f"snnc_ref_{Path(rel).stem}", REPO / rel)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def _graph_sources() -> list[tuple[str, object]]:
     """(key, zero-argument graph builder) for every graph the reference compiles."""
     import snnc
+    from snnc.tests.helper_modules import load
 
     out = [(p.name, (lambda p=p: snnc.load(str(p)))) for p in _models()]
-    rf = _load_test_module("tests/robustness/random_float_graphs.py")
+    rf = load("robustness/random_float_graphs.py")
     out += [(f"random_float_{s}", (lambda s=s: rf.random_float_graph(s))) for s in RANDOM_SEEDS]
 
     def analog(s):
@@ -60,9 +52,9 @@ def _graph_sources() -> list[tuple[str, object]]:
         return g
 
     out += [(f"random_float_analog_{s}", (lambda s=s: analog(s))) for s in RANDOM_SEEDS[:20]]
-    lm = _load_test_module("tests/passes/test_reparam_lmht.py")
+    lm = load("passes/test_reparam_lmht.py")
     out += [("float_lmht_2_2", lambda: lm._float_lmht()), ("float_lmht_3_3", lambda: lm._float_lmht((3, 3), seed=1))]
-    rf_readout = _load_test_module("tests/passes/test_lower_rf_readout.py")
+    rf_readout = load("passes/test_lower_rf_readout.py")
     out += [(f"s5rf_readout_{d}", (lambda d=d: rf_readout._exported(d))) for d in ("zoh", "bilinear")]
     return out
 

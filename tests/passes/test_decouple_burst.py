@@ -286,13 +286,9 @@ def test_recurrent_random_graphs_decouple_exactly_on_loihi2(seed, lifb):
     RF layer's complex synapse) compiled for loihi2 used to give a malformed graph once the
     LIFB's bound was known; now every node of the graded reference, aligned by its
     ``hw['latency']``, has the same values in the decoupled graph."""
-    import importlib.util
-    from pathlib import Path
+    from snnc.tests.helper_modules import load
 
-    path = Path(__file__).resolve().parents[1] / "robustness" / "random_float_graphs.py"
-    spec = importlib.util.spec_from_file_location("snnc_test_random_float_graphs_dec", path)
-    rfg = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(rfg)
+    rfg = load("robustness/random_float_graphs.py")
     graded, decoupled, report = _graded_and_decoupled(rfg.random_float_graph(seed))
     assert report["nodes"][lifb]["burst_mapping"] == "lif_population"
     assert any(e.src == lifb and e.dst == lifb.replace("nrn", "rec") for e in decoupled.edges)

@@ -14,10 +14,8 @@ The Lava counterpart (sim vs Lava on the loihi2 graphs) is tests/lava/test_fuzz_
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,13 +27,11 @@ from snnc.backends.sim import simulate
 from snnc.passes.targets import make_config
 from snnc.runtime.compile import compile_graph
 from snnc.runtime.verify import compare_traces, random_inputs
+from snnc.tests.helper_modules import load
 
 pytestmark = pytest.mark.gcc
 
-_spec = importlib.util.spec_from_file_location("snnc_test_random_float_graphs",
-                                               Path(__file__).with_name("random_float_graphs.py"))
-RF = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(RF)
+RF = load("robustness/random_float_graphs.py")
 
 BATCH = 25
 CI_EXAMPLES = 14                      # 14 x 25 graphs x 3 targets = 1050 compiled and verified cases

@@ -6,7 +6,6 @@ graphs that load also simulate or fail cleanly."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import warnings
 from pathlib import Path
@@ -21,11 +20,9 @@ from snnc.frontend.netx_import import load_net
 from snnc.ir.errors import ConfigError, FileFormatError, ParameterError, ShapeError, SnncError, UnsupportedError
 from snnc.runtime.cli import main
 from snnc.runtime.run import run_graph
+from snnc.tests.helper_modules import load
 
-TESTS = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("snnc_test_netx_files", TESTS / "frontend" / "netx_files.py")
-NF = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(NF)
+NF = load("frontend/netx_files.py")
 
 
 def _valid(tmp_path, case="dense"):

@@ -6,10 +6,8 @@ why there is no ``network.net`` and puts the reason in ``lava_report.json``."""
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,11 +17,9 @@ from snnc.frontend.netx_import import load_net
 from snnc.ir.errors import SnncError
 from snnc.ir.intnodes import IntDense
 from snnc.runtime.cli import main
+from snnc.tests.helper_modules import load
 
-TESTS = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("snnc_test_netx_files", TESTS / "frontend" / "netx_files.py")
-NF = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(NF)
+NF = load("frontend/netx_files.py")
 
 
 def _load(tmp_path, case, **options):

@@ -14,7 +14,6 @@ tests/robustness/test_netx_write_refusals.py.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import warnings
 from pathlib import Path
@@ -28,20 +27,13 @@ from snnc.backends.sim import simulate
 from snnc.frontend.netx_import import load_net
 from snnc.runtime.cli import main
 from snnc.runtime.compile import load_artifact
+from snnc.tests.helper_modules import load
 
-TESTS = Path(__file__).resolve().parents[1]
-REPO = TESTS.parent
-
-
-def _module(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+REPO = Path(__file__).resolve().parents[2]
 
 
-NF = _module("snnc_test_netx_files", TESTS / "frontend" / "netx_files.py")
-graph_difference = _module("snnc_test_netx_graphs", TESTS / "netx_graphs.py").graph_difference
+NF = load("frontend/netx_files.py")
+graph_difference = load("netx_graphs.py").graph_difference
 
 #: (file in the wheel's tests/lava/lib/dl/netx/, CLI options, the same as load_net options)
 WHEEL_LIF = [

@@ -141,13 +141,9 @@ def test_run_golden_and_demo_outputs_honour_the_umask(repo_root, tmp_path):
 
 def _tiny_net(tmp_path) -> str:
     """A small hand-written lava-dl .net file (tests/frontend/netx_files.py)."""
-    import importlib.util
-    import pathlib
+    from snnc.tests.helper_modules import load
 
-    spec = importlib.util.spec_from_file_location(
-        "netx_files", pathlib.Path(__file__).resolve().parents[1] / "frontend" / "netx_files.py")
-    netx_files = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(netx_files)
+    netx_files = load("frontend/netx_files.py")
     return netx_files.write_net(str(tmp_path / "tiny.net"), netx_files.net_dense()[0])
 
 

@@ -8,9 +8,7 @@ project never defines the macro."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,19 +23,12 @@ from snnc.ir.graph import Graph
 from snnc.ir.intnodes import IntConv2d, IntCubaLIF, IntDense
 from snnc.ir.shapes import infer_shapes
 from snnc.runtime.verify import compare_traces
+from snnc.tests.helper_modules import load
 
-REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.gcc
 
 
-def _module(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-RG = _module(REPO / "tests" / "backends" / "fpga" / "random_int_graphs.py", "snnc_test_random_int_graphs_fast")
+RG = load("backends/fpga/random_int_graphs.py")
 
 
 @pytest.fixture(autouse=True)

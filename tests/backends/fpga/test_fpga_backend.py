@@ -7,7 +7,6 @@ the project layout, the testbench, the build cache and the error paths."""
 from __future__ import annotations
 
 import glob
-import importlib.util
 import json
 import os
 import shutil
@@ -34,6 +33,7 @@ from snnc.passes.targets import make_config
 from snnc.runtime.cli import cli
 from snnc.runtime.compile import compile_graph
 from snnc.runtime.verify import compare_traces, random_inputs, vectors_for_testbench
+from snnc.tests.helper_modules import load
 
 pytestmark = pytest.mark.gcc
 #: warnings as errors; the HLS pragmas are unknown to gcc (the Makefile passes the same flags)
@@ -41,16 +41,9 @@ STRICT = ("-Wall", "-Werror", "-Wno-unknown-pragmas")
 REPO = Path(__file__).resolve().parents[3]
 
 
-def _module(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-LG = _module(REPO / "tests" / "backends" / "lava" / "lava_graphs.py", "snnc_test_lava_graphs")
-RG = _module(REPO / "tests" / "backends" / "fpga" / "random_int_graphs.py", "snnc_test_random_int_graphs")
-SEED = _module(REPO / "tests" / "passes" / "test_lower_seed_neurons.py", "snnc_test_lower_seed_neurons")
+LG = load("backends/lava/lava_graphs.py")
+RG = load("backends/fpga/random_int_graphs.py")
+SEED = load("passes/test_lower_seed_neurons.py")
 
 
 @pytest.fixture(autouse=True)
@@ -130,7 +123,7 @@ def test_every_integer_node_kind_has_a_c_kernel():
 def test_time_multiplexed_lmht(target):
     """LM-HT's binary L x T reparameterisation (passes/reparam_lmht.py): IntBinaryLMHT, block-start
     mixing and block collectors run bit-exact in C (sub-step traces)."""
-    REP = _module(REPO / "tests" / "passes" / "test_reparam_lmht.py", "snnc_test_reparam_lmht")
+    REP = load("passes/test_reparam_lmht.py")
     lowered, _ = compile_graph(REP._float_lmht(), make_config(target, REP.BINARY))
     assert any(isinstance(n, INN.IntBinaryLMHT) for n in lowered.nodes.values())
     w = plan_model(lowered).window
@@ -151,7 +144,7 @@ def test_time_multiplexed_lmht(target):
             assert np.array_equal(b.outputs[k], v), (backend, k)
 
 
-STREAM = _module(REPO / "tests" / "passes" / "test_streaming_lmht.py", "snnc_test_streaming_lmht")
+STREAM = load("passes/test_streaming_lmht.py")
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -316,7 +309,7 @@ def test_generated_c_has_no_undefined_behaviour(tmp_path):
     if subprocess.run(["gcc", "-fsanitize=undefined", "-o", str(tmp_path / "probe"), str(probe)],
                       capture_output=True).returncode != 0:
         pytest.skip("gcc has no UBSan runtime here")
-    RFG = _module(REPO / "tests" / "robustness" / "random_float_graphs.py", "snnc_test_rfg")
+    RFG = load("robustness/random_float_graphs.py")
     graphs = [RG.random_int_graph(seed) for seed in range(500, 520)]
     merged = RFG.merge_graphs(graphs)
     w = RFG.window_of(merged)

@@ -7,7 +7,6 @@ the plain build and to the simulator."""
 from __future__ import annotations
 
 import glob
-import importlib.util
 import json
 import re
 import shutil
@@ -27,20 +26,14 @@ from snnc.ir.errors import UnsupportedError
 from snnc.passes.targets import make_config
 from snnc.runtime.compile import compile_graph
 from snnc.runtime.verify import vectors_for_testbench
+from snnc.tests.helper_modules import load
 
 pytestmark = pytest.mark.gcc
 REPO = Path(__file__).resolve().parents[3]
 MODELS = sorted(glob.glob(str(REPO / "examples" / "models" / "*.nir")))
 
 
-def _module(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-RG = _module(REPO / "tests" / "backends" / "fpga" / "random_int_graphs.py", "snnc_test_random_int_graphs_hls")
+RG = load("backends/fpga/random_int_graphs.py")
 
 
 def _lowered(path: str):

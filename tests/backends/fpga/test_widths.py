@@ -6,9 +6,7 @@ rules of ``snnc.ir.value_bounds``."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,18 +19,9 @@ from snnc.backends.sim import simulate
 from snnc.ir import intops as ops
 from snnc.ir.value_bounds import output_bounds, sum_bound
 from snnc.runtime.verify import compare_traces
+from snnc.tests.helper_modules import load
 
-REPO = Path(__file__).resolve().parents[3]
-
-
-def _module(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-RG = _module(REPO / "tests" / "backends" / "fpga" / "random_int_graphs.py", "snnc_test_random_int_graphs_widths")
+RG = load("backends/fpga/random_int_graphs.py")
 
 ends = st.integers(-(2 ** 40), 2 ** 40)
 

@@ -5,9 +5,7 @@ The Lava runs: tests/lava/test_lava_merged_delays.py."""
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
-from pathlib import Path
 
 import numpy as np
 
@@ -15,11 +13,9 @@ from snnc.backends.lava.delay_groups import find_delay_groups
 from snnc.backends.lava.emit import emit_lava
 from snnc.backends.lava.mapping import plan_network
 from snnc.frontend.netx_import import load_net
+from snnc.tests.helper_modules import load
 
-TESTS = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("snnc_test_netx_files", TESTS / "frontend" / "netx_files.py")
-NF = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(NF)
+NF = load("frontend/netx_files.py")
 
 
 def _graph(tmp_path, seed: int = 7, graded: bool = True):

@@ -4,7 +4,6 @@ Skipped when .venv-lava is missing (CI builds it, so these run there)."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -15,20 +14,14 @@ from snnc.backends.lava.run import DEFAULT_PYTHON, ENV_VAR, lava_python, run_lav
 from snnc.ir.errors import BackendError
 from snnc.passes.targets import make_config
 from snnc.runtime.compile import compile_graph
+from snnc.tests.helper_modules import load
 
 REPO = Path(__file__).resolve().parents[3]
 HAVE_LAVA_ENV = Path(DEFAULT_PYTHON).exists()
 needs_lava_env = pytest.mark.skipif(not HAVE_LAVA_ENV, reason=f"no Lava env at {DEFAULT_PYTHON}")
 
 
-def _graphs_module():
-    spec = importlib.util.spec_from_file_location("snnc_lava_test_graphs", Path(__file__).with_name("lava_graphs.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-LG = _graphs_module()
+LG = load("backends/lava/lava_graphs.py")
 
 
 def _compiled(path: Path):

@@ -5,7 +5,6 @@ equality); node kinds without hardware are refused by name."""
 from __future__ import annotations
 
 import glob
-import importlib.util
 import json
 from pathlib import Path
 
@@ -20,19 +19,13 @@ from snnc.ir import nodes as N
 from snnc.ir.errors import SnncError, UnsupportedError
 from snnc.ir.graph import Graph
 from snnc.ir.intnodes import IntCubaLIF, IntDense
+from snnc.tests.helper_modules import load
 
 pytestmark = pytest.mark.rtl
 REPO = Path(__file__).resolve().parents[3]
 
 
-def _module(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-RG = _module(REPO / "tests" / "backends" / "fpga" / "random_int_graphs.py", "snnc_test_random_int_graphs_rtl")
+RG = load("backends/fpga/random_int_graphs.py")
 
 
 @pytest.fixture(autouse=True)

@@ -5,27 +5,15 @@ int64 conv, the proven-identity wraps the LIF kernel skips."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from snnc.backends.sim import Simulator, events, kernels, ops
+from snnc.tests.helper_modules import load
 
-REPO = Path(__file__).resolve().parents[3]
-
-
-def _module(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-RG = _module(REPO / "tests" / "backends" / "fpga" / "random_int_graphs.py", "snnc_test_random_int_graphs_sim")
+RG = load("backends/fpga/random_int_graphs.py")
 
 
 def _run(graph, x, **options):

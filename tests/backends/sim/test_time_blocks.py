@@ -7,7 +7,6 @@ samples one after the other."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -21,18 +20,12 @@ from snnc.ir import intnodes as IN
 from snnc.ir import intsdn as SD
 from snnc.ir import nodes as N
 from snnc.ir.graph import Graph
+from snnc.tests.helper_modules import load
 
 REPO = Path(__file__).resolve().parents[3]
 
 
-def _module(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-RG = _module(REPO / "tests" / "backends" / "fpga" / "random_int_graphs.py", "snnc_test_random_int_graphs_blocks")
+RG = load("backends/fpga/random_int_graphs.py")
 
 
 def _run(graph, x, **options):

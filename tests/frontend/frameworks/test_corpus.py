@@ -10,10 +10,7 @@ Spyx needs jax (skipped where it is not installed, e.g. the Lava env)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,15 +21,13 @@ from snnc.frontend.frameworks import from_framework
 from snnc.passes.targets import make_config
 from snnc.runtime.compile import compile_graph
 from snnc.runtime.verify import verify
+from snnc.tests.helper_modules import load
 
 pytest.importorskip("torch")
 pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore::DeprecationWarning"),
               pytest.mark.filterwarnings("ignore::UserWarning")]
 
-_spec = importlib.util.spec_from_file_location("snnc_corpus_nets", Path(__file__).with_name("nets.py"))
-nets = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = nets
-_spec.loader.exec_module(nets)
+nets = load("frontend/frameworks/nets.py")
 
 MODULES = {"snntorch": "snntorch", "norse": "norse", "sinabs": "sinabs", "rockpool": "rockpool", "spyx": "spyx.nn"}
 CASES = sorted(nets.CORPUS)
