@@ -53,3 +53,10 @@ def test_sim_networks_smoke(repo_root):
     proc = _run(repo_root, "bench/sim_networks.py", "--quick", "--networks", "digits_lif", "sinabs")
     assert proc.returncode == 0, proc.stderr
     assert "generated C identical to the simulator, every network True" in proc.stdout
+
+
+def test_sim_blocking_smoke(repo_root):
+    proc = _run(repo_root, "bench/sim_blocking.py", "--network", "sinabs", "--settings", "0x0,2x3,1x1",
+                "--rounds", "2", "--steps", "4")
+    assert proc.returncode == 0, proc.stderr
+    assert "2x3" in proc.stdout and "1x1" in proc.stdout and "batch 1" in proc.stdout

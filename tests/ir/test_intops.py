@@ -239,6 +239,22 @@ def test_matmul_uses_float_only_when_exact():
     assert O.matmul(np.zeros((2, 0), np.int64), np.zeros((0, 3), np.int64)).shape == (2, 3)
 
 
+@pytest.mark.parametrize("shape", [(7, 3, 20), (11, 20), (1, 2, 20)])
+def test_matmul_in_chunks_equals_one_product(shape, monkeypatch):
+    """The float paths convert x chunk by chunk along its first axis; chunks of 1 and 2 rows of
+    that axis (and a non-contiguous x, as the simulator's time-major view of the inputs) give the
+    exact sums, in both float dtypes."""
+    rng = np.random.default_rng(sum(shape))
+    x = np.moveaxis(rng.integers(-3, 4, (shape[1], shape[0], *shape[2:])), 0, 1)
+    for w_max in (50, 2 ** 20):                          # float32, then float64
+        w_t = rng.integers(-w_max, w_max, (shape[-1], 5), endpoint=True)
+        exact = x.astype(object) @ w_t.astype(object)
+        for chunk in (1, int(np.prod(shape[1:])) * 2, 10 ** 9):
+            monkeypatch.setattr(O, "MATMUL_CHUNK_VALUES", chunk)
+            got = O.matmul(x, w_t)
+            assert got.dtype == np.int64 and np.array_equal(got, exact.astype(np.int64)), (chunk, w_max)
+
+
 def test_c_header_names_every_op():
     for op in O.OPS:
         assert f"static inline int64_t {op.c_name}(" in O.C_HEADER
