@@ -7,10 +7,12 @@ next instead of being page-faulted in afresh (a node-major ``[T, B, ...]`` array
 first layer is 78 MB). Between blocks the simulator carries
 
 * each stateful kernel's state (:meth:`~snnc.backends.sim.kernels.Kernel.run_block`);
-* for every node read over an edge with a delay: its last ``D`` steps (:class:`History`;
-  ``D`` = its largest outgoing delay, at most T), so a reader at step t sees step t - d across
-  the block boundary; the block's own steps sit right after them in the same buffer, so a
-  delayed edge is a view and a convolution writes its sums there directly;
+* for every node read over an edge with a delay: its last ``D`` steps (``D`` = its largest
+  outgoing delay, at most T), so a reader at step t sees step t - d across the block boundary:
+  in a :class:`History` when the node's kernel writes its block into a given array (the
+  convolution: the block's steps sit right after the last D in one buffer, a delayed edge is a
+  view, nothing is copied), else in a :class:`Ring` (a reader gets a shifted copy; the ring
+  takes the block's last D steps);
 * recorded outputs, written into ``[T, B, ...]`` result arrays block by block (:class:`Record`).
 
 Exactness: a node's output at step t depends only on its inputs at steps <= t and on its state;
@@ -48,9 +50,71 @@ def block_steps(T: int, step_bytes: int, *, window: int = 1, forced: int | None 
     return min(T, tb)
 
 
+class Ring:
+    """The last ``D`` steps of one node's output before the current block, in a ring buffer
+    (``buf: [D, B, *shape]``, step s at row ``s mod D``; rows of steps before 0 are zeros, as
+    :func:`snnc.backends.sim.ops.shift_time` fills them), and the node's output of the current
+    block (``cur``, steps ``t0 ..``), set by :meth:`write`, for a node whose kernel returns its
+    own array: a reader over delay d gets a copy made when it reads (still in cache for the
+    sum it goes into), the ring takes the block's last D steps after it. Reading and advancing
+    copy only the block's own rows (O(block), not O(D)). :class:`History` instead keeps the
+    block in its buffer, for kernels that write it there."""
+
+    def __init__(self, depth: int):
+        self.D, self.buf, self.cur, self.t0 = depth, None, None, 0
+        #: delay -> the array :meth:`delayed` returned last block, refilled for the next one
+        self._delayed: dict[int, np.ndarray] = {}
+
+    def write(self, y: np.ndarray, t0: int) -> None:
+        """The node's output of the block that starts at step ``t0``, ``y: [n, B, ...]``."""
+        if self.buf is None:
+            self.buf = np.zeros((self.D, *y.shape[1:]), y.dtype)
+        elif self.buf.dtype != np.result_type(self.buf.dtype, y.dtype):
+            self.buf = self.buf.astype(np.result_type(self.buf.dtype, y.dtype))
+        self.cur, self.t0 = y, t0
+
+    def delayed(self, d: int) -> np.ndarray:
+        """The block's input over an edge of delay ``1 <= d <= D``: steps t0 - d .. t1 - 1 - d.
+        The array is refilled in place at the next block (one per delay, not a fresh one per
+        block: a fresh array's pages are faulted in again every block): a reader uses it within
+        its block, as every kernel does (what outlives a block is copied: states, recorded
+        results, this ring)."""
+        n = self.cur.shape[0]
+        k = min(d, n)
+        res = self._delayed.get(d)
+        if res is None or res.shape != self.cur.shape or res.dtype != self.cur.dtype:
+            res = self._delayed[d] = np.empty(self.cur.shape, self.cur.dtype)
+        self._read(self.t0 - d, k, res)
+        res[k:] = self.cur[:n - k]
+        return res
+
+    def _read(self, s: int, k: int, into: np.ndarray) -> None:
+        """Ring rows of steps s .. s + k - 1 into ``into[:k]`` (two slices at most)."""
+        r = s % self.D
+        first = min(k, self.D - r)
+        into[:first] = self.buf[r:r + first]
+        into[first:k] = self.buf[:k - first]
+
+    def row(self, s: int) -> np.ndarray:
+        """Step ``s`` of an earlier block (one of the last D steps before the current block)."""
+        return self.buf[s % self.D]
+
+    def advance(self) -> None:
+        """After the block: its steps (the last D of them) go into the ring."""
+        if self.cur is None:
+            return
+        n = self.cur.shape[0]
+        k = min(n, self.D)
+        r = (self.t0 + n - k) % self.D
+        first = min(k, self.D - r)
+        self.buf[r:r + first] = self.cur[n - k:n - k + first]
+        self.buf[:k - first] = self.cur[n - k + first:]
+        self.cur = None
+
+
 class History:
     """One node's output over the current block and the ``D`` steps before it, in one buffer
-    (``buf: [C, B, *shape]``, C = 2 D + Tb rows): rows ``pos - D .. pos - 1`` hold steps
+    (``buf: [C, B, *shape]``, C = 2 D + Tb rows; D + Tb for a run of one block): rows ``pos - D .. pos - 1`` hold steps
     ``t0 - D .. t0 - 1`` (zeros for steps before 0, as a delay shifts zeros in), rows ``pos ..
     pos + n - 1`` the current block's steps ``t0 .. t0 + n - 1``.
 
@@ -63,9 +127,10 @@ class History:
     time a kernel reads its input (what outlives a block is copied: states, recorded results,
     this buffer)."""
 
-    def __init__(self, depth: int, block: int):
+    def __init__(self, depth: int, block: int, single: bool = False):
         self.D, self.tb = depth, max(1, block)
-        self.rows = 2 * depth + self.tb
+        #: a run of one block never moves rows: D + Tb of them
+        self.rows = (1 if single else 2) * depth + self.tb
         self.buf, self.pos, self.t0, self.n = None, depth, 0, 0
 
     def _allocate(self, tail: tuple, dtype) -> None:

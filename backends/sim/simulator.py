@@ -37,6 +37,7 @@ from snnc.ir.value_bounds import output_bounds
 from . import blocks as BL
 from . import kernels as K
 from .allocator import tune_allocator
+from .ops import shift_time
 
 #: shortest block the simulator runs when splitting the batch into groups allows a longer one
 #: (:meth:`Simulator.sample_groups`). Measured on PilotNet at batch 32, 12 steps (groups run
@@ -73,6 +74,7 @@ class Simulator:
         tune_allocator()
         self.block_steps = block_steps
         self.group_samples = group_samples
+        self._step_bytes_cache: int | None = None
         self.graph = graph
         self.integer = _integer_graph(graph)
         self.dtype = np.int64 if self.integer else np.dtype(dtype).type
@@ -165,7 +167,7 @@ class Simulator:
             want = min(T, MIN_BLOCK_STEPS)
             if self.block_steps is not None or self.steps_per_block(T, B) >= want:
                 return [(0, B)]
-            size = max(1, BL.BLOCK_BYTES // max(1, self._step_bytes(1) * want))
+            size = max(1, BL.BLOCK_BYTES // max(1, self._sample_step_bytes() * want))
         size = max(1, int(size))
         return [(b, min(B, b + size)) for b in range(0, B, size)]
 
@@ -177,7 +179,7 @@ class Simulator:
         tb = self.steps_per_block(T, B)
         single = tb >= T
         rec = {n: BL.Record(T, single, widen=self.integer) for n in keep}
-        hist = {n: BL.History(d, tb) for n, d in self._history_depths(T).items()}
+        hist = self._histories(T, tb, single)
         traces = self._traces(T, B) if record_states else {}
         carry: dict = {}
         dies = self._last_use(set(keep))
@@ -203,6 +205,8 @@ class Simulator:
                         self._emit(name, out[name], out, rec, hist, t0)
                 for name in dies.get(i, ()):          # block arrays nobody reads any more
                     out.pop(name, None)
+                    if single:                        # (no later block reads the history either)
+                        hist.pop(name, None)
             if t1 < T:
                 for h in hist.values():
                     h.advance()
@@ -220,7 +224,7 @@ class Simulator:
     def steps_per_block(self, T: int, B: int) -> int:
         """Steps per block of a run of T steps at batch B (:func:`.blocks.block_steps`: a node's
         block array about :data:`.blocks.BLOCK_BYTES`; the whole run with a whole-window node)."""
-        step_bytes = B * self._step_bytes(1)
+        step_bytes = B * self._sample_step_bytes()
         windows = [int(np.asarray(k.node.coefficients).shape[0]) for k in self.kernels.values() if k.whole_window]
         return BL.block_steps(T, step_bytes, window=math.lcm(*windows) if windows else 1, forced=self.block_steps)
 
@@ -236,9 +240,13 @@ class Simulator:
             return None
         return h.out_rows(n, (B, *self.shapes[name]), k.block_dtype)
 
-    def _step_bytes(self, B: int) -> int:
-        """Bytes of all nodes' values of one step at batch B (:meth:`_value_bytes` each)."""
-        return sum(B * int(np.prod(s, dtype=np.int64)) * self._value_bytes(n) for n, s in self.shapes.items())
+    def _sample_step_bytes(self) -> int:
+        """Bytes of all nodes' values of one step of one sample (:meth:`_value_bytes` each;
+        computed once: the shapes and the narrow outputs are fixed when the simulator is built)."""
+        if self._step_bytes_cache is None:
+            self._step_bytes_cache = sum(int(np.prod(s, dtype=np.int64)) * self._value_bytes(n)
+                                         for n, s in self.shapes.items())
+        return self._step_bytes_cache
 
     def _value_bytes(self, name) -> int:
         """Bytes per value a node stands for in the block budget: complex 16; a kernel's narrow
@@ -252,6 +260,21 @@ class Simulator:
             return 16
         k = self.kernels.get(name)
         return int(getattr(k, "narrow_itemsize", 8)) if getattr(k, "narrow_output", False) else 8
+
+    def _histories(self, T: int, tb: int, single: bool) -> dict:
+        """Node -> what carries its delayed output: a :class:`.blocks.History` (the block written
+        in place, readers get views) for a kernel that writes into a given array; else a
+        :class:`.blocks.Ring` of its last D steps, or, in a run of one block, nothing (a
+        reader shifts the node's block array when it reads it: the copy is then still in
+        cache for the sum it goes into; keeping every delayed part of NTIDIGITS in a buffer
+        of its own instead measured 36 -> 60 us per step of simulator overhead at batch 1)."""
+        hist: dict = {}
+        for name, d in self._history_depths(T).items():
+            if getattr(self.kernels.get(name), "writes_into", False):
+                hist[name] = BL.History(d, tb, single)
+            elif not single:
+                hist[name] = BL.Ring(d)
+        return hist
 
     def _history_depths(self, T: int) -> dict[str, int]:
         """Node -> steps of its output a later block needs: its largest outgoing delay (at most
@@ -299,7 +322,9 @@ class Simulator:
         """The block's values arriving over edge ``e`` (``n`` steps)."""
         if e.delay == 0:
             return out[e.src]
-        h = hist[e.src]
+        h = hist.get(e.src)
+        if h is None:                                 # one block: the whole run's time shift
+            return shift_time(out[e.src], e.delay)
         if e.delay > h.D:                             # longer than the run: only zeros arrive
             return np.zeros_like(out[e.src])
         return h.delayed(e.delay)

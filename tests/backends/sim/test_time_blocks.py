@@ -132,7 +132,7 @@ def test_sample_groups():
     rng = np.random.default_rng(5)
     g = _delay_graph(rng)
     sim = Simulator(g)
-    per_sample = sim._step_bytes(1)
+    per_sample = sim._sample_step_bytes()
     assert sim.sample_groups(20, 7) == [(0, 7)]          # long blocks already: one group
     with pytest.MonkeyPatch.context() as m:
         m.setattr(blocks, "BLOCK_BYTES", per_sample * S.MIN_BLOCK_STEPS * 3)
