@@ -13,34 +13,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 CHILD = r"""
 import json, os, resource, sys, time
 import numpy as np
 import snnc
-from snnc.ir import nodes as N
-from snnc.ir.graph import Graph
 from snnc.passes.targets import make_config
 from snnc.runtime.compile import compile_graph, write_artifacts
 
 synapses, target, folder = int(float(sys.argv[1])), sys.argv[2], sys.argv[3]
 n_in = 256
 n = max(8, int((-(n_in + 10) + ((n_in + 10) ** 2 + 4 * synapses) ** 0.5) / 2))   # n_in*n + n*n + 10*n = S
-rng = np.random.default_rng(0)
-g = Graph(metadata={"dt": 1e-3})
-g.add_node("input", N.Input(shape=(n_in,)))
-prev, size = "input", n_in
-for k, m in enumerate((n, n, 10)):
-    g.add_node(f"fc{k}", N.Linear(weight=rng.standard_normal((m, size)).astype(np.float32)))
-    g.add_node(f"lif{k}", N.DiscreteLIF(shape=(m,), voltage_decay=np.array(0.9), current_gain=np.array(1.0),
-                                        input_gain=np.array(1.0), v_threshold=np.array(1.0), v_reset=np.array(0.0)))
-    g.add_edge(prev, f"fc{k}"); g.add_edge(f"fc{k}", f"lif{k}")
-    prev, size = f"lif{k}", m
-g.add_node("output", N.Output(shape=(10,)))
-g.add_edge(prev, "output")
+sys.path.insert(0, sys.argv[4])
+from mlp import lif_mlp
+g = lif_mlp((n_in, n, n, 10), np.random.default_rng(0), None, dtype=np.float32)[0]
 src = os.path.join(folder, "model.nir")
 snnc.save(g, src)
 base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -57,8 +49,8 @@ print(json.dumps({"synapses": report["totals"]["synapses"], "seconds": elapsed, 
 
 def run(size: float, target: str) -> dict:
     with tempfile.TemporaryDirectory() as d:
-        out = subprocess.run([sys.executable, "-c", CHILD, str(size), target, d], capture_output=True, text=True,
-                             check=True)
+        out = subprocess.run([sys.executable, "-c", CHILD, str(size), target, d, HERE], capture_output=True,
+                             text=True, check=True)
         return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -45,28 +45,17 @@ import numpy as np  # noqa: E402
 
 from snnc.backends.lava.run import run_lava  # noqa: E402
 from snnc.backends.sim import Simulator  # noqa: E402
-from snnc.ir import nodes as N  # noqa: E402
 from snnc.ir.graph import Graph  # noqa: E402
 from snnc.passes.targets import make_config  # noqa: E402
 from snnc.runtime.compile import compile_graph  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mlp import lif_mlp  # noqa: E402
+
 
 def network(seed: int = 0) -> Graph:
-    rng = np.random.default_rng(seed)
-    g = Graph(metadata={"dt": 1e-3})
-    g.add_node("input", N.Input(shape=(784,)))
-    prev, size = "input", 784
-    for k, m in enumerate((256, 256, 10)):
-        g.add_node(f"fc{k}", N.Linear(weight=(rng.standard_normal((m, size)) * 2.5 / np.sqrt(size)).astype(np.float32)))
-        g.add_node(f"lif{k}", N.DiscreteLIF(shape=(m,), voltage_decay=np.array(0.9), current_gain=np.array(1.0),
-                                            input_gain=np.array(1.0), v_threshold=np.array(1.0),
-                                            v_reset=np.array(0.0)))
-        g.add_edge(prev, f"fc{k}")
-        g.add_edge(f"fc{k}", f"lif{k}")
-        prev, size = f"lif{k}", m
-    g.add_node("output", N.Output(shape=(10,)))
-    g.add_edge(prev, "output")
-    return g
+    """784-256-256-10 LIF MLP (float; compiled for loihi2 by the callers)."""
+    return lif_mlp((784, 256, 256, 10), np.random.default_rng(seed), 2.5, dtype=np.float32)[0]
 
 
 def _children_cpu() -> float:

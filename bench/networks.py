@@ -41,6 +41,9 @@ from snnc.ir.graph import Graph
 from snnc.passes.targets import make_config
 from snnc.runtime.compile import compile_graph
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mlp import lif as _lif  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SHARED_MODELS = (REPO / ".." / "shared" / "models").resolve()
@@ -67,9 +70,6 @@ def _net(member: str, **options) -> Graph:
         os.rmdir(folder)
 
 
-def _lif(shape) -> N.DiscreteLIF:
-    return N.DiscreteLIF(shape=tuple(shape), voltage_decay=np.array(0.9), current_gain=np.array(1.0),
-                         input_gain=np.array(1.0), v_threshold=np.array(1.0), v_reset=np.array(0.0))
 
 
 def dense_float() -> Graph:

@@ -52,10 +52,12 @@ import numpy as np
 from snnc.backends.rtl import emit_rtl, make_plan, run_rtl, synth
 from snnc.backends.rtl.emit import step_cycles
 from snnc.backends.sim import simulate
-from snnc.ir import nodes as N
 from snnc.ir.graph import Graph
 from snnc.passes.targets import make_config
 from snnc.runtime.compile import compile_graph
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mlp import lif_mlp  # noqa: E402
 
 #: name -> (layer sizes, published {logic cells, BRAM, latency us per sample, note})
 ANCHORS = {
@@ -67,21 +69,7 @@ ANCHORS = {
 
 def lif_network(sizes, seed: int = 0) -> Graph:
     """A float LIF MLP with binary spike input: Linear + DiscreteLIF per layer."""
-    rng = np.random.default_rng(seed)
-    g = Graph(metadata={"dt": 1e-3})
-    g.add_node("input", N.Input(shape=(sizes[0],)))
-    prev = "input"
-    for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        g.add_node(f"fc{k}", N.Linear(weight=(rng.standard_normal((n_out, n_in)) * 3.0 / np.sqrt(n_in))))
-        g.add_node(f"lif{k}", N.DiscreteLIF(shape=(n_out,), voltage_decay=np.array(0.9), current_gain=np.array(1.0),
-                                            input_gain=np.array(1.0), v_threshold=np.array(1.0),
-                                            v_reset=np.array(0.0)))
-        g.add_edge(prev, f"fc{k}")
-        g.add_edge(f"fc{k}", f"lif{k}")
-        prev = f"lif{k}"
-    g.add_node("output", N.Output(shape=(sizes[-1],)))
-    g.add_edge(prev, "output")
-    return g
+    return lif_mlp(sizes, np.random.default_rng(seed), 3.0)[0]
 
 
 def measure(name: str, sizes, parallel: int, steps: int, folder: str, *, place_route: bool = True,

@@ -11,34 +11,23 @@ sample-step of each and their ratio, measured in one run.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 
 import numpy as np
 
 from snnc.backends.sim import Simulator
-from snnc.ir import nodes as N
 from snnc.ir.graph import Graph
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mlp import lif_mlp  # noqa: E402
 
 SIZES = (784, 256, 256, 10)
 
 
 def build(rng) -> tuple[Graph, list[np.ndarray]]:
-    g = Graph(metadata={"dt": 1e-3, "level": "discrete"})
-    g.add_node("input", N.Input(shape=(SIZES[0],)))
-    prev, weights = "input", []
-    for k, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
-        w = (rng.standard_normal((n_out, n_in)) * (2.0 / np.sqrt(n_in))).astype(np.float32)
-        weights.append(w)
-        g.add_node(f"fc{k}", N.Linear(weight=w))
-        g.add_node(f"lif{k}", N.DiscreteLIF(shape=(n_out,), voltage_decay=np.array(0.9), current_gain=np.array(1.0),
-                                            input_gain=np.array(1.0), v_threshold=np.array(1.0),
-                                            v_reset=np.array(0.0)))
-        g.add_edge(prev, f"fc{k}")
-        g.add_edge(f"fc{k}", f"lif{k}")
-        prev = f"lif{k}"
-    g.add_node("output", N.Output(shape=(SIZES[-1],)))
-    g.add_edge(prev, "output")
-    return g, weights
+    return lif_mlp(SIZES, rng, 2.0, dtype=np.float32, metadata={"dt": 1e-3, "level": "discrete"})
 
 
 def numpy_baseline(x: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
