@@ -188,30 +188,34 @@ class IntConv2dKernel(Kernel):
             xmax = float(max(-int(x.min()), int(x.max()))) if x.size else 0.0
         args = (self.stride, self.pad, self.dil, int(n.groups), self.in_shape)
         bound = self.w_bound * xmax           # |every partial sum| <= bound (see intops.matmul)
-        # the sums go straight into ``out`` only when no step after them makes a new array
-        # (the weight exponent's shift, the wrap below)
-        final = not n.weight_exp and not (n.out_bits < 64 and bound + self.bias_bound >= 2.0 ** (n.out_bits - 1) - 1)
+        out_bound = bound + self.bias_bound   # after the bias and the weight exponent's shift
+        if n.weight_exp:
+            out_bound = out_bound * 2.0 ** n.weight_exp + 1
+        # a wrap to a width that holds the proven bound is the identity: skip it
+        wraps = n.out_bits < 64 and out_bound >= 2.0 ** (n.out_bits - 1) - 1
+        # the sums go straight into ``out`` (when of the dtype the path computes) only when no
+        # step after them makes a new array (the weight exponent's shift, the wrap)
+        into = out if out is not None and not n.weight_exp and not wraps else None
+
+        def given(dtype):
+            return into if into is not None and into.dtype == dtype else None
+
         if bound < O.FLOAT32_EXACT / 2:
             od = np.dtype(np.int32 if self.narrow_output else np.int64)
             if od != np.int64 and bound + self.bias_bound >= 2.0 ** 31 - 1:
                 od = np.dtype(np.int64)
             acc = ops.conv2d(x, self.w_float32, *args, compute_dtype=np.float32, out_dtype=od,
-                             pack=self._packing(xmax, O.FLOAT32_EXACT),
-                             out=out if final and out is not None and out.dtype == od else None)
+                             pack=self._packing(xmax, O.FLOAT32_EXACT), out=given(od))
         elif bound < O.FLOAT64_EXACT / 2:
             acc = ops.conv2d(x, self.w, *args, compute_dtype=np.float64, out_dtype=np.int64,
-                             pack=self._packing(xmax, O.FLOAT64_EXACT),
-                             out=out if final and out is not None and out.dtype == np.int64 else None)
+                             pack=self._packing(xmax, O.FLOAT64_EXACT), out=given(np.int64))
         else:
             acc = ops.conv2d(np.asarray(x, np.int64), self.w, *args)
         if self.bias is not None:
             acc += self.bias
-            bound += self.bias_bound
         if n.weight_exp:
             acc = _shift_exp(acc, int(n.weight_exp))
-            bound = bound * 2.0 ** n.weight_exp + 1
-        # a wrap to a width that holds the proven bound is the identity: skip it
-        if n.out_bits < 64 and bound >= 2.0 ** (n.out_bits - 1) - 1:
+        if wraps:
             acc = O.wrap(acc, n.out_bits)
         return acc
 

@@ -40,10 +40,9 @@ from .allocator import tune_allocator
 from .ops import shift_time
 
 #: shortest block the simulator runs when splitting the batch into groups allows a longer one
-#: (:meth:`Simulator.sample_groups`). Measured on PilotNet at batch 32, 12 steps (groups run
-#: one after the other, process time, min of 5; one run each on a noisy machine): groups of 32
-#: samples x blocks of 2 steps 799 us per sample-step, 16 x 4 712, 8 x 8 715, 4 x 12 718,
-#: 32 x 4 (twice the block budget) 715
+#: (:meth:`Simulator.sample_groups`). Measured on PilotNet at batch 32, 12 steps
+#: (bench/sim_blocking.py, settings interleaved in one process, min of 6 rounds, us per
+#: sample-step): groups of 32 samples x blocks of 2 steps 694, 8 x 8 671, 4 x 12 686, 1 x 12 807
 MIN_BLOCK_STEPS = 8
 
 
@@ -267,7 +266,8 @@ class Simulator:
         :class:`.blocks.Ring` of its last D steps, or, in a run of one block, nothing (a
         reader shifts the node's block array when it reads it: the copy is then still in
         cache for the sum it goes into; keeping every delayed part of NTIDIGITS in a buffer
-        of its own instead measured 36 -> 60 us per step of simulator overhead at batch 1)."""
+        of its own instead made its batch-1 run 207-215 -> 246-251 us per step in
+        bench/sim_networks.py, BENCHMARKS.md)."""
         hist: dict = {}
         for name, d in self._history_depths(T).items():
             if getattr(self.kernels.get(name), "writes_into", False):

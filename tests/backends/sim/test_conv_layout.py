@@ -222,3 +222,20 @@ def test_binary_kernel_takes_spikes_of_any_dtype():
     want = _reference((x != 0).reshape(-1, 4, 9, 12), k.w, k.stride, k.pad, k.dil, 2).reshape(2, 3, 6, 5, 8)
     for xin in (x, x.astype(np.int32), x != 0, (x != 0).astype(np.uint8)):
         assert np.array_equal(k.apply(xin), want), xin.dtype
+
+
+def test_conv2d_into_a_given_array():
+    """``out=``: the result is written into the given array and that array returned; an array of
+    another dtype, shape or layout is refused with the expected one named."""
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 2, (3, 2, 2, 7, 7)).astype(bool)
+    w = rng.integers(-9, 10, (4, 2, 3, 3))
+    args = ((1, 1), (0, 0), (1, 1), 1, (2, 7, 7))
+    want = ops.conv2d(x, w, *args, compute_dtype=np.float32, out_dtype=np.int32)
+    out = np.empty((3, 2, 4, 5, 5), np.int32)
+    got = ops.conv2d(x, w, *args, compute_dtype=np.float32, out_dtype=np.int32, out=out)
+    assert got is out and np.array_equal(out, want)
+    for bad in (np.empty((3, 2, 4, 5, 5), np.int64), np.empty((3, 2, 4, 5, 4), np.int32),
+                np.empty((5, 5, 4, 2, 3), np.int32).T):
+        with pytest.raises(ValueError, match=r"out must be a C-contiguous int32 array of shape \(3, 2, 4, 5, 5\)"):
+            ops.conv2d(x, w, *args, compute_dtype=np.float32, out_dtype=np.int32, out=bad)
